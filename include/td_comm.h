@@ -1,0 +1,53 @@
+/* td_comm.h - every MPI call of the engine goes through here.
+ *
+ * Reductions are either exact (MIN/MAX, integer sums, and the fixed-point
+ * sums of td_xsum) or gathered to rank 0 and combined there in a fixed
+ * order, so no result depends on the number of ranks. */
+#ifndef TD_COMM_H
+#define TD_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mpi.h>
+#include "td_err.h"
+
+int td_comm_init(int *argc, char ***argv);
+void td_comm_finalize(void);
+int td_comm_rank(void);
+int td_comm_size(void);
+MPI_Comm td_comm_world(void);   /* for parallel HDF5 */
+double td_comm_wtime(void);
+
+/* printf on rank 0 only (stdout, flushed): progress and reports. */
+void td_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* All ranks agree on the worst status: every rank gets the highest code and
+ * the message of the lowest rank that has it.  Returns the agreed code. */
+int td_comm_agree(td_err *err);
+
+/* Broadcast from rank 0. */
+void td_comm_bcast(void *buf, size_t bytes);
+/* Broadcast a malloc'd string (NULL allowed) from rank 0; others get a
+ * malloc'd copy. */
+int td_comm_bcast_string(char **s);
+
+/* Element-wise all-reduce in place. */
+void td_comm_min(double *v, int n);
+void td_comm_max(double *v, int n);
+void td_comm_sum_i64(int64_t *v, int n);
+
+/* Exact all-reduced sum of per-block partials: `partials` holds nblocks
+ * local rows of `len` doubles; out (len) gets the sum over all blocks of
+ * all ranks, independent of how blocks are spread over ranks. */
+int td_comm_sum_blocks(const double *partials, int64_t nblocks, int len,
+                       double *out);
+
+/* Exact all-reduced sum of 128-bit fixed-point accumulators (td_xsum). */
+void td_comm_sum_i128(void *acc, int n);
+
+/* Gather variable-length byte arrays to rank 0 in rank order.  On rank 0
+ * *recv is malloc'd and *total (bytes) set; elsewhere NULL / 0. */
+int td_comm_gather(const void *send, int64_t bytes, void **recv,
+                   int64_t *total);
+
+#endif

@@ -1,0 +1,62 @@
+/* td_config.h - the run configuration (TOML), parsed and validated.
+ *
+ * Rank 0 reads the file; the text is broadcast and every rank parses the
+ * same bytes, so all ranks hold identical configs and identical errors.
+ * Unknown keys and wrong types are errors naming the key and the line. */
+#ifndef TD_CONFIG_H
+#define TD_CONFIG_H
+
+#include <stdint.h>
+#include "td_err.h"
+
+typedef enum {
+    TD_INSEP_FAIL = 0,        /* stop with TD_ERR_INSEPARABLE and a report */
+    TD_INSEP_BEST_EFFORT = 1  /* build a soft-margin network anyway */
+} td_insep_mode;
+
+typedef struct {
+    char *source;        /* path the config was read from ("<string>" if none) */
+    char *text;          /* the raw config text, stored in the output file */
+
+    /* [data] */
+    char *data_path;     /* required */
+    char *x_dataset;     /* default "X" */
+    char *y_dataset;     /* default "y" */
+
+    /* [output] */
+    char *output_path;   /* required */
+
+    /* [construction] */
+    double kappa;        /* lambda = kappa * lambda_max, in (0,1); default 0.5 */
+    int64_t *order;      /* explicit class order by label value, or NULL */
+    int norder;          /* length of order (0 = search the order) */
+    td_insep_mode on_inseparable;  /* "fail" (default) | "best_effort" */
+    int backtrack_budget;          /* max backtracks of the order search; default 1000 */
+
+    /* [separator] */
+    int working_set;     /* candidates gathered per side per round; default 256 */
+    int max_rounds;      /* working-set rounds per separator solve; default 50 */
+    double hull_tol;     /* relative tolerance of the hull solver; default 1e-10 */
+
+    /* [parallel] */
+    int block_rows;      /* rows per reduction block (fixes the summation
+                            order; output bytes depend on it); default 1024 */
+    int scalapack_threshold; /* use ScaLAPACK when M >= this; default 1024 */
+
+    /* [verify] */
+    double tolerance;    /* max |x^(L) - y| accepted as zero loss; default 1e-8 */
+} td_config;
+
+/* Parse and validate config text.  `source` names the file in messages.
+ * On error returns TD_ERR_INPUT with a message like
+ *   "config.toml:7: unknown key 'data.pth'"
+ * and leaves *cfg freed (safe to call td_config_free on it again). */
+int td_config_parse(const char *text, const char *source, td_config *cfg,
+                    td_err *err);
+
+/* Read a whole file into a malloc'd NUL-terminated string. */
+int td_read_text_file(const char *path, char **text, td_err *err);
+
+void td_config_free(td_config *cfg);
+
+#endif

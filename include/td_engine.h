@@ -1,0 +1,84 @@
+/* td_engine.h - one rank's shard and the passes made over it.
+ *
+ * Every pass is local work over the rows (OpenMP threads share it) followed
+ * by a reduction through td_comm.  The shard keeps the original points;
+ * truncation state is a per-row layer index, so a layer can be undone when
+ * the order search backtracks. */
+#ifndef TD_ENGINE_H
+#define TD_ENGINE_H
+
+#include <stdint.h>
+#include "td_cone.h"
+#include "td_err.h"
+#include "td_h5.h"
+
+typedef struct {
+    int m, q;
+    int64_t n_total, row0, n_local;
+    int block_rows;
+    int64_t nblocks;         /* local blocks (the last may be short) */
+    double *x0;              /* n_local x m, the training points */
+    double *x;               /* current (truncated) points: == x0 until a
+                                best-effort layer moves a mixed point */
+    int *cls;                /* class index of each row */
+    int *layer;              /* -1 active, else layer (0-based) that
+                                collapsed the row */
+    double *score;           /* n_local scratch */
+} td_engine;
+
+/* Take ownership of the shard's arrays, find the global label set (sorted
+ * ascending) and map rows to class indices.  *labels is malloc'd. */
+int td_engine_init(td_engine *e, td_shard_data *d, int block_rows,
+                   int64_t **labels, int *q, td_err *err);
+void td_engine_free(td_engine *e);
+
+/* Counts and means of the active rows of every class (exact sums).
+ * counts (q), means (q x m). */
+int td_engine_class_stats(td_engine *e, int64_t *counts, double *means);
+
+/* A scan candidate: a point near or across the hyperplane. */
+typedef struct {
+    double v;        /* violation: s for class a, -s for the rest, where
+                        s = <h,x> - c; larger is worse */
+    int64_t gidx;    /* global row, or -(k+1) for base point k */
+    int side;        /* 0 = class a (A), 1 = rest (B) */
+    double *x;       /* m coordinates (owned by the td_scan) */
+} td_cand;
+
+typedef struct {
+    double maxv[2];  /* global max violation per side (-inf if empty) */
+    int ncand;       /* rank 0 only: candidates, sorted by (v desc, gidx) */
+    td_cand *cand;
+    double *coords;
+} td_scan;
+
+/* Scan for the separator of class a from the other active rows and the
+ * base points P (np x m, all ranks).  Returns global max violations on all
+ * ranks and, on rank 0, the k worst points of each side. */
+int td_engine_scan(td_engine *e, int a, const double *h, double c,
+                   const double *P, int np, int k, td_scan *out);
+void td_scan_free(td_scan *s);
+
+/* Layer admissibility for cone c collapsing class a: the largest lambda
+ * and the smallest cos(angle to +-h) over active rows and base points. */
+void td_engine_lambda_pass(td_engine *e, const td_cone *cone, int a,
+                           const double *P, int np, double *lambda_max,
+                           double *cos_min);
+
+typedef struct {
+    int64_t n_kept, n_collapsed, n_mixed, n_wrong;
+    double margin_kept, margin_collapsed;
+} td_apply_stats;
+
+/* Apply layer `l` (cone collapses class a): classify every active row and
+ * the base points, mark class-a rows collapsed.  best_effort: rows in
+ * neither cone are moved by the truncation map and rows collapsed by
+ * mistake are collapsed too, as the network will do. */
+int td_engine_apply(td_engine *e, const td_cone *cone, int a, int l,
+                    const double *P, int np, int best_effort,
+                    td_apply_stats *st);
+
+/* Undo layer l (exact mode only): its rows become active again. */
+void td_engine_undo(td_engine *e, int l);
+
+#endif

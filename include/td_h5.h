@@ -1,0 +1,57 @@
+/* td_h5.h - the HDF5 boundary: the training-data reader (parallel,
+ * collective hyperslab reads) and the result writer (rank 0, atomic).
+ *
+ * Input contract: dataset X, shape (N, M), float32 or float64, one point
+ * per row; dataset y, shape (N,), any integer type.  Names configurable. */
+#ifndef TD_H5_H
+#define TD_H5_H
+
+#include <stdint.h>
+#include <mpi.h>
+#include "td_err.h"
+#include "td_model.h"
+
+/* This rank's contiguous block of rows, converted to double. */
+typedef struct {
+    int64_t n_total;   /* N over all ranks */
+    int m;             /* M */
+    int64_t row0;      /* global index of the first local row */
+    int64_t n_local;   /* rows held here (may be 0) */
+    double *x;         /* n_local x m, row-major */
+    int64_t *y;        /* n_local labels */
+} td_shard_data;
+
+/* Open `path` collectively on `comm`, check the contract and read this
+ * rank's rows [row0, row0 + n_local) with one collective hyperslab read per
+ * dataset.  The row split comes from td_partition_rows (td_shard.h) with
+ * `block_rows`.  Errors (TD_ERR_INPUT) name the file and the dataset:
+ *   "train.h5: dataset 'X' has rank 3, expected 2 (N x M)"
+ * Non-finite values in X are errors naming the global row.  Every rank
+ * returns the same code for contract errors; value errors are local and
+ * the caller agrees on them. */
+int td_h5_read_shard(const char *path, const char *xname, const char *yname,
+                     MPI_Comm comm, int block_rows, td_shard_data *out,
+                     td_err *err);
+void td_shard_data_free(td_shard_data *d);
+
+/* Run facts stored with the result. */
+typedef struct {
+    const char *config_text;
+    const char *config_source;
+    const char *version;
+    const char *data_path;
+    int nranks;
+    int nthreads;
+    int block_rows;
+    double kappa;
+    const char *status;  /* "zero_loss", "best_effort", ... */
+} td_run_info;
+
+/* Write the model to `path` (serial HDF5; call on one rank only).  Writes
+ * to a temporary name in the same directory, then renames, so a failed run
+ * never leaves a half-written file.  Dataset creation times are not
+ * tracked, so identical models give identical bytes. */
+int td_h5_write_model(const char *path, const td_model *mdl,
+                      const td_run_info *run, td_err *err);
+
+#endif

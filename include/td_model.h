@@ -1,0 +1,82 @@
+/* td_model.h - the constructed model: the network plus the geometry that
+ * produced it (order of classes, hyperplanes, cones, margins) and the
+ * verification numbers.  This is what the result writer stores. */
+#ifndef TD_MODEL_H
+#define TD_MODEL_H
+
+#include <stdint.h>
+#include "td_network.h"
+
+/* How one layer's separating hyperplane was obtained. */
+enum td_sep_status {
+    TD_SEP_OPTIMAL = 0,     /* max-margin separator, certified on all points */
+    TD_SEP_CERTIFIED = 1,   /* separates every point, margin not proven max
+                               (round cap reached) */
+    TD_SEP_INSEPARABLE = 2, /* convex hulls meet: hull distance ~ 0 */
+    TD_SEP_CAPPED = 3,      /* round cap reached without a separator */
+    TD_SEP_SOFT = 4         /* best-effort soft-margin hyperplane */
+};
+
+/* One hidden layer l (1-based in layer order) = one cone. */
+typedef struct {
+    int class_index;        /* index into td_model.labels */
+    int64_t label;          /* label value of the class collapsed here */
+    double *h;              /* unit normal (from this class to the rest), M */
+    double *p;              /* base point on the hyperplane, M */
+    double offset;          /* hyperplane {x : <h, x> = offset}, = <h, p> */
+    double geo_margin;      /* certified geometric margin: min distance of
+                               any separated point to the hyperplane */
+    double theta;           /* cone angle used */
+    double theta_min;       /* smallest admissible angle (data + base points) */
+    double lambda;          /* shrink factor used: kappa * lambda_max */
+    double lambda_max;      /* largest admissible shrink factor */
+    double cond;            /* 2-norm condition number of W^(l) = 1/lambda */
+    double margin_kept;     /* min component of W(x-p) over kept points */
+    double margin_collapsed;/* min component of -W(x-p) over collapsed pts */
+    int64_t n_kept;         /* data points kept (base points not counted) */
+    int64_t n_collapsed;    /* data points collapsed to p */
+    int64_t n_mixed;        /* points in neither cone (0 unless best effort) */
+    int sep_status;         /* enum td_sep_status */
+    int sep_rounds;         /* working-set rounds of the final solve */
+    double hull_dist;       /* distance between the hulls (working set) */
+} td_layer_rec;
+
+typedef struct {
+    int m;                  /* input dimension M */
+    int q;                  /* number of classes Q */
+    int64_t n_points;       /* N */
+    int64_t *labels;        /* Q label values, ascending; output coordinate
+                               j corresponds to labels[j] */
+    int64_t *counts;        /* Q points per class */
+    double *means;          /* Q x M class means */
+    double *targets;        /* Q x Q, row j = target vector of class j */
+
+    int nlayers;            /* hidden layers built (Q when complete) */
+    td_layer_rec *layers;   /* Q records, layer order */
+    td_cone *cones;         /* Q cones, layer order */
+
+    double *w_out;          /* Q x M cumulative output weight W^(Q+1) */
+    double *b_out;          /* Q cumulative output bias b^(Q+1) */
+    int output_bias;        /* 1 when b^(Q+1) != 0 was needed */
+    double output_cond;     /* cond of the system solved for W^(Q+1) */
+
+    td_network net;         /* the exported per-layer network */
+
+    /* Verification by a plain forward pass over all training points. */
+    double cost;            /* C = 1/2 sum |x^(L) - y|^2 */
+    double max_error;       /* max over points and coords of |x^(L) - y| */
+    int64_t n_correct;      /* points whose nearest target is their own */
+
+    /* Search statistics. */
+    int64_t separator_solves;
+    int64_t backtracks;
+    int64_t data_passes;    /* full passes over the shards */
+    int sequentially_separable;  /* 1 when every layer separated exactly */
+} td_model;
+
+/* Allocate labels/counts/means/targets/layers/cones for q classes in
+ * dimension m; targets set to the one-hot identity. */
+int td_model_alloc(td_model *mdl, int m, int q);
+void td_model_free(td_model *mdl);
+
+#endif

@@ -1,0 +1,53 @@
+/* td_network.h - a plain ReLU network and its construction from cumulative
+ * parameters (eq. 5, 6 of the paper).
+ *
+ * Layers l = 1..L: x^(l) = relu(W_l x^(l-1) + b_l) for l < L, and
+ * x^(L) = W_L x^(L-1) + b_L.  Weights are row-major d_l x d_{l-1} (out x in),
+ * exactly the layout written to /network/layer_<l>/weight. */
+#ifndef TD_NETWORK_H
+#define TD_NETWORK_H
+
+#include <stdint.h>
+#include "td_cone.h"
+#include "td_err.h"
+
+typedef struct {
+    int num_layers;   /* L */
+    int *dims;        /* d_0 .. d_L */
+    double **W;       /* W[k] is layer k+1: dims[k+1] x dims[k], row-major */
+    double **b;       /* b[k] is layer k+1: dims[k+1] */
+} td_network;
+
+/* Allocate a network with the given dims (L+1 entries); weights zeroed. */
+int td_network_alloc(td_network *net, int num_layers, const int *dims);
+void td_network_free(td_network *net);
+
+/* Per-layer parameters from Theorem 6's cumulative ones:
+ *   hidden layers l = 1..Q: W^(l) = cone[l-1].W, b^(l) = -W^(l) p_l,
+ *   output layer Q+1:       W^(Q+1) = wout (dout x n), b^(Q+1) = bout,
+ * via W_1 = W^(1), W_l = W^(l) (W^(l-1))^-1, b_l = b^(l) - W_l b^(l-1).
+ * Uses the structured inverses, O(Q n^2) work. */
+int td_network_from_cones(td_network *net, int n, int q,
+                          const td_cone *cones, int dout, const double *wout,
+                          const double *bout, td_err *err);
+
+/* Forward pass of `rows` points (row-major rows x d_0) into out
+ * (rows x d_L).  work needs 2 * rows * max(d) doubles. */
+void td_network_forward(const td_network *net, const double *x, int64_t rows,
+                        double *out, double *work);
+
+/* Work size (doubles) td_network_forward needs for `rows` points. */
+int64_t td_network_work_size(const td_network *net, int64_t rows);
+
+/* Output layer (Theorem 6, eq. 29): solve W p_j + b = y_j for j = 1..q.
+ * P is q x n (row j = p_j), Y is q x dout (row j = y_j).
+ * First tries b = 0, W = Y P^+ (needs the p_j linearly independent); if P
+ * is rank deficient, uses [W b] = Y [P 1]^+ (needs affine independence).
+ * Writes wout (dout x n), bout (dout), *used_bias, and *cond (condition
+ * number of the matrix that was inverted).  TD_ERR_INSEPARABLE-free: fails
+ * with TD_ERR_VERIFY when neither system has full rank. */
+int td_output_layer(int n, int q, const double *P, int dout, const double *Y,
+                    double *wout, double *bout, int *used_bias, double *cond,
+                    td_err *err);
+
+#endif

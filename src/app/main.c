@@ -1,0 +1,201 @@
+/* main.c - trunc-dist: load, search, build, verify, write.
+ *
+ * Every stage ends with td_comm_agree, so all ranks learn the worst status
+ * and leave together with the same exit code; rank 0 does the talking. */
+#include <libgen.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "td_comm.h"
+#include "td_config.h"
+#include "td_example.h"
+#include "td_h5.h"
+#include "td_search.h"
+#include "td_verify.h"
+#include "td_version.h"
+
+/* OpenBLAS's own threads would fight OpenMP's; use it single-threaded when
+ * it is the BLAS we were linked with. */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
+static const char *usage =
+    "usage: mpirun -np N trunc-dist CONFIG.toml\n"
+    "       trunc-dist --example DIR   write DIR/example.h5 and DIR/example.toml\n"
+    "       trunc-dist --version | --help\n"
+    "Builds a ReLU network with zero training loss (Chen & Munoz Ewald,\n"
+    "Theorem 6) from the labelled points in an HDF5 file; see README.md.\n"
+    "Exit codes: 0 ok, 1 internal, 2 input, 3 not sequentially separable,\n"
+    "4 verification failed, 5 output error.\n";
+
+/* Agree on the status; rank 0 prints the agreed error line. */
+static int agreed(td_err *err)
+{
+    int rc = td_comm_agree(err);
+    if (rc && td_comm_rank() == 0) {
+        fprintf(stderr, "trunc-dist: error: %s\n", err->msg);
+        fflush(stderr);
+    }
+    return rc;
+}
+
+/* Rank 0 reads the file; every rank parses the same broadcast text. */
+static int load_config(const char *path, td_config *cfg, td_err *err)
+{
+    char *text = NULL;
+    if (td_comm_rank() == 0)
+        td_read_text_file(path, &text, err);
+    if (agreed(err))
+        return err->code;
+    td_comm_bcast_string(&text);
+    td_config_parse(text, path, cfg, err);
+    free(text);
+    return agreed(err);
+}
+
+/* Fail before hours of work, not after: the output directory must exist. */
+static int check_output_dir(const td_config *cfg, td_err *err)
+{
+    if (td_comm_rank() == 0) {
+        char *copy = strdup(cfg->output_path);
+        const char *dir = copy ? dirname(copy) : ".";
+        if (access(dir, W_OK) != 0)
+            td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': directory "
+                       "'%s' does not exist or is not writable",
+                       cfg->output_path, dir);
+        free(copy);
+    }
+    return agreed(err);
+}
+
+static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
+                     td_err *err)
+{
+    td_shard_data d = {0};
+    td_h5_read_shard(cfg->data_path, cfg->x_dataset, cfg->y_dataset,
+                     td_comm_world(), cfg->block_rows, &d, err);
+    if (agreed(err)) {
+        td_shard_data_free(&d);
+        return err->code;
+    }
+    int64_t *labels = NULL;
+    int q = 0;
+    td_engine_init(eng, &d, cfg->block_rows, &labels, &q, err);
+    td_shard_data_free(&d);
+    if (!err->code && q < 2)
+        td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' has %d class; at "
+                   "least 2 are needed", cfg->data_path, cfg->y_dataset, q);
+    if (!err->code && eng->m < q - 1)
+        td_err_set(err, TD_ERR_INPUT, "%s: %d classes need at least %d "
+                   "features (M >= Q-1 for the output layer), dataset '%s' "
+                   "has %d", cfg->data_path, q, q - 1, cfg->x_dataset, eng->m);
+    if (!err->code && td_model_alloc(mdl, eng->m, q))
+        td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
+    if (!err->code) {
+        memcpy(mdl->labels, labels, sizeof(int64_t) * q);
+        mdl->n_points = eng->n_total;
+    }
+    free(labels);
+    if (agreed(err))
+        return err->code;
+    td_say("data: %s: %lld points x %d features, %d classes\n",
+           cfg->data_path, (long long)eng->n_total, eng->m, q);
+    return TD_OK;
+}
+
+static int check_zero_loss(const td_model *mdl, const td_config *cfg,
+                           td_err *err)
+{
+    td_say("verify: cost C = %.3e, max |x^(L) - y| = %.3e, accuracy %.4f%% "
+           "(%lld / %lld)\n", mdl->cost, mdl->max_error,
+           100.0 * mdl->n_correct / mdl->n_points, (long long)mdl->n_correct,
+           (long long)mdl->n_points);
+    if (mdl->n_correct != mdl->n_points || !(mdl->max_error <= cfg->tolerance))
+        td_err_set(err, TD_ERR_VERIFY, "forward pass is not at zero loss: max "
+                   "error %.3e > tolerance %.1e or %lld points misclassified",
+                   mdl->max_error, cfg->tolerance,
+                   (long long)(mdl->n_points - mdl->n_correct));
+    return agreed(err);
+}
+
+static int write_result(const td_config *cfg, const td_model *mdl,
+                        td_err *err)
+{
+    td_run_info run = {cfg->text, cfg->source, TD_VERSION, cfg->data_path,
+                       td_comm_size(), omp_get_max_threads(), cfg->block_rows,
+                       cfg->kappa, "zero_loss"};
+    if (td_comm_rank() == 0)
+        td_h5_write_model(cfg->output_path, mdl, &run, err);
+    if (agreed(err))
+        return err->code;
+    td_say("wrote %s\n", cfg->output_path);
+    return TD_OK;
+}
+
+/* The story of a run. */
+static int run(const char *config_path)
+{
+    td_err err;
+    td_err_clear(&err);
+    td_config cfg = {0};
+    td_engine eng = {0};
+    td_model mdl = {0};
+    double t0 = td_comm_wtime(), t1 = t0, t2 = t0, t3 = t0;
+    td_say("trunc-dist %s: %d ranks x %d threads\n", TD_VERSION,
+           td_comm_size(), omp_get_max_threads());
+    if (load_config(config_path, &cfg, &err) || check_output_dir(&cfg, &err) ||
+        load_data(&cfg, &eng, &mdl, &err))
+        goto out;
+    t1 = td_comm_wtime();
+    td_search_build(&eng, &cfg, &mdl, &err);
+    if (agreed(&err))
+        goto out;
+    t2 = td_comm_wtime();
+    td_verify(&eng, &mdl, &err);
+    if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
+        goto out;
+    t3 = td_comm_wtime();
+    if (write_result(&cfg, &mdl, &err))
+        goto out;
+    td_say("time: load %.3f s, search %.3f s, verify %.3f s, write %.3f s\n",
+           t1 - t0, t2 - t1, t3 - t2, td_comm_wtime() - t3);
+out:
+    td_model_free(&mdl);
+    td_engine_free(&eng);
+    td_config_free(&cfg);
+    return err.code;
+}
+
+static int write_example(const char *dir)
+{
+    td_err err;
+    td_err_clear(&err);
+    if (td_comm_rank() == 0 && td_example_write(dir, &err) == TD_OK)
+        printf("wrote %s/example.h5 and %s/example.toml\n", dir, dir);
+    return agreed(&err);
+}
+
+int main(int argc, char **argv)
+{
+    if (td_comm_init(&argc, &argv))
+        return TD_ERR_INTERNAL;
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(1);
+    int rc = TD_OK;
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        td_say("trunc-dist %s\n", TD_VERSION);
+    } else if (argc == 2 && !strcmp(argv[1], "--help")) {
+        td_say("%s", usage);
+    } else if (argc == 3 && !strcmp(argv[1], "--example")) {
+        rc = write_example(argv[2]);
+    } else if (argc == 2 && argv[1][0] != '-') {
+        rc = run(argv[1]);
+    } else {
+        if (td_comm_rank() == 0)
+            fprintf(stderr, "trunc-dist: error: bad arguments\n%s", usage);
+        rc = TD_ERR_INPUT;
+    }
+    td_comm_finalize();
+    return rc;
+}

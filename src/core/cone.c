@@ -1,0 +1,234 @@
+/* cone.c - the cone layer of Lemma 2 with O(n) structured maps.
+ * See td_cone.h for the formulas. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "td_cone.h"
+
+double td_theta_n(int n)
+{
+    return 2.0 * acos(sqrt((double)(n - 1) / (double)n));
+}
+
+double td_lambda_of_theta(double theta, int n)
+{
+    double tn = td_theta_n(n);
+    return theta > tn ? tan(tn / 2) / tan(theta / 2) : 1.0;
+}
+
+double td_theta_of_lambda(double lambda, int n)
+{
+    return 2.0 * atan(tan(td_theta_n(n) / 2) / lambda);
+}
+
+static double dot(const double *a, const double *b, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static double sum(const double *a, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += a[i];
+    return s;
+}
+
+int td_cone_init(td_cone *c, int n, const double *h, const double *p,
+                 double lambda)
+{
+    *c = (td_cone){0};
+    double nh = sqrt(dot(h, h, n));
+    if (!(nh > 0) || !isfinite(nh) || !(lambda > 0 && lambda <= 1))
+        return -1;
+    c->n = n;
+    c->lambda = lambda;
+    c->h = malloc(sizeof(double) * n);
+    c->p = malloc(sizeof(double) * n);
+    c->v = malloc(sizeof(double) * n);
+    if (!c->h || !c->p || !c->v) {
+        td_cone_free(c);
+        return -1;
+    }
+    double u = 1.0 / sqrt((double)n);
+    for (int i = 0; i < n; i++) {
+        c->h[i] = h[i] / nh;
+        c->p[i] = p[i];
+    }
+    /* Reflect h onto -u (v = h + u) when h leans towards u, else onto u
+     * (v = h - u): either way |v| is never small, so no cancellation; the
+     * sign sigma then makes R h = +u. */
+    c->sigma = sum(c->h, n) >= 0 ? -1.0 : 1.0;
+    for (int i = 0; i < n; i++)
+        c->v[i] = c->h[i] - c->sigma * u;
+    c->vv = dot(c->v, c->v, n);
+    return 0;
+}
+
+void td_cone_free(td_cone *c)
+{
+    free(c->h);
+    free(c->p);
+    free(c->v);
+    *c = (td_cone){0};
+}
+
+void td_cone_apply_R(const td_cone *c, const double *x, double *out)
+{
+    int n = c->n;
+    double f = c->vv > 0 ? 2.0 * dot(c->v, x, n) / c->vv : 0.0;
+    for (int i = 0; i < n; i++)
+        out[i] = c->sigma * (x[i] - f * c->v[i]);
+}
+
+/* y = (a I + (1 - a) u u^T) y, in place: W_theta for a = lambda and its
+ * inverse for a = 1/lambda. */
+static void apply_wtheta(double a, double *y, int n)
+{
+    double s = (1.0 - a) * sum(y, n) / n;
+    for (int i = 0; i < n; i++)
+        y[i] = a * y[i] + s;
+}
+
+void td_cone_apply_W(const td_cone *c, const double *x, double *out)
+{
+    td_cone_apply_R(c, x, out);
+    apply_wtheta(c->lambda, out, c->n);
+}
+
+void td_cone_apply_Winv(const td_cone *c, const double *y, double *out)
+{
+    /* W^-1 = R W_theta^-1 (R is its own inverse); works in place */
+    int n = c->n;
+    if (out != y)
+        memcpy(out, y, sizeof(double) * n);
+    apply_wtheta(1.0 / c->lambda, out, n);
+    double f = c->vv > 0 ? 2.0 * dot(c->v, out, n) / c->vv : 0.0;
+    for (int i = 0; i < n; i++)
+        out[i] = c->sigma * (out[i] - f * c->v[i]);
+}
+
+void td_cone_preact(const td_cone *c, const double *x, double *out,
+                    double *work)
+{
+    for (int i = 0; i < c->n; i++)
+        work[i] = x[i] - c->p[i];
+    td_cone_apply_W(c, work, out);
+}
+
+int td_cone_classify(const td_cone *c, const double *x, double *margin,
+                     double *work)
+{
+    double *z = work + c->n;
+    td_cone_preact(c, x, z, work);
+    double zmin = z[0], zmax = z[0];
+    for (int i = 1; i < c->n; i++) {
+        if (z[i] < zmin) zmin = z[i];
+        if (z[i] > zmax) zmax = z[i];
+    }
+    if (zmin >= 0) {
+        *margin = zmin;
+        return 1;
+    }
+    if (zmax <= 0) {
+        *margin = -zmax;
+        return -1;
+    }
+    /* mixed: how far the point is from either cone */
+    *margin = -fmin(-zmin, zmax);
+    return 0;
+}
+
+int td_cone_truncate(const td_cone *c, const double *x, double *out,
+                     double *work)
+{
+    double margin;
+    int n = c->n;
+    int code = td_cone_classify(c, x, &margin, work);
+    if (code == 1) {
+        if (out != x)
+            memcpy(out, x, sizeof(double) * n);
+    } else if (code == -1) {
+        memcpy(out, c->p, sizeof(double) * n);
+    } else {
+        double *z = work + n;            /* W (x - p) from classify */
+        for (int i = 0; i < n; i++)
+            z[i] = z[i] > 0 ? z[i] : 0.0;
+        td_cone_apply_Winv(c, z, work);
+        for (int i = 0; i < n; i++)
+            out[i] = c->p[i] + work[i];
+    }
+    return code;
+}
+
+double td_cone_lambda_bound(const td_cone *c, const double *x, int side,
+                            double *work)
+{
+    int n = c->n;
+    double *z = work;
+    for (int i = 0; i < n; i++)
+        z[i] = x[i] - c->p[i];
+    double a = dot(c->h, z, n) / sqrt((double)n);   /* (1-lambda) weight */
+    td_cone_apply_R(c, z, z);
+    if (side * a <= 0)
+        return 0.0;
+    /* component i of W z is lambda (Rz)_i + (1 - lambda) a */
+    double m = z[0];
+    for (int i = 1; i < n; i++)
+        m = side > 0 ? fmin(m, z[i]) : fmax(m, z[i]);
+    double aa = fabs(a), mm = side * m;
+    if (mm >= 0)
+        return INFINITY;
+    return aa / (aa - mm);
+}
+
+double td_cone_cos_angle(const td_cone *c, const double *x, int side)
+{
+    double s = 0, zz = 0;
+    for (int i = 0; i < c->n; i++) {
+        double z = x[i] - c->p[i];
+        s += c->h[i] * z;
+        zz += z * z;
+    }
+    return zz > 0 ? side * s / sqrt(zz) : 1.0;
+}
+
+void td_cone_dense_W(const td_cone *c, double *W)
+{
+    int n = c->n;
+    double *e = calloc((size_t)n, sizeof *e);
+    double *col = malloc(sizeof(double) * n);
+    for (int j = 0; j < n; j++) {
+        e[j] = 1.0;
+        td_cone_apply_W(c, e, col);
+        for (int i = 0; i < n; i++)
+            W[(size_t)i * n + j] = col[i];
+        e[j] = 0.0;
+    }
+    free(e);
+    free(col);
+}
+
+void td_cone_dense_Winv(const td_cone *c, double *Winv)
+{
+    int n = c->n;
+    double *e = calloc((size_t)n, sizeof *e);
+    double *col = malloc(sizeof(double) * n);
+    for (int j = 0; j < n; j++) {
+        e[j] = 1.0;
+        td_cone_apply_Winv(c, e, col);
+        for (int i = 0; i < n; i++)
+            Winv[(size_t)i * n + j] = col[i];
+        e[j] = 0.0;
+    }
+    free(e);
+    free(col);
+}
+
+double td_cone_cond(const td_cone *c)
+{
+    return 1.0 / c->lambda;
+}

@@ -1,0 +1,176 @@
+/* comm.c - the MPI wrapper (see td_comm.h).  No other engine file calls
+ * MPI, which keeps the communication pattern reviewable in one place. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "td_comm.h"
+#include "td_xsum.h"
+
+static int g_rank, g_size;
+static MPI_Datatype g_i128;
+static MPI_Op g_i128_sum;
+
+/* Integer addition is associative, so this op is exact in any tree. */
+static void i128_sum(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+    (void)dt;
+    td_i128 a, b;
+    for (int i = 0; i < *len; i++) {
+        memcpy(&a, (char *)in + 16 * (size_t)i, 16);
+        memcpy(&b, (char *)inout + 16 * (size_t)i, 16);
+        b += a;
+        memcpy((char *)inout + 16 * (size_t)i, &b, 16);
+    }
+}
+
+int td_comm_init(int *argc, char ***argv)
+{
+    int provided;
+    /* OpenMP threads never call MPI: only the master thread does. */
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided))
+        return -1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    MPI_Type_contiguous(16, MPI_BYTE, &g_i128);
+    MPI_Type_commit(&g_i128);
+    MPI_Op_create(i128_sum, 1, &g_i128_sum);
+    return 0;
+}
+
+void td_comm_finalize(void)
+{
+    MPI_Op_free(&g_i128_sum);
+    MPI_Type_free(&g_i128);
+    MPI_Finalize();
+}
+
+int td_comm_rank(void) { return g_rank; }
+int td_comm_size(void) { return g_size; }
+MPI_Comm td_comm_world(void) { return MPI_COMM_WORLD; }
+double td_comm_wtime(void) { return MPI_Wtime(); }
+
+void td_say(const char *fmt, ...)
+{
+    if (g_rank != 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+}
+
+int td_comm_agree(td_err *err)
+{
+    int code = err->code, worst;
+    MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (worst == TD_OK)
+        return TD_OK;
+    int mine = code == worst ? g_rank : g_size, who;
+    MPI_Allreduce(&mine, &who, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Bcast(err->msg, TD_ERR_MSG_LEN, MPI_CHAR, who, MPI_COMM_WORLD);
+    err->code = worst;
+    return worst;
+}
+
+void td_comm_bcast(void *buf, size_t bytes)
+{
+    /* chunks keep each count inside int range */
+    const size_t chunk = (size_t)1 << 30;
+    for (size_t off = 0; off < bytes; off += chunk) {
+        size_t n = bytes - off < chunk ? bytes - off : chunk;
+        MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+    }
+}
+
+int td_comm_bcast_string(char **s)
+{
+    int64_t len = g_rank == 0 && *s ? (int64_t)strlen(*s) + 1 : 0;
+    MPI_Bcast(&len, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+    if (g_rank != 0) {
+        *s = NULL;
+        if (len == 0)
+            return 0;
+        if (!(*s = malloc((size_t)len)))
+            return -1;
+    }
+    if (len)
+        td_comm_bcast(*s, (size_t)len);
+    return 0;
+}
+
+void td_comm_min(double *v, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+}
+
+void td_comm_max(double *v, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+}
+
+void td_comm_sum_i64(int64_t *v, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+}
+
+void td_comm_sum_i128(void *acc, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, acc, n, g_i128, g_i128_sum, MPI_COMM_WORLD);
+}
+
+int td_comm_sum_blocks(const double *partials, int64_t nblocks, int len,
+                       double *out)
+{
+    /* Pass 1: a global bound and block count fix the common scale. */
+    double amax = 0;
+    for (int64_t i = 0; i < nblocks * len; i++) {
+        double a = partials[i] < 0 ? -partials[i] : partials[i];
+        amax = a > amax ? a : amax;      /* NaN never wins */
+    }
+    int64_t nb = nblocks;
+    td_comm_max(&amax, 1);
+    td_comm_sum_i64(&nb, 1);
+    int shift = td_xsum_shift(amax, nb > 0 ? nb : 1);
+    /* Pass 2: exact integer sums, combined by the exact MPI op. */
+    td_i128 *acc = calloc((size_t)len, sizeof *acc);
+    if (!acc)
+        return -1;
+    for (int64_t b = 0; b < nblocks; b++)
+        td_xsum_add(acc, partials + b * len, (size_t)len, shift);
+    MPI_Allreduce(MPI_IN_PLACE, acc, len, g_i128, g_i128_sum, MPI_COMM_WORLD);
+    td_xsum_get(acc, (size_t)len, shift, out);
+    free(acc);
+    return 0;
+}
+
+int td_comm_gather(const void *send, int64_t bytes, void **recv,
+                   int64_t *total)
+{
+    int n = (int)bytes, *counts = NULL, *displs = NULL;
+    *recv = NULL;
+    *total = 0;
+    if (g_rank == 0) {
+        counts = malloc(sizeof(int) * g_size);
+        displs = malloc(sizeof(int) * g_size);
+        if (!counts || !displs)
+            MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
+    }
+    MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (g_rank == 0) {
+        int64_t t = 0;
+        for (int r = 0; r < g_size; r++) {
+            displs[r] = (int)t;
+            t += counts[r];
+        }
+        *total = t;
+        if (!(*recv = malloc(t > 0 ? (size_t)t : 1)))
+            MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
+    }
+    MPI_Gatherv(send, n, MPI_BYTE, *recv, counts, displs, MPI_BYTE, 0,
+                MPI_COMM_WORLD);
+    free(counts);
+    free(displs);
+    return 0;
+}

@@ -1,0 +1,336 @@
+/* search.c - order search and layer construction (see td_search.h). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "td_comm.h"
+#include "td_search.h"
+#include "td_separator.h"
+
+static const char *sep_status_name(int s)
+{
+    static const char *names[] = {"optimal", "certified", "inseparable",
+                                  "capped", "soft"};
+    return s >= 0 && s <= 4 ? names[s] : "?";
+}
+
+/* Per-step scratch shared by the helpers below. */
+typedef struct {
+    int m, q, np;            /* np: base points so far = layers built */
+    int64_t *counts;         /* active points per class */
+    double *means;           /* q x m means of active points */
+    double *P;               /* np x m base points, layer order */
+    int *done;               /* class already collapsed */
+} step_state;
+
+/* Mean of the points class a must be separated from: the other active
+ * classes, or the base points when a is the last class. */
+static void mean_of_rest(const step_state *s, int a, double *out)
+{
+    int64_t n = 0;
+    memset(out, 0, sizeof(double) * s->m);
+    for (int j = 0; j < s->q; j++) {
+        if (j == a || s->done[j] || !s->counts[j])
+            continue;
+        for (int k = 0; k < s->m; k++)
+            out[k] += s->counts[j] * s->means[(size_t)j * s->m + k];
+        n += s->counts[j];
+    }
+    if (n == 0) {
+        for (int j = 0; j < s->np; j++)
+            for (int k = 0; k < s->m; k++)
+                out[k] += s->P[(size_t)j * s->m + k];
+        n = s->np;
+    }
+    for (int k = 0; n > 0 && k < s->m; k++)
+        out[k] /= (double)n;
+}
+
+/* Base point on H = {<h,x> = c}: where the segment from the class mean to
+ * the barycentre of the remaining class means crosses H (the talk's rule),
+ * else the projection of the barycentre onto H. */
+static void choose_base_point(const step_state *s, int a, const double *h,
+                              double c, double *p)
+{
+    int m = s->m, nr = 0;
+    double *bary = calloc((size_t)m, sizeof(double));
+    for (int j = 0; j < s->q; j++) {
+        if (s->done[j] || !s->counts[j])
+            continue;
+        for (int k = 0; k < m; k++)
+            bary[k] += s->means[(size_t)j * m + k];
+        nr++;
+    }
+    const double *ma = s->means + (size_t)a * m;
+    double sa = 0, sb = 0;
+    for (int k = 0; k < m; k++) {
+        bary[k] /= nr;
+        sa += h[k] * ma[k];
+        sb += h[k] * bary[k];
+    }
+    if (sb > c && sa < c) {
+        double t = (c - sa) / (sb - sa);
+        for (int k = 0; k < m; k++)
+            p[k] = ma[k] + t * (bary[k] - ma[k]);
+    } else {
+        for (int k = 0; k < m; k++)
+            p[k] = bary[k] + (c - sb) * h[k];
+    }
+    free(bary);
+}
+
+/* Candidate classes for this step: the configured one, or all remaining. */
+static int step_candidates(const step_state *s, const td_config *cfg, int l,
+                           const int64_t *labels, int *cand)
+{
+    int n = 0;
+    if (cfg->norder > 0) {
+        for (int j = 0; j < s->q; j++)
+            if (labels[j] == cfg->order[l])
+                cand[n++] = j;
+        return n;
+    }
+    for (int j = 0; j < s->q; j++)
+        if (!s->done[j])
+            cand[n++] = j;
+    return n;
+}
+
+/* Append to the one-line failure summary, keeping it within bounds. */
+static void summary_add(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void summary_add(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+static void describe_failure(const td_sep *sp, int64_t label, char *buf,
+                             size_t len)
+{
+    if (sp->status == TD_SEP_INSEPARABLE) {
+        summary_add(buf, len, " class %lld: hulls meet (distance %.3g <= "
+                    "tol x radius %.3g", (long long)label, sp->hull_dist,
+                    sp->hull_scale);
+        for (int i = 0; i < sp->nev_a && i < 1; i++)
+            summary_add(buf, len, "; e.g. row %lld", (long long)sp->ev_a[i]);
+        for (int i = 0; i < sp->nev_b && i < 1; i++) {
+            if (sp->ev_b[i] < 0)
+                summary_add(buf, len, " vs base point of layer %lld",
+                            (long long)(-sp->ev_b[i]));
+            else
+                summary_add(buf, len, " vs row %lld", (long long)sp->ev_b[i]);
+        }
+        summary_add(buf, len, ");");
+    } else {
+        summary_add(buf, len, " class %lld: no separator after %d rounds "
+                    "(best margin %.3g, hull distance <= %.3g, not proven "
+                    "zero);", (long long)label, sp->rounds, sp->margin,
+                    sp->hull_dist);
+    }
+}
+
+/* Separate every candidate; return the index (into cand) of the best. */
+static int pick_class(td_engine *e, const step_state *s, const td_config *cfg,
+                      const int *cand, int ncand, td_sep *seps, td_model *mdl)
+{
+    int best = -1;
+    double *mrest = malloc(sizeof(double) * s->m);
+    for (int i = 0; i < ncand; i++) {
+        int a = cand[i];
+        mean_of_rest(s, a, mrest);
+        td_separate(e, a, s->means + (size_t)a * s->m, mrest, s->P, s->np, cfg,
+                    &seps[i]);
+        mdl->separator_solves++;
+        mdl->data_passes += seps[i].passes;
+        int ok = seps[i].status == TD_SEP_OPTIMAL ||
+                 seps[i].status == TD_SEP_CERTIFIED;
+        if (ok && (best < 0 || seps[i].margin > seps[best].margin))
+            best = i;
+    }
+    free(mrest);
+    return best;
+}
+
+/* Turn the chosen hyperplane into a cone layer, apply it to all shards and
+ * record everything about it. */
+static int build_layer(td_engine *e, step_state *s, const td_config *cfg,
+                       int l, int a, const td_sep *sp, td_model *mdl,
+                       td_err *err)
+{
+    int m = s->m;
+    td_layer_rec *r = &mdl->layers[l];
+    r->h = malloc(sizeof(double) * m);
+    r->p = malloc(sizeof(double) * m);
+    if (!r->h || !r->p)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (layer)");
+    memcpy(r->h, sp->h, sizeof(double) * m);
+    choose_base_point(s, a, sp->h, sp->c, r->p);
+    td_cone probe;
+    if (td_cone_init(&probe, m, r->h, r->p, 1.0))
+        return td_err_set(err, TD_ERR_INTERNAL, "layer %d: bad cone", l + 1);
+    double lmax, cmin;
+    td_engine_lambda_pass(e, &probe, a, s->P, s->np, &lmax, &cmin);
+    mdl->data_passes++;
+    td_cone_free(&probe);
+    if (!(lmax > 0))
+        return td_err_set(err, TD_ERR_VERIFY, "layer %d: a point lies on the "
+                          "hyperplane of class %lld (lambda_max = 0)", l + 1,
+                          (long long)mdl->labels[a]);
+    r->lambda_max = lmax;
+    r->lambda = cfg->kappa * lmax;
+    if (td_cone_init(&mdl->cones[l], m, r->h, r->p, r->lambda))
+        return td_err_set(err, TD_ERR_INTERNAL, "layer %d: bad cone", l + 1);
+    td_apply_stats st;
+    if (td_engine_apply(e, &mdl->cones[l], a, l, s->P, s->np,
+                        cfg->on_inseparable == TD_INSEP_BEST_EFFORT, &st))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (apply)");
+    mdl->data_passes++;
+    r->class_index = a;
+    r->label = mdl->labels[a];
+    r->offset = sp->c;
+    r->geo_margin = sp->margin;
+    r->theta = td_theta_of_lambda(r->lambda, m);
+    r->theta_min = 2.0 * acos(fmin(1.0, fmax(-1.0, cmin)));
+    r->cond = td_cone_cond(&mdl->cones[l]);
+    r->margin_kept = st.margin_kept;
+    r->margin_collapsed = st.margin_collapsed;
+    r->n_kept = st.n_kept;
+    r->n_collapsed = st.n_collapsed;
+    r->n_mixed = st.n_mixed + st.n_wrong;
+    r->sep_status = sp->status;
+    r->sep_rounds = sp->rounds;
+    r->hull_dist = sp->hull_dist;
+    mdl->nlayers = l + 1;
+    memcpy(s->P + (size_t)l * m, r->p, sizeof(double) * m);
+    s->np = l + 1;
+    s->done[a] = 1;
+    td_say("  layer %2d: class %-8lld margin %-10.4g %-9s theta %.4f "
+           "(min %.4f) lambda %-9.3g cond %-9.3g kept %lld collapsed %lld\n",
+           l + 1, (long long)r->label, r->geo_margin,
+           sep_status_name(sp->status), r->theta, r->theta_min, r->lambda,
+           r->cond, (long long)r->n_kept, (long long)r->n_collapsed);
+    if (st.n_wrong + st.n_mixed > 0 && cfg->on_inseparable == TD_INSEP_FAIL)
+        return td_err_set(err, TD_ERR_VERIFY, "layer %d: %lld points fell "
+                          "outside their cone (smallest margins %.3g / %.3g)",
+                          l + 1, (long long)(st.n_wrong + st.n_mixed),
+                          st.margin_kept, st.margin_collapsed);
+    return TD_OK;
+}
+
+/* Report that step l found no separable class, on stdout and in err. */
+static int report_inseparable(const step_state *s, const td_model *mdl,
+                              int l, const int *cand, int ncand,
+                              const td_sep *seps, td_err *err)
+{
+    char buf[TD_ERR_MSG_LEN] = "";
+    summary_add(buf, sizeof buf, "not sequentially separable: ordered %d of "
+                "%d classes [", l, s->q);
+    for (int i = 0; i < l; i++)
+        summary_add(buf, sizeof buf, "%s%lld", i ? ", " : "",
+                    (long long)mdl->layers[i].label);
+    summary_add(buf, sizeof buf, "]; no remaining class separates from the "
+                "rest:");
+    for (int i = 0; i < ncand; i++)
+        describe_failure(&seps[i], mdl->labels[cand[i]], buf, sizeof buf);
+    td_say("%s\n", buf);
+    return td_err_set(err, TD_ERR_INSEPARABLE, "%s", buf);
+}
+
+static int finish_network(td_model *mdl, const step_state *s, td_err *err)
+{
+    int m = mdl->m, q = mdl->q, rc = TD_OK;
+    double *P = malloc(sizeof(double) * (size_t)q * m);
+    if (!P)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (output layer)");
+    for (int l = 0; l < q; l++)     /* row j: base point of class j */
+        memcpy(P + (size_t)mdl->layers[l].class_index * m, s->P + (size_t)l * m,
+               sizeof(double) * m);
+    rc = td_output_layer(m, q, P, q, mdl->targets, mdl->w_out, mdl->b_out,
+                         &mdl->output_bias, &mdl->output_cond, err);
+    free(P);
+    if (rc)
+        return rc;
+    rc = td_network_from_cones(&mdl->net, m, q, mdl->cones, q, mdl->w_out,
+                               mdl->b_out, err);
+    if (rc)
+        return rc;
+    /* rank 0's bytes are the network: no rank may differ in the last bit */
+    td_comm_bcast(mdl->w_out, sizeof(double) * (size_t)q * m);
+    td_comm_bcast(mdl->b_out, sizeof(double) * q);
+    for (int k = 0; k < mdl->net.num_layers; k++) {
+        int din = mdl->net.dims[k], dout = mdl->net.dims[k + 1];
+        td_comm_bcast(mdl->net.W[k], sizeof(double) * (size_t)din * dout);
+        td_comm_bcast(mdl->net.b[k], sizeof(double) * dout);
+    }
+    return TD_OK;
+}
+
+/* The configured order must name every class exactly once. */
+static int check_order(const td_config *cfg, const td_model *mdl, td_err *err)
+{
+    if (cfg->norder == 0)
+        return TD_OK;
+    if (cfg->norder != mdl->q)
+        return td_err_set(err, TD_ERR_INPUT, "%s: construction.order lists %d "
+                          "labels but the data has %d classes", cfg->source,
+                          cfg->norder, mdl->q);
+    for (int i = 0; i < cfg->norder; i++) {
+        int found = 0;
+        for (int j = 0; j < mdl->q; j++)
+            found |= mdl->labels[j] == cfg->order[i];
+        if (!found)
+            return td_err_set(err, TD_ERR_INPUT, "%s: label %lld in "
+                              "construction.order is not a class of the data",
+                              cfg->source, (long long)cfg->order[i]);
+    }
+    return TD_OK;
+}
+
+int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
+                    td_err *err)
+{
+    int m = e->m, q = e->q, rc = TD_OK;
+    step_state s = {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
+                    calloc((size_t)q * m, sizeof(double)),
+                    calloc((size_t)q * m, sizeof(double)),
+                    calloc((size_t)q, sizeof(int))};
+    int *cand = malloc(sizeof(int) * q);
+    td_sep *seps = calloc((size_t)q, sizeof(td_sep));
+    if (!s.counts || !s.means || !s.P || !s.done || !cand || !seps) {
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
+        goto done;
+    }
+    if ((rc = check_order(cfg, mdl, err)))
+        goto done;
+    for (int l = 0; l < q && rc == TD_OK; l++) {
+        td_engine_class_stats(e, s.counts, s.means);
+        mdl->data_passes++;
+        if (l == 0) {
+            memcpy(mdl->counts, s.counts, sizeof(int64_t) * q);
+            memcpy(mdl->means, s.means, sizeof(double) * q * m);
+        }
+        int ncand = step_candidates(&s, cfg, l, mdl->labels, cand);
+        int best = pick_class(e, &s, cfg, cand, ncand, seps, mdl);
+        if (best < 0)
+            rc = report_inseparable(&s, mdl, l, cand, ncand, seps, err);
+        else
+            rc = build_layer(e, &s, cfg, l, cand[best], &seps[best], mdl, err);
+        for (int i = 0; i < ncand; i++)
+            td_sep_free(&seps[i]);
+    }
+    if (rc == TD_OK) {
+        mdl->sequentially_separable = 1;
+        rc = finish_network(mdl, &s, err);
+    }
+done:
+    free(s.counts); free(s.means); free(s.P); free(s.done);
+    free(cand); free(seps);
+    return rc;
+}

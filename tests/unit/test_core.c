@@ -1,0 +1,452 @@
+/* test_core.c - the paper's statements checked numerically on random
+ * instances: Lemma 2, Proposition 2, Lemma 1, structured == dense, the
+ * lambda recipe, the output layer, exact sums and the hull solver. */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "td_cone.h"
+#include "td_hull.h"
+#include "td_linalg.h"
+#include "td_network.h"
+#include "td_xsum.h"
+
+/* ---- helpers -------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static double urand(void)          /* uniform in [0, 1), splitmix64 */
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+}
+
+static double nrand(void)
+{
+    double u = urand() + 1e-300, v = urand();
+    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+static void rand_vec(double *x, int n, double s)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = s * nrand();
+}
+
+static double norm(const double *x, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += x[i] * x[i];
+    return sqrt(s);
+}
+
+static void matvec(const double *A, const double *x, double *y, int r, int c)
+{
+    for (int i = 0; i < r; i++) {
+        y[i] = 0;
+        for (int j = 0; j < c; j++)
+            y[i] += A[(size_t)i * c + j] * x[j];
+    }
+}
+
+static void matmul(const double *A, const double *B, double *C, int r, int k,
+                   int c)
+{
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < c; j++) {
+            double s = 0;
+            for (int t = 0; t < k; t++)
+                s += A[(size_t)i * k + t] * B[(size_t)t * c + j];
+            C[(size_t)i * c + j] = s;
+        }
+}
+
+/* Moore-Penrose inverse (c x r) of A (r x c) by least squares on I. */
+static void pinv(const double *A, int r, int c, double *Ap)
+{
+    double *I = calloc((size_t)r * r, sizeof(double));
+    for (int i = 0; i < r; i++)
+        I[(size_t)i * r + i] = 1;
+    int rank;
+    double cond;
+    td_lstsq(r, c, r, A, I, 1e-13, Ap, &rank, &cond);
+    free(I);
+}
+
+/* A point at angle phi from direction d (unit), distance t from p. */
+static void point_at_angle(const double *p, const double *d, double phi,
+                           double t, double *x, int n)
+{
+    double *e = malloc(sizeof(double) * n);
+    rand_vec(e, n, 1);
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += e[i] * d[i];
+    for (int i = 0; i < n; i++)
+        e[i] -= s * d[i];
+    double ne = norm(e, n);
+    for (int i = 0; i < n; i++)
+        x[i] = p[i] + t * (cos(phi) * d[i] + sin(phi) * e[i] / ne);
+    free(e);
+}
+
+/* Dense truncation map of Definition 1: W^+ (relu(W x + b) - b). */
+static void tau_dense(const double *W, const double *Wp, const double *b,
+                      const double *x, double *out, int n)
+{
+    double *y = malloc(sizeof(double) * n);
+    matvec(W, x, y, n, n);
+    for (int i = 0; i < n; i++)
+        y[i] = fmax(y[i] + b[i], 0.0) - b[i];
+    matvec(Wp, y, out, n, n);
+    free(y);
+}
+
+static double max_abs_diff(const double *a, const double *b, size_t n)
+{
+    double d = 0;
+    for (size_t i = 0; i < n; i++)
+        d = fmax(d, fabs(a[i] - b[i]));
+    return d;
+}
+
+/* ---- Lemma 2 and the structured maps ----------------------------------- */
+
+static void test_householder_maps_h_to_u(void)
+{
+    for (int trial = 0; trial < 50; trial++) {
+        int n = 1 + trial % 9;
+        double h[16], p[16], Rh[16];
+        rand_vec(h, n, 1);
+        if (trial % 5 == 0)          /* near +u and near -u: both branches */
+            for (int i = 0; i < n; i++)
+                h[i] = (trial % 10 ? -1 : 1) + 1e-9 * h[i];
+        rand_vec(p, n, 1);
+        td_cone c;
+        CU_ASSERT_FATAL(td_cone_init(&c, n, h, p, 0.3) == 0);
+        td_cone_apply_R(&c, c.h, Rh);
+        for (int i = 0; i < n; i++)
+            CU_ASSERT_DOUBLE_EQUAL(Rh[i], 1 / sqrt(n), 1e-13);
+        td_cone_free(&c);
+    }
+}
+
+static void test_structured_equals_dense(void)
+{
+    for (int trial = 0; trial < 20; trial++) {
+        int n = 2 + trial * 3;
+        double *W = malloc(sizeof(double) * n * n), *Wi = malloc(sizeof(double) * n * n);
+        double *I = malloc(sizeof(double) * n * n);
+        double *h = malloc(sizeof(double) * n), *p = malloc(sizeof(double) * n);
+        double *x = malloc(sizeof(double) * n), *y1 = malloc(sizeof(double) * n);
+        double *y2 = malloc(sizeof(double) * n);
+        rand_vec(h, n, 1);
+        rand_vec(p, n, 3);
+        td_cone c;
+        td_cone_init(&c, n, h, p, 0.01 + 0.98 * urand());
+        td_cone_dense_W(&c, W);
+        td_cone_dense_Winv(&c, Wi);
+        rand_vec(x, n, 2);
+        td_cone_apply_W(&c, x, y1);
+        matvec(W, x, y2, n, n);
+        CU_ASSERT(max_abs_diff(y1, y2, n) <= 1e-12 * (1 + norm(y2, n)));
+        td_cone_apply_Winv(&c, x, y1);
+        matvec(Wi, x, y2, n, n);
+        CU_ASSERT(max_abs_diff(y1, y2, n) <= 1e-12 * (1 + norm(y2, n)));
+        matmul(W, Wi, I, n, n, n);
+        for (int i = 0; i < n; i++)
+            I[(size_t)i * n + i] -= 1;
+        CU_ASSERT(norm(I, n * n) < 1e-12 * n / c.lambda);
+        free(W); free(Wi); free(I); free(h); free(p); free(x); free(y1); free(y2);
+        td_cone_free(&c);
+    }
+}
+
+/* Lemma 2: tau fixes the forward cone and sends the backward cone to p,
+ * computed with the dense Definition 1 (W^+ by least squares). */
+static void test_lemma2_cones(void)
+{
+    for (int trial = 0; trial < 30; trial++) {
+        int n = 2 + trial % 7;
+        double h[9], p[9], x[9], t[9], b[9], W[81], Wp[81];
+        rand_vec(h, n, 1);
+        rand_vec(p, n, 1);
+        double theta = td_theta_n(n) + (M_PI - td_theta_n(n)) * (0.05 + 0.9 * urand());
+        td_cone c;
+        td_cone_init(&c, n, h, p, td_lambda_of_theta(theta, n));
+        td_cone_dense_W(&c, W);
+        pinv(W, n, n, Wp);
+        matvec(W, p, b, n, n);
+        for (int i = 0; i < n; i++)
+            b[i] = -b[i];
+        for (int k = 0; k < 20; k++) {
+            double phi = 0.999 * urand() * theta / 2, r = 0.1 + 5 * urand();
+            point_at_angle(p, c.h, phi, r, x, n);
+            tau_dense(W, Wp, b, x, t, n);
+            CU_ASSERT(max_abs_diff(t, x, n) < 1e-10 * (1 + r));
+            double mh[9];
+            for (int i = 0; i < n; i++)
+                mh[i] = -c.h[i];
+            point_at_angle(p, mh, phi, r, x, n);
+            tau_dense(W, Wp, b, x, t, n);
+            CU_ASSERT(max_abs_diff(t, p, n) < 1e-10 * (1 + r));
+            double wk[18];
+            CU_ASSERT(td_cone_truncate(&c, x, x, wk) == -1);
+            CU_ASSERT(max_abs_diff(x, p, n) == 0);   /* exactly p */
+        }
+        td_cone_free(&c);
+    }
+}
+
+/* The exact lambda recipe is tight: lambda just below lambda_max keeps
+ * every point in its cone, just above it loses the binding point. */
+static void test_lambda_recipe_tight(void)
+{
+    int n = 6, npts = 200;
+    for (int trial = 0; trial < 10; trial++) {
+        double h[6], p[6], *X = malloc(sizeof(double) * npts * n), work[12];
+        int side[200];
+        rand_vec(h, n, 1);
+        rand_vec(p, n, 1);
+        td_cone c;
+        td_cone_init(&c, n, h, p, 1.0);
+        double lmax = 1.0;
+        for (int i = 0; i < npts; i++) {
+            double *x = X + i * n;
+            rand_vec(x, n, 2);
+            double s = 0;
+            for (int k = 0; k < n; k++)
+                s += c.h[k] * (x[k] - p[k]);
+            side[i] = s > 0 ? 1 : -1;
+            lmax = fmin(lmax, td_cone_lambda_bound(&c, x, side[i], work));
+        }
+        CU_ASSERT_FATAL(lmax > 0 && lmax < 1);
+        for (int pass = 0; pass < 2; pass++) {
+            c.lambda = lmax * (pass ? 1.001 : 0.999);
+            int bad = 0;
+            double mg;
+            for (int i = 0; i < npts; i++)
+                bad += td_cone_classify(&c, X + i * n, &mg, work) != side[i];
+            CU_ASSERT(pass ? bad > 0 : bad == 0);
+        }
+        td_cone_free(&c);
+        free(X);
+    }
+}
+
+/* ---- Proposition 2 and Lemma 1 ------------------------------------------- */
+
+/* x^(l) = W^(l) x^(tau,l) + b^(l) for the network built from random cones. */
+static void test_proposition2_cumulative(void)
+{
+    int n = 5, q = 4;
+    td_cone cones[4];
+    double h[5], p[5];
+    for (int l = 0; l < q; l++) {
+        rand_vec(h, n, 1);
+        rand_vec(p, n, 1);
+        td_cone_init(&cones[l], n, h, p, 0.05 + 0.9 * urand());
+    }
+    double wout[4 * 5], bout[4];
+    rand_vec(wout, q * n, 1);
+    rand_vec(bout, q, 1);
+    td_network net;
+    td_err err;
+    td_err_clear(&err);
+    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout, &err) == 0);
+    for (int trial = 0; trial < 200; trial++) {
+        double x[5], xt[5], act[5], nxt[5], cum[5], work[10];
+        rand_vec(x, n, 2);
+        memcpy(xt, x, sizeof x);
+        memcpy(act, x, sizeof x);
+        for (int l = 0; l < q; l++) {
+            matvec(net.W[l], act, nxt, n, n);
+            for (int i = 0; i < n; i++)
+                act[i] = fmax(nxt[i] + net.b[l][i], 0.0);
+            td_cone_truncate(&cones[l], xt, xt, work);
+            td_cone_preact(&cones[l], xt, cum, work);   /* W^(l)(x - p_l) */
+            CU_ASSERT(max_abs_diff(act, cum, n) < 1e-9 * (1 + norm(cum, n)));
+        }
+        double out[4], ref[4];
+        matvec(net.W[q], act, out, q, n);
+        matvec(wout, xt, ref, q, n);      /* eq. (8): W^(L) x^(tau,L-1) + b^(L) */
+        for (int i = 0; i < q; i++)
+            CU_ASSERT(fabs(out[i] + net.b[q][i] - ref[i] - bout[i]) < 1e-8 * (1 + fabs(ref[i])));
+    }
+    td_network_free(&net);
+    for (int l = 0; l < q; l++)
+        td_cone_free(&cones[l]);
+}
+
+/* Lemma 1 with shrinking widths: P^(l) = (W^(l))^+ W^(l) and
+ * W^(l) P^(l-1) = W^(l) for surjective cumulative maps. */
+static void test_lemma1_projectors(void)
+{
+    int dims[4] = {7, 6, 4, 3};
+    double *Wc = NULL, *P = NULL;
+    for (int l = 1; l < 4; l++) {
+        int r = dims[l], c0 = dims[0];
+        double *Wl = malloc(sizeof(double) * r * dims[l - 1]);
+        rand_vec(Wl, r * dims[l - 1], 1);
+        double *Wn = malloc(sizeof(double) * r * c0);
+        if (Wc)
+            matmul(Wl, Wc, Wn, r, dims[l - 1], c0);
+        else
+            memcpy(Wn, Wl, sizeof(double) * r * c0);
+        double *Wp = malloc(sizeof(double) * c0 * r);
+        pinv(Wn, r, c0, Wp);
+        double *Pl = malloc(sizeof(double) * c0 * c0);
+        matmul(Wp, Wn, Pl, c0, r, c0);               /* (W^(l))^+ W^(l) */
+        if (P) {
+            double *rec = malloc(sizeof(double) * c0 * c0);
+            matmul(Pl, P, rec, c0, c0, c0);          /* eq. (9) recursion */
+            CU_ASSERT(max_abs_diff(rec, Pl, (size_t)c0 * c0) < 1e-10);
+            double *WP = malloc(sizeof(double) * r * c0);
+            matmul(Wn, P, WP, r, c0, c0);            /* eq. (11) */
+            CU_ASSERT(max_abs_diff(WP, Wn, (size_t)r * c0) < 1e-10);
+            free(rec);
+            free(WP);
+        }
+        double *PP = malloc(sizeof(double) * c0 * c0);
+        matmul(Pl, Pl, PP, c0, c0, c0);              /* a projector */
+        CU_ASSERT(max_abs_diff(PP, Pl, (size_t)c0 * c0) < 1e-10);
+        free(PP);
+        free(Wl); free(Wp); free(Wc); free(P);
+        Wc = Wn;
+        P = Pl;
+    }
+    free(Wc);
+    free(P);
+}
+
+/* ---- output layer, exact sums, hulls -------------------------------------- */
+
+static void test_output_layer_interpolates(void)
+{
+    for (int trial = 0; trial < 6; trial++) {
+        int q = 2 + trial, n = q - 1 + trial % 3;   /* includes n = q - 1 */
+        double *P = malloc(sizeof(double) * q * n), *Y = calloc((size_t)q * q, sizeof(double));
+        double *W = malloc(sizeof(double) * q * n), b[8], y[8];
+        rand_vec(P, q * n, 1);
+        for (int j = 0; j < q; j++)
+            Y[j * q + j] = 1;
+        int used_bias;
+        double cond;
+        td_err err;
+        td_err_clear(&err);
+        CU_ASSERT_FATAL(td_output_layer(n, q, P, q, Y, W, b, &used_bias, &cond, &err) == 0);
+        CU_ASSERT(used_bias == (n < q));
+        for (int j = 0; j < q; j++) {
+            matvec(W, P + j * n, y, q, n);
+            for (int i = 0; i < q; i++)
+                CU_ASSERT_DOUBLE_EQUAL(y[i] + b[i], Y[j * q + i], 1e-10);
+        }
+        free(P); free(Y); free(W);
+    }
+}
+
+static void test_output_layer_rejects_dependent_points(void)
+{
+    double P[3 * 2] = {0, 0, 1, 1, 2, 2};   /* collinear: affinely dependent */
+    double Y[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, W[6], b[3], cond;
+    int used_bias;
+    td_err err;
+    td_err_clear(&err);
+    CU_ASSERT(td_output_layer(2, 3, P, 3, Y, W, b, &used_bias, &cond, &err) == TD_ERR_VERIFY);
+    CU_ASSERT(strstr(err.msg, "affinely dependent") != NULL);
+}
+
+static void test_xsum_order_independent(void)
+{
+    enum { N = 5000 };
+    static double v[N];
+    for (int i = 0; i < N; i++)
+        v[i] = nrand() * pow(10.0, (i % 13) - 6);
+    double amax = 0;
+    for (int i = 0; i < N; i++)
+        amax = fmax(amax, fabs(v[i]));
+    int shift = td_xsum_shift(amax, N);
+    td_i128 a1 = 0, a2 = 0;
+    for (int i = 0; i < N; i++)
+        td_xsum_add(&a1, &v[i], 1, shift);
+    for (int i = N - 1; i >= 0; i -= 2)           /* another order */
+        td_xsum_add(&a2, &v[i], 1, shift);
+    for (int i = N - 2; i >= 0; i -= 2)
+        td_xsum_add(&a2, &v[i], 1, shift);
+    double s1, s2;
+    td_xsum_get(&a1, 1, shift, &s1);
+    td_xsum_get(&a2, 1, shift, &s2);
+    CU_ASSERT(memcmp(&s1, &s2, sizeof s1) == 0);
+    long double ref = 0;
+    for (int i = 0; i < N; i++)
+        ref += v[i];
+    CU_ASSERT(fabs(s1 - (double)ref) <= 1e-12 * amax);
+}
+
+static void test_hull_distance_known(void)
+{
+    /* A on the plane x0 = 0, B on x0 = 2, overlapping in the other
+     * coordinates: hull distance 2, normal e0. */
+    int m = 3, na = 40, nb = 30;
+    double *A = malloc(sizeof(double) * na * m), *B = malloc(sizeof(double) * nb * m);
+    for (int i = 0; i < na; i++) {
+        A[i * m] = -fabs(nrand()) * (i % 4 != 0);   /* some exactly on x0 = 0 */
+        A[i * m + 1] = nrand();
+        A[i * m + 2] = nrand();
+    }
+    for (int i = 0; i < nb; i++) {
+        B[i * m] = 2 + fabs(nrand()) * (i % 3 != 0);
+        B[i * m + 1] = nrand();
+        B[i * m + 2] = nrand();
+    }
+    double u[3], v[3], al[40], be[30];
+    td_hull_info info;
+    CU_ASSERT_FATAL(td_hull_nearest(m, na, A, nb, B, 1e-12, 1000000, u, v, al, be, &info) == 0);
+    CU_ASSERT(info.converged == 1);
+    CU_ASSERT_DOUBLE_EQUAL(info.dist, 2.0, 1e-6);
+    CU_ASSERT(info.lower <= info.dist + 1e-12 && info.lower > 2.0 - 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(v[0] - u[0], 2.0, 1e-6);
+    free(A);
+    free(B);
+}
+
+static void test_hull_detects_meeting(void)
+{
+    int m = 4, na = 30, nb = 30;
+    double A[120], B[120], u[4], v[4], al[30], be[30];
+    rand_vec(A, na * m, 1);
+    rand_vec(B, nb * m, 1);
+    memcpy(B + 7 * m, A + 3 * m, sizeof(double) * m);   /* a duplicated point */
+    td_hull_info info;
+    td_hull_nearest(m, na, A, nb, B, 1e-10, 1000000, u, v, al, be, &info);
+    CU_ASSERT(info.converged == 2);
+    CU_ASSERT(info.dist <= 1e-10 * info.scale);
+    CU_ASSERT(info.lower <= 0);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("core", NULL, NULL);
+    CU_add_test(s, "Householder R h = u", test_householder_maps_h_to_u);
+    CU_add_test(s, "structured W, W^-1 equal dense", test_structured_equals_dense);
+    CU_add_test(s, "Lemma 2: forward cone fixed, backward cone to p", test_lemma2_cones);
+    CU_add_test(s, "lambda recipe is tight", test_lambda_recipe_tight);
+    CU_add_test(s, "Proposition 2: cumulative parameters", test_proposition2_cumulative);
+    CU_add_test(s, "Lemma 1: projector identities", test_lemma1_projectors);
+    CU_add_test(s, "output layer interpolates", test_output_layer_interpolates);
+    CU_add_test(s, "output layer rejects dependent points", test_output_layer_rejects_dependent_points);
+    CU_add_test(s, "exact sums are order independent", test_xsum_order_independent);
+    CU_add_test(s, "hull distance of a known pair", test_hull_distance_known);
+    CU_add_test(s, "hull meeting detected", test_hull_detects_meeting);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned fails = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return fails != 0 || CU_get_error() != CUE_SUCCESS;
+}
