@@ -35,6 +35,11 @@ int td_comm_bcast_string(char **s);
 void td_comm_min(double *v, int n);
 void td_comm_max(double *v, int n);
 void td_comm_sum_i64(int64_t *v, int n);
+/* Sum of arrays in which every entry is non-zero on at most one rank (a
+ * distributed result being assembled): exact in any order. */
+void td_comm_sum_disjoint(double *v, int n);
+/* Logical OR of a flag over all ranks (0/1). */
+void td_comm_any(int *flag);
 
 /* Exact all-reduced sum of per-block partials: `partials` holds nblocks
  * local rows of `len` doubles; out (len) gets the sum over all blocks of

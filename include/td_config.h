@@ -37,6 +37,8 @@ typedef struct {
     int working_set;     /* candidates gathered per side per round; default 256 */
     int max_rounds;      /* working-set rounds per separator solve; default 50 */
     double hull_tol;     /* relative tolerance of the hull solver; default 1e-10 */
+    int fisher_warm_start; /* start from the Fisher direction (true) or the
+                              difference of means (false); default true */
 
     /* [parallel] */
     int block_rows;      /* rows per reduction block (fixes the summation

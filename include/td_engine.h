@@ -36,6 +36,11 @@ void td_engine_free(td_engine *e);
  * counts (q), means (q x m). */
 int td_engine_class_stats(td_engine *e, int64_t *counts, double *means);
 
+/* Pooled within-class scatter of the active rows, each centred on its
+ * class mean: S (m x m) = sum_i (x_i - mu_c(i)) (x_i - mu_c(i))^T, exact
+ * and partition-independent. */
+int td_engine_scatter(td_engine *e, const double *means, double *S);
+
 /* A scan candidate: a point near or across the hyperplane. */
 typedef struct {
     double v;        /* violation: s for class a, -s for the rest, where
@@ -60,10 +65,11 @@ int td_engine_scan(td_engine *e, int a, const double *h, double c,
 void td_scan_free(td_scan *s);
 
 /* Layer admissibility for cone c collapsing class a: the largest lambda
- * and the smallest cos(angle to +-h) over active rows and base points. */
+ * and the smallest cos(angle to +-h) over active rows and base points.
+ * soft: ignore points on the wrong side of the hyperplane. */
 void td_engine_lambda_pass(td_engine *e, const td_cone *cone, int a,
-                           const double *P, int np, double *lambda_max,
-                           double *cos_min);
+                           const double *P, int np, int soft,
+                           double *lambda_max, double *cos_min);
 
 typedef struct {
     int64_t n_kept, n_collapsed, n_mixed, n_wrong;

@@ -10,6 +10,7 @@
 #include "td_config.h"
 #include "td_engine.h"
 #include "td_model.h"
+#include "td_separator.h"
 
 /* Build the whole model: hidden layers, output layer, network (identical
  * on all ranks).  mdl must be allocated for e->m, e->q with labels set.
@@ -17,5 +18,11 @@
  * (a detailed report is printed on rank 0). */
 int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
                     td_err *err);
+
+/* Separate class a from all other classes exactly as the first step of
+ * the search does (warm start included), for benchmarks and tests.
+ * *t_warm gets the seconds spent on the warm start. */
+int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
+                           td_sep *out, double *t_warm, td_err *err);
 
 #endif

@@ -35,11 +35,11 @@ typedef struct {
 } td_sep;
 
 /* Separate active class a from the other active rows and the base points
- * P (np x m).  mean_a / mean_rest start the search.  Collective; the result
- * is identical on every rank. */
-int td_separate(td_engine *e, int a, const double *mean_a,
-                const double *mean_rest, const double *P, int np,
-                const td_config *cfg, td_sep *out);
+ * P (np x m).  The first working set is the worst points for the unit
+ * direction h0 and offset c0 (the warm start).  Collective; the result is
+ * identical on every rank. */
+int td_separate(td_engine *e, int a, const double *h0, double c0,
+                const double *P, int np, const td_config *cfg, td_sep *out);
 void td_sep_free(td_sep *s);
 
 #endif

@@ -22,7 +22,8 @@ enum key_kind {
     K_INT,    /* integer in [imin, imax] */
     K_NUM,    /* float (or integer) accepted by in_range() */
     K_INSEP,  /* "fail" | "best_effort" */
-    K_ORDER   /* array of distinct integers */
+    K_ORDER,  /* array of distinct integers */
+    K_BOOL    /* true | false */
 };
 
 typedef struct {
@@ -54,6 +55,8 @@ static const key_spec schema[] = {
      0, NULL},
     {"separator.max_rounds", K_INT, OFF(max_rounds), 0, 1, INT_MAX, 0, 0, 0,
      NULL},
+    {"separator.fisher_warm_start", K_BOOL, OFF(fisher_warm_start), 0, 0, 0,
+     0, 0, 0, NULL},
     {"separator.hull_tol", K_NUM, OFF(hull_tol), 0, 0, 0, 0.0, 1e-2, 1,
      "in (0, 1e-2]"},
     {"parallel.block_rows", K_INT, OFF(block_rows), 0, 1, (int64_t)1 << 24,
@@ -193,6 +196,15 @@ static int set_insep(const td_toml_entry *e, const key_spec *k,
     return TD_OK;
 }
 
+static int set_bool(const td_toml_entry *e, const key_spec *k,
+                    td_config *cfg, const char *src, td_err *err)
+{
+    if (e->type != TD_TOML_BOOL)
+        return type_error(e, src, "a boolean", err);
+    *(int *)field(cfg, k) = (int)e->i;
+    return TD_OK;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -287,6 +299,7 @@ static int apply_entry(const td_toml_entry *e, td_config *cfg, int *seen,
     case K_NUM: return set_number(e, s, cfg, src, err);
     case K_INSEP: return set_insep(e, s, cfg, src, err);
     case K_ORDER: return set_order(e, cfg, src, err);
+    case K_BOOL: return set_bool(e, s, cfg, src, err);
     }
     return td_err_set(err, TD_ERR_INTERNAL, "config schema: bad kind");
 }
@@ -339,6 +352,7 @@ static int set_defaults(td_config *cfg, const char *text, const char *source)
     cfg->working_set = 256;
     cfg->max_rounds = 50;
     cfg->hull_tol = 1e-10;
+    cfg->fisher_warm_start = 1;
     cfg->block_rows = 1024;
     cfg->scalapack_threshold = 1024;
     cfg->tolerance = 1e-8;

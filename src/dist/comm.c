@@ -120,6 +120,16 @@ void td_comm_sum_i128(void *acc, int n)
     MPI_Allreduce(MPI_IN_PLACE, acc, n, g_i128, g_i128_sum, MPI_COMM_WORLD);
 }
 
+void td_comm_sum_disjoint(double *v, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+void td_comm_any(int *flag)
+{
+    MPI_Allreduce(MPI_IN_PLACE, flag, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+}
+
 int td_comm_sum_blocks(const double *partials, int64_t nblocks, int len,
                        double *out)
 {

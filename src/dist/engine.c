@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
+#include <cblas.h>
 #include "td_comm.h"
 #include "td_engine.h"
 #include "td_xsum.h"
@@ -336,9 +337,21 @@ void td_scan_free(td_scan *s)
 
 /* ---- layer passes ------------------------------------------------------ */
 
+/* Fold one point's constraints into (lmax, cmin); a soft layer ignores
+ * points on the wrong side of its hyperplane (they cannot be honoured). */
+static void lambda_point(const td_cone *cone, const double *x, int side,
+                         int soft, double *work, double *lmax, double *cmin)
+{
+    double lb = td_cone_lambda_bound(cone, x, side, work);
+    if (soft && lb == 0)
+        return;
+    *lmax = fmin(*lmax, lb);
+    *cmin = fmin(*cmin, td_cone_cos_angle(cone, x, side));
+}
+
 void td_engine_lambda_pass(td_engine *e, const td_cone *cone, int a,
-                           const double *P, int np, double *lambda_max,
-                           double *cos_min)
+                           const double *P, int np, int soft,
+                           double *lambda_max, double *cos_min)
 {
     double lmax = 1.0, cmin = 1.0;
     int m = e->m;
@@ -349,17 +362,13 @@ void td_engine_lambda_pass(td_engine *e, const td_cone *cone, int a,
         for (int64_t i = 0; i < e->n_local; i++) {
             if (e->layer[i] >= 0)
                 continue;
-            int side = e->cls[i] == a ? -1 : 1;
-            const double *xi = e->x + i * m;
-            lmax = fmin(lmax, td_cone_lambda_bound(cone, xi, side, work));
-            cmin = fmin(cmin, td_cone_cos_angle(cone, xi, side));
+            lambda_point(cone, e->x + i * m, e->cls[i] == a ? -1 : 1, soft,
+                         work, &lmax, &cmin);
         }
         if (td_comm_rank() == 0 && omp_get_thread_num() == 0)
-            for (int j = 0; j < np; j++) {
-                const double *pj = P + (size_t)j * m;
-                lmax = fmin(lmax, td_cone_lambda_bound(cone, pj, 1, work));
-                cmin = fmin(cmin, td_cone_cos_angle(cone, pj, 1));
-            }
+            for (int j = 0; j < np; j++)
+                lambda_point(cone, P + (size_t)j * m, 1, soft, work, &lmax,
+                             &cmin);
         free(work);
     }
     double v[2] = {lmax, cmin};
@@ -444,4 +453,88 @@ void td_engine_undo(td_engine *e, int l)
     for (int64_t i = 0; i < e->n_local; i++)
         if (e->layer[i] == l)
             e->layer[i] = -1;
+}
+
+/* ---- within-class scatter (Fisher warm start) --------------------------- */
+
+static double centred_absmax(const td_engine *e, const double *means)
+{
+    double amax = 0;
+    int m = e->m;
+    #pragma omp parallel for reduction(max : amax) schedule(static)
+    for (int64_t i = 0; i < e->n_local; i++) {
+        if (e->layer[i] >= 0)
+            continue;
+        const double *xi = e->x + i * m, *mu = means + (size_t)e->cls[i] * m;
+        for (int k = 0; k < m; k++)
+            amax = fmax(amax, fabs(xi[k] - mu[k]));
+    }
+    td_comm_max(&amax, 1);
+    return amax;
+}
+
+/* Scatter of one block's active rows, centred on their class means. */
+static void block_scatter(const td_engine *e, const double *means, int64_t b,
+                          double *buf, double *part)
+{
+    int m = e->m, rows = 0;
+    int64_t i1 = (b + 1) * e->block_rows;
+    for (int64_t i = b * e->block_rows; i < i1 && i < e->n_local; i++) {
+        if (e->layer[i] >= 0)
+            continue;
+        const double *xi = e->x + i * m, *mu = means + (size_t)e->cls[i] * m;
+        for (int k = 0; k < m; k++)
+            buf[(size_t)rows * m + k] = xi[k] - mu[k];
+        rows++;
+    }
+    memset(part, 0, sizeof(double) * m * m);
+    if (rows)
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, m, rows, 1.0,
+                    buf, m, 0.0, part, m);
+    for (int j = 0; j < m; j++)          /* mirror the lower triangle */
+        for (int i = 0; i < j; i++)
+            part[(size_t)j * m + i] = part[(size_t)i * m + j];
+}
+
+int td_engine_scatter(td_engine *e, const double *means, double *S)
+{
+    int m = e->m;
+    size_t len = (size_t)m * m;
+    int64_t nb = e->nblocks;
+    td_comm_sum_i64(&nb, 1);
+    double amax = centred_absmax(e, means);
+    int shift = td_xsum_shift(e->block_rows * amax * amax, nb > 0 ? nb : 1);
+    td_i128 *acc = calloc(len, sizeof *acc);
+    int fail = acc == NULL;
+    #pragma omp parallel
+    {
+        td_i128 *tacc = calloc(len, sizeof *tacc);
+        double *part = malloc(sizeof(double) * len);
+        double *buf = malloc(sizeof(double) * (size_t)e->block_rows * m);
+        int ok = tacc && part && buf;
+        if (!ok) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(static)
+        for (int64_t b = 0; b < e->nblocks; b++)
+            if (ok) {
+                block_scatter(e, means, b, buf, part);
+                td_xsum_add(tacc, part, len, shift);
+            }
+        #pragma omp critical
+        if (ok && acc)
+            for (size_t j = 0; j < len; j++)
+                acc[j] += tacc[j];
+        free(tacc); free(part); free(buf);
+    }
+    td_comm_any(&fail);
+    if (fail) {
+        free(acc);
+        return -1;
+    }
+    td_comm_sum_i128(acc, (int)len);
+    td_xsum_get(acc, len, shift, S);
+    free(acc);
+    return 0;
 }

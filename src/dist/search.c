@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_comm.h"
+#include "td_dense.h"
 #include "td_search.h"
 #include "td_separator.h"
 
@@ -22,6 +23,9 @@ typedef struct {
     double *means;           /* q x m means of active points */
     double *P;               /* np x m base points, layer order */
     int *done;               /* class already collapsed */
+    double *S;               /* m x m regularised within-class scatter, or
+                                NULL for mean-difference warm starts */
+    int used_scalapack;      /* the Fisher solves ran on a BLACS grid */
 } step_state;
 
 /* Mean of the points class a must be separated from: the other active
@@ -136,25 +140,118 @@ static void describe_failure(const td_sep *sp, int64_t label, char *buf,
     }
 }
 
-/* Separate every candidate; return the index (into cand) of the best. */
-static int pick_class(td_engine *e, const step_state *s, const td_config *cfg,
-                      const int *cand, int ncand, td_sep *seps, td_model *mdl)
+/* Pooled within-class scatter of all classes, regularised so that flat
+ * data (points on a subspace) still gives a positive definite system. */
+static int prepare_scatter(td_engine *e, step_state *s, td_err *err)
 {
-    int best = -1;
-    double *mrest = malloc(sizeof(double) * s->m);
+    int m = s->m;
+    s->S = malloc(sizeof(double) * (size_t)m * m);
+    if (!s->S || td_engine_scatter(e, s->means, s->S))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (scatter)");
+    double tr = 0;
+    for (int k = 0; k < m; k++)
+        tr += s->S[(size_t)k * m + k];
+    double delta = tr > 0 ? 1e-6 * tr / m : 1.0;
+    for (int k = 0; k < m; k++)
+        s->S[(size_t)k * m + k] += delta;
+    return TD_OK;
+}
+
+/* Warm starts for every candidate: the Fisher direction
+ * S^-1 (mu_rest - mu_a) or, without S, the difference of means.  H is
+ * ncand x m (unit rows), C the offsets through the midpoint of the means. */
+static int warm_starts(const step_state *s, step_state *sm, const td_config *cfg,
+                       const int *cand, int ncand, double *H, double *C,
+                       td_err *err)
+{
+    int m = s->m;
+    double *d = malloc(sizeof(double) * (size_t)ncand * m);
+    double *mid = malloc(sizeof(double) * (size_t)ncand * m);
+    if (!d || !mid) {
+        free(d); free(mid);
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (warm start)");
+    }
     for (int i = 0; i < ncand; i++) {
-        int a = cand[i];
-        mean_of_rest(s, a, mrest);
-        td_separate(e, a, s->means + (size_t)a * s->m, mrest, s->P, s->np, cfg,
-                    &seps[i]);
+        const double *ma = s->means + (size_t)cand[i] * m;
+        mean_of_rest(s, cand[i], mid + (size_t)i * m);
+        for (int k = 0; k < m; k++) {
+            d[(size_t)i * m + k] = mid[(size_t)i * m + k] - ma[k];
+            mid[(size_t)i * m + k] = 0.5 * (mid[(size_t)i * m + k] + ma[k]);
+        }
+    }
+    memcpy(H, d, sizeof(double) * (size_t)ncand * m);
+    int rc = TD_OK;
+    if (s->S)
+        rc = td_dense_spd_solve(m, s->S, ncand, H, cfg->scalapack_threshold,
+                                &sm->used_scalapack, err);
+    for (int i = 0; rc == TD_OK && i < ncand; i++) {
+        double *h = H + (size_t)i * m, nn = 0;
+        for (int k = 0; k < m; k++)
+            nn += h[k] * h[k];
+        if (!(nn > 0) || !isfinite(nn)) {      /* coincident means */
+            memset(h, 0, sizeof(double) * m);
+            h[0] = nn = 1;
+        }
+        C[i] = 0;
+        for (int k = 0; k < m; k++) {
+            h[k] /= sqrt(nn);
+            C[i] += h[k] * mid[(size_t)i * m + k];
+        }
+    }
+    free(d);
+    free(mid);
+    return rc;
+}
+
+/* Separate every candidate, warm-started; seps[i] for cand[i]. */
+static int separate_all(td_engine *e, step_state *s, const td_config *cfg,
+                        const int *cand, int ncand, td_sep *seps,
+                        td_model *mdl, td_err *err)
+{
+    double *H = malloc(sizeof(double) * (size_t)ncand * s->m);
+    double *C = malloc(sizeof(double) * ncand);
+    int rc = H && C ? warm_starts(s, s, cfg, cand, ncand, H, C, err)
+                    : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+    for (int i = 0; rc == TD_OK && i < ncand; i++) {
+        if (td_separate(e, cand[i], H + (size_t)i * s->m, C[i], s->P, s->np,
+                        cfg, &seps[i]))
+            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
         mdl->separator_solves++;
         mdl->data_passes += seps[i].passes;
-        int ok = seps[i].status == TD_SEP_OPTIMAL ||
-                 seps[i].status == TD_SEP_CERTIFIED;
-        if (ok && (best < 0 || seps[i].margin > seps[best].margin))
-            best = i;
     }
-    free(mrest);
+    free(H);
+    free(C);
+    return rc;
+}
+
+static int sep_ok(const td_sep *sp)
+{
+    return sp->status == TD_SEP_OPTIMAL || sp->status == TD_SEP_CERTIFIED ||
+           sp->status == TD_SEP_SOFT;
+}
+
+/* Best effort: the candidate whose best scanned hyperplane has the least
+ * negative margin becomes a soft-margin layer. */
+static void soften_best(const int *cand, int ncand, td_sep *seps)
+{
+    int best = -1;
+    for (int i = 0; i < ncand; i++)
+        if (best < 0 || seps[i].margin > seps[best].margin)
+            best = i;
+    (void)cand;
+    if (best >= 0)
+        seps[best].status = TD_SEP_SOFT;
+}
+
+/* Index (into cand) of the separable candidate with the largest margin,
+ * ties to the lower class index; -1 if none. */
+static int pick_class(const int *cand, int ncand, const td_sep *seps)
+{
+    int best = -1;
+    for (int i = 0; i < ncand; i++)
+        if (sep_ok(&seps[i]) && (best < 0 || seps[i].margin > seps[best].margin))
+            best = i;
+    (void)cand;
     return best;
 }
 
@@ -176,7 +273,8 @@ static int build_layer(td_engine *e, step_state *s, const td_config *cfg,
     if (td_cone_init(&probe, m, r->h, r->p, 1.0))
         return td_err_set(err, TD_ERR_INTERNAL, "layer %d: bad cone", l + 1);
     double lmax, cmin;
-    td_engine_lambda_pass(e, &probe, a, s->P, s->np, &lmax, &cmin);
+    td_engine_lambda_pass(e, &probe, a, s->P, s->np,
+                          sp->status == TD_SEP_SOFT, &lmax, &cmin);
     mdl->data_passes++;
     td_cone_free(&probe);
     if (!(lmax > 0))
@@ -239,7 +337,6 @@ static int report_inseparable(const step_state *s, const td_model *mdl,
                 "rest:");
     for (int i = 0; i < ncand; i++)
         describe_failure(&seps[i], mdl->labels[cand[i]], buf, sizeof buf);
-    td_say("%s\n", buf);
     return td_err_set(err, TD_ERR_INSEPARABLE, "%s", buf);
 }
 
@@ -293,6 +390,147 @@ static int check_order(const td_config *cfg, const td_model *mdl, td_err *err)
     return TD_OK;
 }
 
+/* One level of the depth-first order search: its separable candidates,
+ * best margin first, and which of them is being tried. */
+typedef struct {
+    int opened, n, tried;
+    int *cls;
+    td_sep *seps;
+} level;
+
+static void level_free(level *lv)
+{
+    for (int i = 0; lv->seps && i < lv->n; i++)
+        td_sep_free(&lv->seps[i]);
+    free(lv->cls);
+    free(lv->seps);
+    *lv = (level){0};
+}
+
+/* Keep the separable candidates, sorted by margin (desc), class (asc). */
+static void level_keep(level *lv, const int *cand, int ncand, td_sep *seps)
+{
+    lv->cls = malloc(sizeof(int) * (ncand ? ncand : 1));
+    lv->seps = malloc(sizeof(td_sep) * (ncand ? ncand : 1));
+    lv->n = 0;
+    lv->tried = -1;
+    lv->opened = 1;
+    for (int i = 0; i < ncand; i++) {
+        if (!sep_ok(&seps[i])) {
+            td_sep_free(&seps[i]);
+            continue;
+        }
+        int j = lv->n++;
+        while (j > 0 && seps[i].margin > lv->seps[j - 1].margin) {
+            lv->cls[j] = lv->cls[j - 1];
+            lv->seps[j] = lv->seps[j - 1];
+            j--;
+        }
+        lv->cls[j] = cand[i];
+        lv->seps[j] = seps[i];
+    }
+}
+
+/* Remove layer l from the shards and the model (backtracking). */
+static void undo_layer(td_engine *e, step_state *s, td_model *mdl, int l)
+{
+    td_engine_undo(e, l);
+    s->done[mdl->layers[l].class_index] = 0;
+    free(mdl->layers[l].h);
+    free(mdl->layers[l].p);
+    mdl->layers[l] = (td_layer_rec){0};
+    td_cone_free(&mdl->cones[l]);
+    s->np = l;
+    mdl->nlayers = l;
+    mdl->backtracks++;
+}
+
+/* Search bookkeeping: the deepest dead end is what a failure reports. */
+typedef struct {
+    int best_depth;
+    char report[TD_ERR_MSG_LEN];
+} search_log;
+
+/* Explore level l: separate its candidates and keep the separable ones.
+ * On a dead end, remember the report if it is the deepest so far. */
+static int open_level(td_engine *e, step_state *s, const td_config *cfg,
+                      int l, level *lv, td_model *mdl, search_log *log,
+                      td_err *err)
+{
+    int *cand = malloc(sizeof(int) * s->q);
+    td_sep *seps = calloc((size_t)s->q, sizeof(td_sep));
+    if (!cand || !seps) {
+        free(cand); free(seps);
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
+    }
+    if (cfg->on_inseparable == TD_INSEP_BEST_EFFORT && l > 0) {
+        td_engine_class_stats(e, s->counts, s->means);   /* points moved */
+        mdl->data_passes++;
+    }
+    int ncand = step_candidates(s, cfg, l, mdl->labels, cand);
+    int rc = separate_all(e, s, cfg, cand, ncand, seps, mdl, err);
+    if (rc == TD_OK && pick_class(cand, ncand, seps) < 0 && l >= log->best_depth) {
+        td_err tmp;
+        td_err_clear(&tmp);
+        report_inseparable(s, mdl, l, cand, ncand, seps, &tmp);
+        log->best_depth = l;
+        snprintf(log->report, sizeof log->report, "%s", tmp.msg);
+    }
+    if (rc == TD_OK && cfg->on_inseparable == TD_INSEP_BEST_EFFORT &&
+        pick_class(cand, ncand, seps) < 0)
+        soften_best(cand, ncand, seps);
+    if (rc == TD_OK)
+        level_keep(lv, cand, ncand, seps);
+    else
+        for (int i = 0; i < ncand; i++)
+            td_sep_free(&seps[i]);
+    free(cand);
+    free(seps);
+    return rc;
+}
+
+/* Depth-first search over orders: at each level try the separable classes
+ * best margin first; at a dead end undo the previous layer and try its
+ * next candidate, within the backtrack budget. */
+static int search_orders(td_engine *e, step_state *s, const td_config *cfg,
+                         td_model *mdl, td_err *err)
+{
+    level *lv = calloc((size_t)s->q, sizeof(level));
+    search_log log = {0, ""};
+    int l = 0, rc = lv ? TD_OK : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+    while (rc == TD_OK && l < s->q) {
+        if (!lv[l].opened)
+            rc = open_level(e, s, cfg, l, &lv[l], mdl, &log, err);
+        if (rc)
+            break;
+        int next = lv[l].tried + 1;
+        if (next < lv[l].n) {
+            lv[l].tried = next;
+            rc = build_layer(e, s, cfg, l, lv[l].cls[next], &lv[l].seps[next],
+                             mdl, err);
+            l++;
+            continue;
+        }
+        if (l == 0 || mdl->backtracks >= cfg->backtrack_budget) {
+            if (l > 0)
+                td_say("search: backtrack budget of %d exhausted\n",
+                       cfg->backtrack_budget);
+            td_say("%s\n", log.report);
+            rc = td_err_set(err, TD_ERR_INSEPARABLE, "%s", log.report);
+            break;
+        }
+        level_free(&lv[l]);
+        l--;
+        td_say("  backtrack: undo layer %d (class %lld)\n", l + 1,
+               (long long)mdl->layers[l].label);
+        undo_layer(e, s, mdl, l);
+    }
+    for (int i = 0; lv && i < s->q; i++)
+        level_free(&lv[i]);
+    free(lv);
+    return rc;
+}
+
 int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
                     td_err *err)
 {
@@ -300,37 +538,60 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
     step_state s = {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
                     calloc((size_t)q * m, sizeof(double)),
                     calloc((size_t)q * m, sizeof(double)),
-                    calloc((size_t)q, sizeof(int))};
-    int *cand = malloc(sizeof(int) * q);
-    td_sep *seps = calloc((size_t)q, sizeof(td_sep));
-    if (!s.counts || !s.means || !s.P || !s.done || !cand || !seps) {
+                    calloc((size_t)q, sizeof(int)), NULL, 0};
+    if (!s.counts || !s.means || !s.P || !s.done) {
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
         goto done;
     }
     if ((rc = check_order(cfg, mdl, err)))
         goto done;
-    for (int l = 0; l < q && rc == TD_OK; l++) {
-        td_engine_class_stats(e, s.counts, s.means);
-        mdl->data_passes++;
-        if (l == 0) {
-            memcpy(mdl->counts, s.counts, sizeof(int64_t) * q);
-            memcpy(mdl->means, s.means, sizeof(double) * q * m);
-        }
-        int ncand = step_candidates(&s, cfg, l, mdl->labels, cand);
-        int best = pick_class(e, &s, cfg, cand, ncand, seps, mdl);
-        if (best < 0)
-            rc = report_inseparable(&s, mdl, l, cand, ncand, seps, err);
-        else
-            rc = build_layer(e, &s, cfg, l, cand[best], &seps[best], mdl, err);
-        for (int i = 0; i < ncand; i++)
-            td_sep_free(&seps[i]);
-    }
+    td_engine_class_stats(e, s.counts, s.means);
+    mdl->data_passes++;
+    memcpy(mdl->counts, s.counts, sizeof(int64_t) * q);
+    memcpy(mdl->means, s.means, sizeof(double) * q * m);
+    if (cfg->fisher_warm_start && (rc = prepare_scatter(e, &s, err)))
+        goto done;
+    td_say("search: %s warm start%s, working set %d per side, kappa %g\n",
+           s.S ? "Fisher" : "mean-difference",
+           s.S && m >= cfg->scalapack_threshold ? " (ScaLAPACK)" : "",
+           cfg->working_set, cfg->kappa);
+    rc = search_orders(e, &s, cfg, mdl, err);
     if (rc == TD_OK) {
         mdl->sequentially_separable = 1;
+        for (int l = 0; l < q; l++)
+            mdl->sequentially_separable &= mdl->layers[l].sep_status <= TD_SEP_CERTIFIED;
         rc = finish_network(mdl, &s, err);
     }
+    td_say("search: %lld separator solves, %lld backtracks, %lld data passes\n",
+           (long long)mdl->separator_solves, (long long)mdl->backtracks,
+           (long long)mdl->data_passes);
 done:
-    free(s.counts); free(s.means); free(s.P); free(s.done);
-    free(cand); free(seps);
+    free(s.counts); free(s.means); free(s.P); free(s.done); free(s.S);
+    return rc;
+}
+
+int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
+                           td_sep *out, double *t_warm, td_err *err)
+{
+    int m = e->m, q = e->q, rc = TD_OK;
+    double t0 = td_comm_wtime();
+    step_state s = {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
+                    calloc((size_t)q * m, sizeof(double)), NULL,
+                    calloc((size_t)q, sizeof(int)), NULL, 0};
+    double *h = malloc(sizeof(double) * m), c;
+    if (!s.counts || !s.means || !s.done || !h) {
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    td_engine_class_stats(e, s.counts, s.means);
+    if (cfg->fisher_warm_start && (rc = prepare_scatter(e, &s, err)))
+        goto done;
+    if ((rc = warm_starts(&s, &s, cfg, &a, 1, h, &c, err)))
+        goto done;
+    *t_warm = td_comm_wtime() - t0;
+    if (td_separate(e, a, h, c, NULL, 0, cfg, out))
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+done:
+    free(s.counts); free(s.means); free(s.done); free(s.S); free(h);
     return rc;
 }

@@ -110,22 +110,6 @@ static void ws_solve(const wset *w, const td_config *cfg, double *h,
     free(u); free(v); free(al); free(be);
 }
 
-static void init_direction(int m, const double *mean_a, const double *mean_r,
-                           double *h, double *c)
-{
-    double nn = 0;
-    for (int k = 0; k < m; k++) {
-        h[k] = mean_r[k] - mean_a[k];
-        nn += h[k] * h[k];
-    }
-    nn = sqrt(nn);
-    *c = 0;
-    for (int k = 0; k < m; k++) {
-        h[k] = nn > 0 ? h[k] / nn : (k == 0);
-        *c += h[k] * 0.5 * (mean_a[k] + mean_r[k]);
-    }
-}
-
 /* Rank 0, after the pass that certified (h, c): keep the best certified
  * hyperplane, stop if it is optimal, else grow the working set and solve
  * for the next (h, c).  Returns 1 to stop. */
@@ -177,9 +161,8 @@ static void sep_publish(td_sep *out, const sep_ctrl *ctl)
     memcpy(out->ev_b, ctl->ev_b, sizeof ctl->ev_b);
 }
 
-int td_separate(td_engine *e, int a, const double *mean_a,
-                const double *mean_rest, const double *P, int np,
-                const td_config *cfg, td_sep *out)
+int td_separate(td_engine *e, int a, const double *h0, double c0,
+                const double *P, int np, const td_config *cfg, td_sep *out)
 {
     int m = e->m, root = td_comm_rank() == 0;
     *out = (td_sep){0};
@@ -190,8 +173,8 @@ int td_separate(td_engine *e, int a, const double *mean_a,
         return -1;   /* allocation failure: the caller aborts */
     for (int j = 0; root && j < np; j++)       /* base points always count */
         ws_add(&w, 1, -(int64_t)(j + 1), P + (size_t)j * m);
-    double c, band = INFINITY;
-    init_direction(m, mean_a, mean_rest, h, &c);
+    double c = c0, band = INFINITY;
+    memcpy(h, h0, sizeof(double) * m);
     sep_ctrl ctl = {0};
     for (int stop = 0; !stop; ctl.rounds++) {
         td_scan sc;

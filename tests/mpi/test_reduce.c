@@ -103,14 +103,22 @@ static void test_separator_certifies(void)
     td_engine e;
     int64_t *labels, counts[3];
     int q;
-    double means[3 * MDIM], rest[MDIM];
+    double means[3 * MDIM], rest[MDIM], h0[MDIM], c0 = 0, nn = 0;
     make_engine(&e, &labels, &q);
     td_engine_class_stats(&e, counts, means);
     for (int k = 0; k < MDIM; k++)
         rest[k] = 0.5 * (means[MDIM + k] + means[2 * MDIM + k]);
+    for (int k = 0; k < MDIM; k++) {
+        h0[k] = rest[k] - means[k];
+        nn += h0[k] * h0[k];
+    }
+    for (int k = 0; k < MDIM; k++) {
+        h0[k] /= sqrt(nn);
+        c0 += h0[k] * 0.5 * (rest[k] + means[k]);
+    }
     td_config cfg = {.working_set = 16, .max_rounds = 50, .hull_tol = 1e-10};
     td_sep sp;
-    CU_ASSERT_FATAL(td_separate(&e, 0, means, rest, NULL, 0, &cfg, &sp) == 0);
+    CU_ASSERT_FATAL(td_separate(&e, 0, h0, c0, NULL, 0, &cfg, &sp) == 0);
     CU_ASSERT(sp.status == 0);          /* TD_SEP_OPTIMAL */
     CU_ASSERT(sp.margin > 0.5);
     /* independent check of the certificate on this rank's rows */

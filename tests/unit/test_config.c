@@ -63,6 +63,7 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.working_set, 256);
     CU_ASSERT_EQUAL(c.max_rounds, 50);
     CU_ASSERT_EQUAL(c.hull_tol, 1e-10);
+    CU_ASSERT_EQUAL(c.fisher_warm_start, 1);
     CU_ASSERT_EQUAL(c.block_rows, 1024);
     CU_ASSERT_EQUAL(c.scalapack_threshold, 1024);
     CU_ASSERT_EQUAL(c.tolerance, 1e-8);
@@ -88,6 +89,7 @@ static const char *full =
     "working_set = 8\n"
     "max_rounds = 1\n"
     "hull_tol = 1e-2\n"
+    "fisher_warm_start = false\n"
     "[parallel]\n"
     "block_rows = 16777216\n"
     "scalapack_threshold = 1\n"
@@ -112,6 +114,7 @@ static void test_all_keys(void)
     CU_ASSERT_EQUAL(c.working_set, 8);
     CU_ASSERT_EQUAL(c.max_rounds, 1);
     CU_ASSERT_EQUAL(c.hull_tol, 1e-2);
+    CU_ASSERT_EQUAL(c.fisher_warm_start, 0);
     CU_ASSERT_EQUAL(c.block_rows, 1 << 24);
     CU_ASSERT_EQUAL(c.scalapack_threshold, 1);
     CU_ASSERT_EQUAL(c.tolerance, 1e-6);
@@ -202,6 +205,8 @@ static void test_other_ranges(void)
     EXPECT_ERR(BASE "[separator]\nworking_set = 7\n", ":6: ",
                "'separator.working_set' must be >= 8, got 7");
     EXPECT_ERR(BASE "[separator]\nmax_rounds = 0\n", ":6: ", "must be >= 1");
+    EXPECT_ERR(BASE "[separator]\nfisher_warm_start = 1\n", ":6: ",
+               "'separator.fisher_warm_start' must be a boolean, got an integer");
     EXPECT_ERR(BASE "[separator]\nhull_tol = 0.1\n", ":6: ",
                "'separator.hull_tol' must be in (0, 1e-2], got 0.1");
     EXPECT_ERR(BASE "[parallel]\nblock_rows = 16777217\n", ":6: ",
