@@ -14,6 +14,11 @@ typedef enum {
     TD_INSEP_BEST_EFFORT = 1  /* build a soft-margin network anyway */
 } td_insep_mode;
 
+typedef enum {
+    TD_BASE_CONDITIONED = 0,  /* best lambda among candidate base points */
+    TD_BASE_SEGMENT = 1       /* the talk's rule: class mean -> barycentre */
+} td_base_rule;
+
 typedef struct {
     char *source;        /* path the config was read from ("<string>" if none) */
     char *text;          /* the raw config text, stored in the output file */
@@ -32,6 +37,7 @@ typedef struct {
     int norder;          /* length of order (0 = search the order) */
     td_insep_mode on_inseparable;  /* "fail" (default) | "best_effort" */
     int backtrack_budget;          /* max backtracks of the order search; default 1000 */
+    td_base_rule base_point;       /* "conditioned" (default) | "segment" */
 
     /* [separator] */
     int working_set;     /* candidates gathered per side per round; default 256 */

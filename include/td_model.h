@@ -23,6 +23,9 @@ typedef struct {
     int64_t label;          /* label value of the class collapsed here */
     double *h;              /* unit normal (from this class to the rest), M */
     double *p;              /* base point on the hyperplane, M */
+    int base_rule;          /* which candidate p is: 0 segment rule,
+                               1 class mean projected, 2 mean of the
+                               remaining points projected */
     double offset;          /* hyperplane {x : <h, x> = offset}, = <h, p> */
     double geo_margin;      /* certified geometric margin: min distance of
                                any separated point to the hyperplane */

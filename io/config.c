@@ -23,7 +23,8 @@ enum key_kind {
     K_NUM,    /* float (or integer) accepted by in_range() */
     K_INSEP,  /* "fail" | "best_effort" */
     K_ORDER,  /* array of distinct integers */
-    K_BOOL    /* true | false */
+    K_BOOL,   /* true | false */
+    K_BASE    /* "conditioned" | "segment" */
 };
 
 typedef struct {
@@ -49,6 +50,8 @@ static const key_spec schema[] = {
     {"construction.order", K_ORDER, OFF(order), 0, 0, 0, 0, 0, 0, NULL},
     {"construction.on_inseparable", K_INSEP, OFF(on_inseparable), 0, 0, 0,
      0, 0, 0, NULL},
+    {"construction.base_point", K_BASE, OFF(base_point), 0, 0, 0, 0, 0, 0,
+     NULL},
     {"construction.backtrack_budget", K_INT, OFF(backtrack_budget), 0, 0,
      INT_MAX, 0, 0, 0, NULL},
     {"separator.working_set", K_INT, OFF(working_set), 0, 8, INT_MAX, 0, 0,
@@ -205,6 +208,24 @@ static int set_bool(const td_toml_entry *e, const key_spec *k,
     return TD_OK;
 }
 
+static int set_base(const td_toml_entry *e, const key_spec *k,
+                    td_config *cfg, const char *src, td_err *err)
+{
+    if (e->type != TD_TOML_STRING)
+        return type_error(e, src, "a string", err);
+    td_base_rule *dst = field(cfg, k);
+    if (strcmp(e->s, "conditioned") == 0)
+        *dst = TD_BASE_CONDITIONED;
+    else if (strcmp(e->s, "segment") == 0)
+        *dst = TD_BASE_SEGMENT;
+    else
+        return td_err_set(err, TD_ERR_INPUT,
+                          "%s:%d: key '%s' must be \"conditioned\" or "
+                          "\"segment\", got \"%s\"", src, e->line, e->path,
+                          e->s);
+    return TD_OK;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -300,6 +321,7 @@ static int apply_entry(const td_toml_entry *e, td_config *cfg, int *seen,
     case K_INSEP: return set_insep(e, s, cfg, src, err);
     case K_ORDER: return set_order(e, cfg, src, err);
     case K_BOOL: return set_bool(e, s, cfg, src, err);
+    case K_BASE: return set_base(e, s, cfg, src, err);
     }
     return td_err_set(err, TD_ERR_INTERNAL, "config schema: bad kind");
 }
@@ -349,6 +371,7 @@ static int set_defaults(td_config *cfg, const char *text, const char *source)
     cfg->kappa = 0.5;
     cfg->on_inseparable = TD_INSEP_FAIL;
     cfg->backtrack_budget = 1000;
+    cfg->base_point = TD_BASE_CONDITIONED;
     cfg->working_set = 256;
     cfg->max_rounds = 50;
     cfg->hull_tol = 1e-10;

@@ -51,37 +51,94 @@ static void mean_of_rest(const step_state *s, int a, double *out)
         out[k] /= (double)n;
 }
 
-/* Base point on H = {<h,x> = c}: where the segment from the class mean to
- * the barycentre of the remaining class means crosses H (the talk's rule),
- * else the projection of the barycentre onto H. */
-static void choose_base_point(const step_state *s, int a, const double *h,
-                              double c, double *p)
+/* Candidate base points on H = {<h,x> = c}, in order of preference:
+ *  0: where the segment from the class mean to the barycentre of the
+ *     remaining class means crosses H (the talk's rule; if it does not
+ *     cross, the barycentre's projection onto H),
+ *  1: the class mean projected onto H,
+ *  2: the count-weighted mean of the remaining points projected onto H. */
+#define TD_NBASE 3
+static void base_point_candidates(const step_state *s, int a, const double *h,
+                                  double c, double *cands)
 {
     int m = s->m, nr = 0;
+    int64_t n = 0;
     double *bary = calloc((size_t)m, sizeof(double));
+    double *wmean = calloc((size_t)m, sizeof(double));
     for (int j = 0; j < s->q; j++) {
         if (s->done[j] || !s->counts[j])
             continue;
-        for (int k = 0; k < m; k++)
+        for (int k = 0; k < m; k++) {
             bary[k] += s->means[(size_t)j * m + k];
+            wmean[k] += s->counts[j] * s->means[(size_t)j * m + k];
+        }
         nr++;
+        n += s->counts[j];
     }
     const double *ma = s->means + (size_t)a * m;
-    double sa = 0, sb = 0;
+    double sa = 0, sb = 0, sw = 0;
     for (int k = 0; k < m; k++) {
         bary[k] /= nr;
+        wmean[k] /= (double)n;
         sa += h[k] * ma[k];
         sb += h[k] * bary[k];
+        sw += h[k] * wmean[k];
     }
-    if (sb > c && sa < c) {
-        double t = (c - sa) / (sb - sa);
-        for (int k = 0; k < m; k++)
-            p[k] = ma[k] + t * (bary[k] - ma[k]);
-    } else {
-        for (int k = 0; k < m; k++)
-            p[k] = bary[k] + (c - sb) * h[k];
+    double t = (c - sa) / (sb - sa);
+    int crosses = sb > c && sa < c;
+    for (int k = 0; k < m; k++) {
+        cands[k] = crosses ? ma[k] + t * (bary[k] - ma[k])
+                           : bary[k] + (c - sb) * h[k];
+        cands[m + k] = ma[k] + (c - sa) * h[k];
+        cands[2 * m + k] = wmean[k] + (c - sw) * h[k];
     }
     free(bary);
+    free(wmean);
+}
+
+/* Largest admissible lambda for base point p (one pass over the data). */
+static double lambda_for(td_engine *e, const step_state *s, int a,
+                         const double *h, const double *p, int soft,
+                         double *cos_min)
+{
+    td_cone probe;
+    double lmax = 0;
+    *cos_min = -1;
+    if (td_cone_init(&probe, s->m, h, p, 1.0) == 0) {
+        td_engine_lambda_pass(e, &probe, a, s->P, s->np, soft, &lmax, cos_min);
+        td_cone_free(&probe);
+    }
+    return lmax;
+}
+
+/* Pick the base point: the segment rule unless another candidate at least
+ * doubles lambda_max (a better conditioned layer, further from the ReLU
+ * kinks); the segment rule tends to keep base points out of the way of
+ * later classes, so it wins ties and near-ties. */
+static int choose_base_point(td_engine *e, const step_state *s,
+                             const td_config *cfg, int a, const td_sep *sp,
+                             double *p, double *lmax, double *cmin,
+                             td_model *mdl)
+{
+    int m = s->m, soft = sp->status == TD_SEP_SOFT, best = 0;
+    double cands[TD_NBASE * 64], *cb = cands;
+    if (m > 64 && !(cb = malloc(sizeof(double) * TD_NBASE * m)))
+        return -1;
+    base_point_candidates(s, a, sp->h, sp->c, cb);
+    int ncand = cfg->base_point == TD_BASE_SEGMENT ? 1 : TD_NBASE;
+    double lm[TD_NBASE], cm[TD_NBASE];
+    for (int i = 0; i < ncand; i++) {
+        lm[i] = lambda_for(e, s, a, sp->h, cb + (size_t)i * m, soft, &cm[i]);
+        mdl->data_passes++;
+        if (i > 0 && lm[i] >= 2 * lm[0] && lm[i] > lm[best])
+            best = i;
+    }
+    memcpy(p, cb + (size_t)best * m, sizeof(double) * m);
+    *lmax = lm[best];
+    *cmin = cm[best];
+    if (cb != cands)
+        free(cb);
+    return best;
 }
 
 /* Candidate classes for this step: the configured one, or all remaining. */
@@ -268,15 +325,10 @@ static int build_layer(td_engine *e, step_state *s, const td_config *cfg,
     if (!r->h || !r->p)
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (layer)");
     memcpy(r->h, sp->h, sizeof(double) * m);
-    choose_base_point(s, a, sp->h, sp->c, r->p);
-    td_cone probe;
-    if (td_cone_init(&probe, m, r->h, r->p, 1.0))
-        return td_err_set(err, TD_ERR_INTERNAL, "layer %d: bad cone", l + 1);
     double lmax, cmin;
-    td_engine_lambda_pass(e, &probe, a, s->P, s->np,
-                          sp->status == TD_SEP_SOFT, &lmax, &cmin);
-    mdl->data_passes++;
-    td_cone_free(&probe);
+    r->base_rule = choose_base_point(e, s, cfg, a, sp, r->p, &lmax, &cmin, mdl);
+    if (r->base_rule < 0)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (base point)");
     if (!(lmax > 0))
         return td_err_set(err, TD_ERR_VERIFY, "layer %d: a point lies on the "
                           "hyperplane of class %lld (lambda_max = 0)", l + 1,

@@ -60,6 +60,7 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.norder, 0);
     CU_ASSERT_EQUAL(c.on_inseparable, TD_INSEP_FAIL);
     CU_ASSERT_EQUAL(c.backtrack_budget, 1000);
+    CU_ASSERT_EQUAL(c.base_point, TD_BASE_CONDITIONED);
     CU_ASSERT_EQUAL(c.working_set, 256);
     CU_ASSERT_EQUAL(c.max_rounds, 50);
     CU_ASSERT_EQUAL(c.hull_tol, 1e-10);
@@ -85,6 +86,7 @@ static const char *full =
     "order = [3, -1, 7]\n"
     "on_inseparable = \"best_effort\"\n"
     "backtrack_budget = 0\n"
+    "base_point = \"segment\"\n"
     "[separator]\n"
     "working_set = 8\n"
     "max_rounds = 1\n"
@@ -111,6 +113,7 @@ static void test_all_keys(void)
     CU_ASSERT_EQUAL(c.order[2], 7);
     CU_ASSERT_EQUAL(c.on_inseparable, TD_INSEP_BEST_EFFORT);
     CU_ASSERT_EQUAL(c.backtrack_budget, 0);
+    CU_ASSERT_EQUAL(c.base_point, TD_BASE_SEGMENT);
     CU_ASSERT_EQUAL(c.working_set, 8);
     CU_ASSERT_EQUAL(c.max_rounds, 1);
     CU_ASSERT_EQUAL(c.hull_tol, 1e-2);
@@ -205,6 +208,8 @@ static void test_other_ranges(void)
     EXPECT_ERR(BASE "[separator]\nworking_set = 7\n", ":6: ",
                "'separator.working_set' must be >= 8, got 7");
     EXPECT_ERR(BASE "[separator]\nmax_rounds = 0\n", ":6: ", "must be >= 1");
+    EXPECT_ERR(BASE "[construction]\nbase_point = \"far\"\n", ":6: ",
+               "'construction.base_point' must be \"conditioned\" or \"segment\"");
     EXPECT_ERR(BASE "[separator]\nfisher_warm_start = 1\n", ":6: ",
                "'separator.fisher_warm_start' must be a boolean, got an integer");
     EXPECT_ERR(BASE "[separator]\nhull_tol = 0.1\n", ":6: ",
