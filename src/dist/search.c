@@ -630,7 +630,7 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
     step_state s = {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
                     calloc((size_t)q * m, sizeof(double)), NULL,
                     calloc((size_t)q, sizeof(int)), NULL, 0};
-    double *h = malloc(sizeof(double) * m), c;
+    double *h = malloc(sizeof(double) * m), c = 0;
     if (!s.counts || !s.means || !s.done || !h) {
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory");
         goto done;
