@@ -1,5 +1,5 @@
 /* bench_separator.c - time trunc-dist's separator on a two-class HDF5
- * file: `td-bench-separator DATA.h5 [fisher|means]`.  Prints one line of
+ * file: `td-bench-separator DATA.h5 [fisher|means [hull_tol]]`.  Prints one line of
  * key=value pairs that scripts/bench_separator parses. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +11,11 @@
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
-static int bench(const char *path, int fisher)
+static int bench(const char *path, int fisher, double tol)
 {
     td_err err;
     td_err_clear(&err);
-    td_config cfg = {.working_set = 256, .max_rounds = 50, .hull_tol = 1e-10,
+    td_config cfg = {.working_set = 256, .max_rounds = 50, .hull_tol = tol,
                      .fisher_warm_start = fisher, .block_rows = 1024,
                      .scalapack_threshold = 1024};
     td_shard_data d = {0};
@@ -55,9 +55,10 @@ int main(int argc, char **argv)
         openblas_set_num_threads(1);
     int rc = 2;
     if (argc >= 2)
-        rc = bench(argv[1], argc < 3 || strcmp(argv[2], "means") != 0);
+        rc = bench(argv[1], argc < 3 || strcmp(argv[2], "means") != 0,
+                   argc > 3 ? atof(argv[3]) : 1e-6);
     else
-        td_say("usage: td-bench-separator DATA.h5 [fisher|means]\n");
+        td_say("usage: td-bench-separator DATA.h5 [fisher|means [hull_tol]]\n");
     td_comm_finalize();
     return rc;
 }

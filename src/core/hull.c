@@ -1,190 +1,333 @@
-/* hull.c - nearest points of two convex hulls by pairwise weight transfer
- * (Mitchell-Demyanov-Malozemov), see td_hull.h. */
+/* hull.c - nearest points of two convex hulls by Wolfe's minimum-norm-point
+ * method on the difference polytope P = conv(A) - conv(B) (see td_hull.h).
+ *
+ * The nearest points u in conv(A), v in conv(B) give x = u - v, the point of
+ * P closest to the origin.  Wolfe's method keeps a small "corral" of
+ * vertices a_i - b_j of P (at most M+1 of them, the support vectors) and
+ * the convex weights that represent x; each major step adds the vertex the
+ * linear oracle min_{p in P} <x, p> returns, each minor step re-solves the
+ * affine least-squares problem on the corral and drops vertices whose
+ * weight would turn negative.  It terminates in finitely many steps and,
+ * unlike pairwise (MDM / SMO-style) updates, does not zig-zag when many
+ * points sit near the margin. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "td_hull.h"
+#include "td_linalg.h"
+
+#define WEIGHT_EPS 1e-14     /* weights below this leave the corral */
 
 typedef struct {
-    int n, na, m;
-    double *Z;      /* n x m centred points: A first, then B */
-    double *K;      /* n x n Gram matrix of Z */
-    double *wt;     /* n convex weights (alpha then beta) */
-    double *g;      /* g_i = <w, z_i>, w = v - u */
-    double ww;      /* |w|^2 */
-} hull_state;
+    int m, k, cap;
+    int *ia, *ib;       /* corral vertex = A[ia] - B[ib] */
+    double *s;          /* cap x m vertices */
+    double *lam;        /* convex weights */
+    double *x;          /* current point, m */
+} corral;
 
-static int hull_setup(hull_state *s, int m, int na, const double *A, int nb,
-                      const double *B, double *scale)
+static int corral_init(corral *c, int m, int cap)
+{
+    *c = (corral){.m = m, .cap = cap};
+    c->ia = malloc(sizeof(int) * cap);
+    c->ib = malloc(sizeof(int) * cap);
+    c->s = malloc(sizeof(double) * (size_t)cap * m);
+    c->lam = malloc(sizeof(double) * cap);
+    c->x = calloc((size_t)m, sizeof(double));
+    return c->ia && c->ib && c->s && c->lam && c->x ? 0 : -1;
+}
+
+static void corral_free(corral *c)
+{
+    free(c->ia); free(c->ib); free(c->s); free(c->lam); free(c->x);
+}
+
+static void corral_add(corral *c, const double *A, const double *B, int i,
+                       int j, double lam)
+{
+    int k = c->k++, m = c->m;
+    c->ia[k] = i;
+    c->ib[k] = j;
+    c->lam[k] = lam;
+    for (int d = 0; d < m; d++)
+        c->s[(size_t)k * m + d] = A[(size_t)i * m + d] - B[(size_t)j * m + d];
+}
+
+static void corral_point(corral *c)
+{
+    memset(c->x, 0, sizeof(double) * c->m);
+    for (int k = 0; k < c->k; k++)
+        for (int d = 0; d < c->m; d++)
+            c->x[d] += c->lam[k] * c->s[(size_t)k * c->m + d];
+}
+
+/* Drop vertices with (near) zero weight; renormalise the rest. */
+static void corral_prune(corral *c)
+{
+    int k2 = 0;
+    double tot = 0;
+    for (int k = 0; k < c->k; k++) {
+        if (c->lam[k] <= WEIGHT_EPS)
+            continue;
+        c->ia[k2] = c->ia[k];
+        c->ib[k2] = c->ib[k];
+        c->lam[k2] = c->lam[k];
+        memmove(c->s + (size_t)k2 * c->m, c->s + (size_t)k * c->m,
+                sizeof(double) * c->m);
+        tot += c->lam[k2++];
+    }
+    c->k = k2;
+    for (int k = 0; k < k2; k++)
+        c->lam[k] /= tot;
+}
+
+/* Affine minimiser of |sum mu_k s_k| with sum mu_k = 1, Wolfe's way:
+ * (e e^T + S S^T) nu = e, mu = nu / (e^T nu); the matrix is positive
+ * definite exactly when the corral is affinely independent.  Cholesky,
+ * k^3/3 flops; falls back to rank-revealing least squares on the
+ * differences if the corral has become numerically degenerate. */
+static int affine_min_lstsq(const corral *c, double *mu, double *work)
+{
+    int m = c->m, k = c->k;
+    double *D = work, *r = work + (size_t)m * (k - 1), *sol = r + m;
+    for (int d = 0; d < m; d++) {
+        for (int j = 1; j < k; j++)
+            D[(size_t)d * (k - 1) + j - 1] = c->s[(size_t)j * m + d] - c->s[d];
+        r[d] = -c->s[d];
+    }
+    int rank;
+    double cond;
+    if (td_lstsq(m, k - 1, 1, D, r, 1e-13, sol, &rank, &cond))
+        return -1;
+    mu[0] = 1;
+    for (int j = 1; j < k; j++) {
+        mu[j] = sol[j - 1];
+        mu[0] -= sol[j - 1];
+    }
+    return 0;
+}
+
+static int cholesky_solve(double *G, int k, double *b)
+{
+    for (int j = 0; j < k; j++) {
+        double d = G[(size_t)j * k + j];
+        for (int t = 0; t < j; t++)
+            d -= G[(size_t)j * k + t] * G[(size_t)j * k + t];
+        if (!(d > 1e-13 * (1 + fabs(G[(size_t)j * k + j]))))
+            return -1;
+        d = sqrt(d);
+        G[(size_t)j * k + j] = d;
+        for (int i = j + 1; i < k; i++) {
+            double s = G[(size_t)i * k + j];
+            for (int t = 0; t < j; t++)
+                s -= G[(size_t)i * k + t] * G[(size_t)j * k + t];
+            G[(size_t)i * k + j] = s / d;
+        }
+    }
+    for (int i = 0; i < k; i++) {           /* L y = b */
+        for (int t = 0; t < i; t++)
+            b[i] -= G[(size_t)i * k + t] * b[t];
+        b[i] /= G[(size_t)i * k + i];
+    }
+    for (int i = k - 1; i >= 0; i--) {      /* L^T x = y */
+        for (int t = i + 1; t < k; t++)
+            b[i] -= G[(size_t)t * k + i] * b[t];
+        b[i] /= G[(size_t)i * k + i];
+    }
+    return 0;
+}
+
+static int affine_min(const corral *c, double *mu, double *work)
+{
+    int m = c->m, k = c->k;
+    if (k == 1) {
+        mu[0] = 1;
+        return 0;
+    }
+    double *G = work;
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j <= i; j++) {
+            const double *si = c->s + (size_t)i * m, *sj = c->s + (size_t)j * m;
+            double g = 1.0;
+            for (int d = 0; d < m; d++)
+                g += si[d] * sj[d];
+            G[(size_t)i * k + j] = G[(size_t)j * k + i] = g;
+        }
+    for (int i = 0; i < k; i++)
+        mu[i] = 1.0;
+    if (cholesky_solve(G, k, mu))
+        return affine_min_lstsq(c, mu, work);
+    double tot = 0;
+    for (int i = 0; i < k; i++)
+        tot += mu[i];
+    for (int i = 0; i < k; i++)
+        mu[i] /= tot;
+    return 0;
+}
+
+/* Minor cycles: move towards the affine minimiser while it has negative
+ * weights, dropping the vertices that reach zero. */
+static int minor_cycles(corral *c, double *mu, double *work)
+{
+    for (;;) {
+        if (affine_min(c, mu, work))
+            return -1;
+        int inside = 1;
+        double theta = 1;
+        for (int k = 0; k < c->k; k++)
+            if (mu[k] <= WEIGHT_EPS) {
+                inside = 0;
+                double t = c->lam[k] / (c->lam[k] - mu[k]);
+                theta = fmin(theta, t);
+            }
+        for (int k = 0; k < c->k; k++)
+            c->lam[k] = inside ? mu[k] : (1 - theta) * c->lam[k] + theta * mu[k];
+        corral_prune(c);
+        corral_point(c);
+        if (inside)
+            return 0;
+    }
+}
+
+/* Linear oracle over P: i = argmin_A <x, a>, j = argmax_B <x, b>;
+ * returns <x, a_i - b_j>. */
+static double oracle(const double *A, int na, const double *B, int nb, int m,
+                     const double *x, int *i_out, int *j_out)
+{
+    double amin = INFINITY, bmax = -INFINITY;
+    for (int i = 0; i < na; i++) {
+        double g = 0;
+        for (int d = 0; d < m; d++)
+            g += x[d] * A[(size_t)i * m + d];
+        if (g < amin) {
+            amin = g;
+            *i_out = i;
+        }
+    }
+    for (int j = 0; j < nb; j++) {
+        double g = 0;
+        for (int d = 0; d < m; d++)
+            g += x[d] * B[(size_t)j * m + d];
+        if (g > bmax) {
+            bmax = g;
+            *j_out = j;
+        }
+    }
+    return amin - bmax;
+}
+
+static int in_corral(const corral *c, int i, int j)
+{
+    for (int k = 0; k < c->k; k++)
+        if (c->ia[k] == i && c->ib[k] == j)
+            return 1;
+    return 0;
+}
+
+/* Centred copies: differences are unchanged, magnitudes (and so rounding)
+ * shrink; also returns the radius used for relative tolerances. */
+static double *centred(int m, int na, const double *A, int nb,
+                       const double *B, double *scale)
 {
     int n = na + nb;
-    s->n = n; s->na = na; s->m = m;
-    s->Z = malloc(sizeof(double) * (size_t)n * m);
-    s->K = malloc(sizeof(double) * (size_t)n * n);
-    s->wt = malloc(sizeof(double) * n);
-    s->g = malloc(sizeof(double) * n);
-    double *c = calloc((size_t)m, sizeof(double));
-    if (!s->Z || !s->K || !s->wt || !s->g || !c) {
-        free(c);
-        return -1;
+    double *Z = malloc(sizeof(double) * (size_t)n * m);
+    double *cen = calloc((size_t)m, sizeof(double));
+    if (!Z || !cen) {
+        free(Z); free(cen);
+        return NULL;
     }
-    memcpy(s->Z, A, sizeof(double) * (size_t)na * m);
-    memcpy(s->Z + (size_t)na * m, B, sizeof(double) * (size_t)nb * m);
-    /* centring keeps |z|^2 small, so Gram differences lose fewer digits */
+    memcpy(Z, A, sizeof(double) * (size_t)na * m);
+    memcpy(Z + (size_t)na * m, B, sizeof(double) * (size_t)nb * m);
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < m; k++)
-            c[k] += s->Z[(size_t)i * m + k] / n;
+        for (int d = 0; d < m; d++)
+            cen[d] += Z[(size_t)i * m + d] / n;
     *scale = 0;
     for (int i = 0; i < n; i++) {
         double r = 0;
-        for (int k = 0; k < m; k++) {
-            double z = s->Z[(size_t)i * m + k] -= c[k];
+        for (int d = 0; d < m; d++) {
+            double z = Z[(size_t)i * m + d] -= cen[d];
             r += z * z;
         }
         *scale = fmax(*scale, sqrt(r));
     }
-    free(c);
-    /* Plain loops, not BLAS: each entry is summed in one fixed order, so
-     * the Gram matrix (and everything after it) does not depend on the
-     * thread count. */
-    #pragma omp parallel for schedule(dynamic, 16)
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j <= i; j++) {
-            const double *zi = s->Z + (size_t)i * m, *zj = s->Z + (size_t)j * m;
-            double d = 0;
-            for (int k = 0; k < m; k++)
-                d += zi[k] * zj[k];
-            s->K[(size_t)i * n + j] = s->K[(size_t)j * n + i] = d;
-        }
-    for (int i = 0; i < na; i++)
-        s->wt[i] = 1.0 / na;
-    for (int i = na; i < n; i++)
-        s->wt[i] = 1.0 / nb;
-    return 0;
+    free(cen);
+    return Z;
 }
 
-static void hull_free(hull_state *s)
+static void hull_points(const corral *c, int m, const double *A,
+                        const double *B, int na, int nb, double *u, double *v,
+                        double *alpha, double *beta)
 {
-    free(s->Z); free(s->K); free(s->wt); free(s->g);
-}
-
-/* Recompute g = K (beta - alpha) and |w|^2 from the weights: removes the
- * drift of the incremental updates. */
-static void hull_refresh(hull_state *s)
-{
-    int n = s->n;
-    double ww = 0;
-    for (int i = 0; i < n; i++) {
-        const double *Ki = s->K + (size_t)i * n;
-        double gi = 0;
-        for (int j = 0; j < n; j++)
-            gi += (j < s->na ? -s->wt[j] : s->wt[j]) * Ki[j];
-        s->g[i] = gi;
-        ww += (i < s->na ? -s->wt[i] : s->wt[i]) * gi;
+    memset(alpha, 0, sizeof(double) * na);
+    memset(beta, 0, sizeof(double) * nb);
+    for (int k = 0; k < c->k; k++) {
+        alpha[c->ia[k]] += c->lam[k];
+        beta[c->ib[k]] += c->lam[k];
     }
-    s->ww = fmax(ww, 0.0);
-}
-
-/* Extremes of g: max over A, min over B, and over the supports the
- * opposite extremes (where weight can be taken from). */
-typedef struct { int a_hi, a_lo, b_lo, b_hi; } extremes;
-
-static extremes hull_extremes(const hull_state *s)
-{
-    extremes e = {-1, -1, -1, -1};
-    for (int i = 0; i < s->n; i++) {
-        double gi = s->g[i];
-        int supp = s->wt[i] > 0;
-        if (i < s->na) {
-            if (e.a_hi < 0 || gi > s->g[e.a_hi]) e.a_hi = i;
-            if (supp && (e.a_lo < 0 || gi < s->g[e.a_lo])) e.a_lo = i;
-        } else {
-            if (e.b_lo < 0 || gi < s->g[e.b_lo]) e.b_lo = i;
-            if (supp && (e.b_hi < 0 || gi > s->g[e.b_hi])) e.b_hi = i;
-        }
-    }
-    return e;
-}
-
-/* Move weight t from point `from` to point `to` in the same set; sign is
- * -1 for A (w = v - u loses u) and +1 for B. */
-static void hull_transfer(hull_state *s, int from, int to, double sign)
-{
-    int n = s->n;
-    const double *Kt = s->K + (size_t)to * n, *Kf = s->K + (size_t)from * n;
-    double gap = sign * (s->g[from] - s->g[to]);     /* >= 0 */
-    double dd = Kt[to] + Kf[from] - 2 * Kt[from];
-    if (!(dd > 0))
-        return;
-    double t = fmin(gap / dd, s->wt[from]);
-    s->wt[from] -= t;
-    s->wt[to] += t;
-    if (s->wt[from] < 1e-300)      /* exact zero keeps the support clean */
-        s->wt[from] = 0;
-    for (int i = 0; i < n; i++)
-        s->g[i] += sign * t * (Kt[i] - Kf[i]);
-    s->ww += -2 * t * gap + t * t * dd;
-}
-
-static void hull_points(const hull_state *s, const double *A, const double *B,
-                        double *u, double *v, double *alpha, double *beta)
-{
-    int m = s->m, na = s->na, nb = s->n - na;
     memset(u, 0, sizeof(double) * m);
     memset(v, 0, sizeof(double) * m);
-    for (int i = 0; i < na; i++) {
-        alpha[i] = s->wt[i];
-        for (int k = 0; k < m; k++)
-            u[k] += alpha[i] * A[(size_t)i * m + k];
-    }
-    for (int i = 0; i < nb; i++) {
-        beta[i] = s->wt[na + i];
-        for (int k = 0; k < m; k++)
-            v[k] += beta[i] * B[(size_t)i * m + k];
-    }
+    for (int i = 0; i < na; i++)
+        for (int d = 0; alpha[i] > 0 && d < m; d++)
+            u[d] += alpha[i] * A[(size_t)i * m + d];
+    for (int j = 0; j < nb; j++)
+        for (int d = 0; beta[j] > 0 && d < m; d++)
+            v[d] += beta[j] * B[(size_t)j * m + d];
 }
 
 int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
                     double tol, long max_iter, double *u, double *v,
                     double *alpha, double *beta, td_hull_info *info)
 {
-    hull_state s = {0};
     *info = (td_hull_info){0};
     if (m < 1 || na < 1 || nb < 1)
         return -1;
-    if (hull_setup(&s, m, na, A, nb, B, &info->scale)) {
-        hull_free(&s);
+    double scale = 0;
+    double *Z = centred(m, na, A, nb, B, &scale);
+    corral c = {0};
+    int cap = m + 2;
+    int bad = corral_init(&c, m, cap);
+    double *mu = malloc(sizeof(double) * cap);
+    size_t wn = (size_t)cap * (cap > m ? cap : m) + m + cap + 8;
+    double *work = malloc(sizeof(double) * wn);
+    if (!Z || bad || !mu || !work) {
+        free(Z); free(mu); free(work);
+        corral_free(&c);
         return -1;
     }
-    hull_refresh(&s);
+    const double *Ac = Z, *Bc = Z + (size_t)na * m;
+    info->scale = scale;
+    /* start from the vertex the difference of the first points points to */
+    int i = 0, j = 0;
+    for (int d = 0; d < m; d++)
+        c.x[d] = Ac[d] - Bc[d];
+    oracle(Ac, na, Bc, nb, m, c.x, &i, &j);
+    corral_add(&c, Ac, Bc, i, j, 1.0);
+    corral_point(&c);
     long it = 0;
     for (;; it++) {
-        if (it % 512 == 0)
-            hull_refresh(&s);
-        extremes e = hull_extremes(&s);
-        double dist = sqrt(s.ww);
-        double width = s.g[e.b_lo] - s.g[e.a_hi];
-        info->dist = dist;
-        info->lower = dist > 0 ? width / dist : 0.0;
-        if (dist <= tol * info->scale) {
-            info->converged = 2;
+        double xx = 0;
+        for (int d = 0; d < m; d++)
+            xx += c.x[d] * c.x[d];
+        double xq = oracle(Ac, na, Bc, nb, m, c.x, &i, &j);
+        info->dist = sqrt(xx);
+        info->lower = info->dist > 0 ? xq / info->dist : 0.0;
+        if (info->dist <= tol * scale) {
+            info->converged = 2;             /* the hulls meet */
             break;
         }
-        if (s.ww - width <= tol * s.ww) {
+        if (xx - xq <= tol * xx) {
             info->converged = 1;
             break;
         }
-        if (it >= max_iter)
+        if (it >= max_iter || in_corral(&c, i, j) || c.k >= cap)
+            break;                           /* cap or numerical stall */
+        corral_add(&c, Ac, Bc, i, j, 0.0);
+        if (minor_cycles(&c, mu, work))
             break;
-        double gap_a = s.g[e.a_hi] - s.g[e.a_lo];
-        double gap_b = s.g[e.b_hi] - s.g[e.b_lo];
-        if (gap_a >= gap_b)
-            hull_transfer(&s, e.a_lo, e.a_hi, -1.0);
-        else
-            hull_transfer(&s, e.b_hi, e.b_lo, 1.0);
     }
     info->iters = it;
-    hull_points(&s, A, B, u, v, alpha, beta);
-    hull_free(&s);
+    hull_points(&c, m, A, B, na, nb, u, v, alpha, beta);
+    free(Z); free(mu); free(work);
+    corral_free(&c);
     return 0;
 }
