@@ -24,6 +24,9 @@ typedef struct {
     double *s;          /* cap x m vertices */
     double *lam;        /* convex weights */
     double *x;          /* current point, m */
+    double *G;          /* cap x cap: 1 + <s_i, s_j>, kept up to date as
+                           vertices come and go (Wolfe's matrix) */
+    int *keep;          /* scratch for pruning */
 } corral;
 
 static int corral_init(corral *c, int m, int cap)
@@ -34,12 +37,16 @@ static int corral_init(corral *c, int m, int cap)
     c->s = malloc(sizeof(double) * (size_t)cap * m);
     c->lam = malloc(sizeof(double) * cap);
     c->x = calloc((size_t)m, sizeof(double));
-    return c->ia && c->ib && c->s && c->lam && c->x ? 0 : -1;
+    c->G = malloc(sizeof(double) * (size_t)cap * cap);
+    c->keep = malloc(sizeof(int) * cap);
+    return c->ia && c->ib && c->s && c->lam && c->x && c->G && c->keep ? 0 : -1;
 }
 
 static void corral_free(corral *c)
 {
     free(c->ia); free(c->ib); free(c->s); free(c->lam); free(c->x);
+    free(c->G);
+    free(c->keep);
 }
 
 static void corral_add(corral *c, const double *A, const double *B, int i,
@@ -51,6 +58,14 @@ static void corral_add(corral *c, const double *A, const double *B, int i,
     c->lam[k] = lam;
     for (int d = 0; d < m; d++)
         c->s[(size_t)k * m + d] = A[(size_t)i * m + d] - B[(size_t)j * m + d];
+    const double *sk = c->s + (size_t)k * m;
+    for (int t = 0; t <= k; t++) {
+        const double *st = c->s + (size_t)t * m;
+        double g = 1.0;
+        for (int d = 0; d < m; d++)
+            g += sk[d] * st[d];
+        c->G[(size_t)k * c->cap + t] = c->G[(size_t)t * c->cap + k] = g;
+    }
 }
 
 static void corral_point(corral *c)
@@ -64,11 +79,12 @@ static void corral_point(corral *c)
 /* Drop vertices with (near) zero weight; renormalise the rest. */
 static void corral_prune(corral *c)
 {
-    int k2 = 0;
+    int k2 = 0, *keep = c->keep;
     double tot = 0;
     for (int k = 0; k < c->k; k++) {
         if (c->lam[k] <= WEIGHT_EPS)
             continue;
+        keep[k2] = k;
         c->ia[k2] = c->ia[k];
         c->ib[k2] = c->ib[k];
         c->lam[k2] = c->lam[k];
@@ -76,6 +92,10 @@ static void corral_prune(corral *c)
                 sizeof(double) * c->m);
         tot += c->lam[k2++];
     }
+    /* rows and columns move up/left; keep[r] >= r, so in place is safe */
+    for (int r = 0; r < k2; r++)
+        for (int t = 0; t < k2; t++)
+            c->G[(size_t)r * c->cap + t] = c->G[(size_t)keep[r] * c->cap + keep[t]];
     c->k = k2;
     for (int k = 0; k < k2; k++)
         c->lam[k] /= tot;
@@ -139,20 +159,14 @@ static int cholesky_solve(double *G, int k, double *b)
 
 static int affine_min(const corral *c, double *mu, double *work)
 {
-    int m = c->m, k = c->k;
+    int k = c->k;
     if (k == 1) {
         mu[0] = 1;
         return 0;
     }
     double *G = work;
     for (int i = 0; i < k; i++)
-        for (int j = 0; j <= i; j++) {
-            const double *si = c->s + (size_t)i * m, *sj = c->s + (size_t)j * m;
-            double g = 1.0;
-            for (int d = 0; d < m; d++)
-                g += si[d] * sj[d];
-            G[(size_t)i * k + j] = G[(size_t)j * k + i] = g;
-        }
+        memcpy(G + (size_t)i * k, c->G + (size_t)i * c->cap, sizeof(double) * k);
     for (int i = 0; i < k; i++)
         mu[i] = 1.0;
     if (cholesky_solve(G, k, mu))
@@ -216,6 +230,54 @@ static double oracle(const double *A, int na, const double *B, int nb, int m,
     return amin - bmax;
 }
 
+int td_hull_warm_init(td_hull_warm *w, int m)
+{
+    *w = (td_hull_warm){.cap = m + 2};
+    w->ia = malloc(sizeof(int) * w->cap);
+    w->ib = malloc(sizeof(int) * w->cap);
+    w->lam = malloc(sizeof(double) * w->cap);
+    return w->ia && w->ib && w->lam ? 0 : -1;
+}
+
+void td_hull_warm_free(td_hull_warm *w)
+{
+    free(w->ia);
+    free(w->ib);
+    free(w->lam);
+    *w = (td_hull_warm){0};
+}
+
+/* First corral: the saved one if it fits these point lists, else the
+ * oracle's vertex for the direction between the first points. */
+static void corral_start(corral *c, const double *A, int na, const double *B,
+                         int nb, const td_hull_warm *warm)
+{
+    int ok = warm && warm->k > 0 && warm->k <= c->cap;
+    for (int k = 0; ok && k < warm->k; k++)
+        ok = warm->ia[k] < na && warm->ib[k] < nb;
+    if (ok) {
+        for (int k = 0; k < warm->k; k++)
+            corral_add(c, A, B, warm->ia[k], warm->ib[k], warm->lam[k]);
+    } else {
+        int i = 0, j = 0;
+        for (int d = 0; d < c->m; d++)
+            c->x[d] = A[d] - B[d];
+        oracle(A, na, B, nb, c->m, c->x, &i, &j);
+        corral_add(c, A, B, i, j, 1.0);
+    }
+    corral_point(c);
+}
+
+static void corral_save(const corral *c, td_hull_warm *warm)
+{
+    if (!warm || c->k > warm->cap)
+        return;
+    warm->k = c->k;
+    memcpy(warm->ia, c->ia, sizeof(int) * c->k);
+    memcpy(warm->ib, c->ib, sizeof(int) * c->k);
+    memcpy(warm->lam, c->lam, sizeof(double) * c->k);
+}
+
 static int in_corral(const corral *c, int i, int j)
 {
     for (int k = 0; k < c->k; k++)
@@ -276,7 +338,8 @@ static void hull_points(const corral *c, int m, const double *A,
 
 int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
                     double tol, long max_iter, double *u, double *v,
-                    double *alpha, double *beta, td_hull_info *info)
+                    double *alpha, double *beta, td_hull_info *info,
+                    td_hull_warm *warm)
 {
     *info = (td_hull_info){0};
     if (m < 1 || na < 1 || nb < 1)
@@ -296,13 +359,8 @@ int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
     }
     const double *Ac = Z, *Bc = Z + (size_t)na * m;
     info->scale = scale;
-    /* start from the vertex the difference of the first points points to */
+    corral_start(&c, Ac, na, Bc, nb, warm);
     int i = 0, j = 0;
-    for (int d = 0; d < m; d++)
-        c.x[d] = Ac[d] - Bc[d];
-    oracle(Ac, na, Bc, nb, m, c.x, &i, &j);
-    corral_add(&c, Ac, Bc, i, j, 1.0);
-    corral_point(&c);
     long it = 0;
     for (;; it++) {
         double xx = 0;
@@ -326,6 +384,7 @@ int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
             break;
     }
     info->iters = it;
+    corral_save(&c, warm);
     hull_points(&c, m, A, B, na, nb, u, v, alpha, beta);
     free(Z); free(mu); free(work);
     corral_free(&c);

@@ -15,11 +15,14 @@ typedef struct {
     int m, n[2], cap;
     double *x[2];
     int64_t *gidx[2];
+    td_hull_warm warm;   /* last solve's support, to restart from */
 } wset;
 
 static int ws_init(wset *w, int m)
 {
     *w = (wset){.m = m, .cap = WS_CAP};
+    if (td_hull_warm_init(&w->warm, m))
+        return -1;
     for (int s = 0; s < 2; s++) {
         w->x[s] = malloc(sizeof(double) * (size_t)WS_CAP * m);
         w->gidx[s] = malloc(sizeof(int64_t) * WS_CAP);
@@ -31,6 +34,7 @@ static int ws_init(wset *w, int m)
 
 static void ws_free(wset *w)
 {
+    td_hull_warm_free(&w->warm);
     for (int s = 0; s < 2; s++) {
         free(w->x[s]);
         free(w->gidx[s]);
@@ -81,7 +85,7 @@ static int top_weights(const double *wt, const int64_t *gidx, int n,
 
 /* Solve the hard-margin problem on the working set: the next (h, c) to
  * certify, or the evidence that the hulls meet. */
-static void ws_solve(const wset *w, const td_config *cfg, double *h,
+static void ws_solve(wset *w, const td_config *cfg, double *h,
                      double *c, sep_ctrl *ctl)
 {
     int m = w->m;
@@ -91,7 +95,7 @@ static void ws_solve(const wset *w, const td_config *cfg, double *h,
     td_hull_info info;
     long max_iter = 200000 + 200L * (w->n[0] + w->n[1]);
     td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], cfg->hull_tol,
-                    max_iter, u, v, al, be, &info);
+                    max_iter, u, v, al, be, &info, &w->warm);
     ctl->hull_dist = info.dist;
     ctl->hull_lower = info.lower;
     ctl->hull_scale = info.scale;
