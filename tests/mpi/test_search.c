@@ -103,6 +103,28 @@ static void test_zero_loss_m_gt_q(void) { check_zero_loss(3001, 6, 4, 1); }
 static void test_zero_loss_m_eq_q(void) { check_zero_loss(2000, 5, 5, 0); }
 static void test_zero_loss_m_lt_q(void) { check_zero_loss(1500, 3, 4, 1); }
 
+/* The Fisher solves on a BLACS grid give the same construction (order,
+ * zero loss) as LAPACK on rank 0. */
+static void test_scalapack_path(void)
+{
+    td_config cfg = base_config();
+    td_model m1, m2;
+    td_engine e1, e2;
+    CU_ASSERT_FATAL(build(2400, 8, 4, 1.0, &cfg, &m1, &e1) == TD_OK);
+    cfg.scalapack_threshold = 1;
+    CU_ASSERT_FATAL(build(2400, 8, 4, 1.0, &cfg, &m2, &e2) == TD_OK);
+    CU_ASSERT(m2.n_correct == 2400 && m2.max_error < 1e-8);
+    for (int l = 0; l < 4; l++) {
+        CU_ASSERT(m1.layers[l].label == m2.layers[l].label);
+        CU_ASSERT(fabs(m1.layers[l].geo_margin - m2.layers[l].geo_margin) <
+                  1e-8 * m1.layers[l].geo_margin);
+    }
+    td_model_free(&m1);
+    td_model_free(&m2);
+    td_engine_free(&e1);
+    td_engine_free(&e2);
+}
+
 static void test_explicit_order(void)
 {
     td_config cfg = base_config();
@@ -154,6 +176,7 @@ int main(int argc, char **argv)
     CU_add_test(s, "zero loss, M > Q", test_zero_loss_m_gt_q);
     CU_add_test(s, "zero loss, M = Q", test_zero_loss_m_eq_q);
     CU_add_test(s, "zero loss, M = Q - 1", test_zero_loss_m_lt_q);
+    CU_add_test(s, "ScaLAPACK path builds the same network", test_scalapack_path);
     CU_add_test(s, "explicit order honoured", test_explicit_order);
     CU_add_test(s, "overlap reported inseparable", test_overlap_reported);
     CU_add_test(s, "best effort builds anyway", test_best_effort_builds);
