@@ -1,0 +1,111 @@
+# End-to-end cases: run the trunc-dist binary under mpiexec on generated data
+# and check the result independently (tests/integration/*.py, NumPy only).
+# Included from tests/CMakeLists.txt (TD_TEST_ENV, TD_PYTHON, MPIEXEC_*).
+# Every test gets its own scratch directory under the build tree.
+set(TD_INTEG ${CMAKE_CURRENT_SOURCE_DIR}/integration)
+set(TD_E2E_DIR ${CMAKE_CURRENT_BINARY_DIR}/e2e)
+
+# td_case(NAME NP VAR=VALUE ...): one run_case.sh invocation; see the header
+# of run_case.sh for the variables (KIND Q M N SEED DTYPE EXPECT MSG ...).
+function(td_case name np)
+  add_test(NAME e2e_${name}
+           COMMAND bash ${TD_INTEG}/run_case.sh
+                   BIN=$<TARGET_FILE:trunc-dist>
+                   MPIEXEC=${MPIEXEC_EXECUTABLE}
+                   PYTHON=${TD_PYTHON}
+                   NP=${np}
+                   WORK=${TD_E2E_DIR}/${name}
+                   ${ARGN})
+  set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                       TIMEOUT 300)
+endfunction()
+
+# --- zero loss on separable clusters -------------------------------------
+# (Q, M, N): M > Q, M == Q, M >> Q, and 1-D two classes; plus M == Q - 1.
+# All four rank counts for one shape, two for the others.
+foreach(np 1 2 3 4)
+  td_case(q3_m5_np${np} ${np} KIND=clusters Q=3 M=5 N=1500 SEED=${np} DTYPE=float64)
+endforeach()
+td_case(q4_m4_np1 1 KIND=clusters Q=4 M=4 N=2000 SEED=11 DTYPE=float32)
+td_case(q4_m4_np3 3 KIND=clusters Q=4 M=4 N=2000 SEED=11 DTYPE=float64 YDTYPE=int16)
+td_case(q6_m12_np2 2 KIND=clusters Q=6 M=12 N=5000 SEED=12 DTYPE=float32)
+td_case(q6_m12_np4 4 KIND=clusters Q=6 M=12 N=5000 SEED=12 DTYPE=float64 YDTYPE=uint8)
+td_case(q2_m1_np2 2 KIND=clusters Q=2 M=1 N=400 SEED=13 DTYPE=float64)
+td_case(q2_m1_np3 3 KIND=clusters Q=2 M=1 N=400 SEED=13 DTYPE=float32 YDTYPE=int64)
+td_case(q5_m4_np2 2 KIND=clusters Q=5 M=4 N=2500 SEED=14 DTYPE=float64)
+# 2 threads per rank
+td_case(q3_m5_np2_omp2 2 KIND=clusters Q=3 M=5 N=1500 SEED=2 OMP=2)
+# config in a subdirectory: relative paths resolve against the config's dir
+td_case(config_subdir_np2 2 KIND=clusters Q=3 M=4 N=600 SEED=15 CONFIG_DIR=conf)
+# explicit order, as label values (labels are 7, 10, 13)
+td_case(order_np2 2 KIND=clusters Q=3 M=3 N=900 SEED=16
+        "EXTRA_TOML=[construction]\\norder = [13, 7, 10]"
+        "STDOUT_MSG=layer  1: class 13")
+# the talk's segment rule for base points
+td_case(segment_rule_np2 2 KIND=clusters Q=4 M=6 N=1200 SEED=17
+        "EXTRA_TOML=[construction]\\nbase_point = \"segment\"")
+
+# --- not sequentially separable: exit 3, one report line, no output -------
+foreach(np 1 3)
+  td_case(overlap_np${np} ${np} KIND=overlap M=3 N=600 SEED=21 EXPECT=3)
+endforeach()
+td_case(duplicates_np2 2 KIND=duplicates Q=3 M=3 N=900 SEED=22 EXPECT=3
+        "MSG=hulls meet")
+# best effort on inseparable data: still exit 3, but the soft-margin network
+# is written and its /verification reports the real (nonzero) cost
+td_case(best_effort_np2 2 KIND=overlap M=3 N=600 SEED=21 EXPECT=3 KEEP_OUTPUT=1
+        "EXTRA_TOML=[construction]\\non_inseparable = \"best_effort\""
+        "MSG=best-effort")
+
+# --- bad input: exit 2 on every rank, one error line naming the thing -----
+foreach(np 1 3)
+  td_case(missing_file_np${np} ${np} KIND=clusters Q=2 M=2 N=100
+          DATA_PATH=missing.h5 EXPECT=2 "MSG=missing.h5")
+  td_case(bad_dataset_np${np} ${np} KIND=clusters Q=2 M=2 N=100
+          "DATA_TOML=x_dataset = \"nope\"" EXPECT=2 "MSG=no dataset 'nope'")
+  td_case(unknown_key_np${np} ${np} KIND=clusters Q=2 M=2 N=100
+          "EXTRA_TOML=[construction]\\nkapa = 0.3" EXPECT=2 "MSG=kapa")
+  td_case(nan_np${np} ${np} KIND=nan Q=2 M=3 N=200 DTYPE=float32 EXPECT=2
+          "MSG=is not finite")
+endforeach()
+td_case(few_features_np2 2 KIND=clusters Q=4 M=2 N=400 EXPECT=2
+        "MSG=need at least 3 features")
+td_case(no_outdir_np2 2 KIND=clusters Q=2 M=2 N=100 OUT=missing_dir/network.h5
+        EXPECT=5 "MSG=does not exist")
+
+# --- determinism across rank and thread counts ----------------------------
+add_test(NAME e2e_determinism
+         COMMAND bash ${TD_INTEG}/determinism.sh
+                 BIN=$<TARGET_FILE:trunc-dist>
+                 MPIEXEC=${MPIEXEC_EXECUTABLE}
+                 PYTHON=${TD_PYTHON}
+                 WORK=${TD_E2E_DIR}/determinism)
+set_tests_properties(e2e_determinism PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                     TIMEOUT 300)
+
+# --- the README's example: --example, run on 2 ranks, check ---------------
+add_test(NAME e2e_example
+         COMMAND bash -c [=[
+set -euo pipefail
+bin=$1; mpiexec=$2; py=$3; integ=$4; dir=$5
+rm -rf "$dir"
+"$bin" --example "$dir"
+test -f "$dir/example.h5" && test -f "$dir/example.toml"
+"$mpiexec" --oversubscribe -n 2 "$bin" "$dir/example.toml"
+"$py" "$integ/check_network.py" "$dir/example_network.h5" "$dir/example.h5"
+]=] e2e_example
+                 $<TARGET_FILE:trunc-dist> ${MPIEXEC_EXECUTABLE} ${TD_PYTHON}
+                 ${TD_INTEG} ${TD_E2E_DIR}/example)
+set_tests_properties(e2e_example PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                     TIMEOUT 300)
+
+# --- command line ---------------------------------------------------------
+add_test(NAME e2e_version COMMAND $<TARGET_FILE:trunc-dist> --version)
+set_tests_properties(e2e_version PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                     PASS_REGULAR_EXPRESSION "trunc-dist [0-9]+\\.[0-9]+")
+add_test(NAME e2e_help COMMAND $<TARGET_FILE:trunc-dist> --help)
+set_tests_properties(e2e_help PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                     PASS_REGULAR_EXPRESSION "usage:")
+add_test(NAME e2e_bad_args COMMAND $<TARGET_FILE:trunc-dist> --bogus)
+set_tests_properties(e2e_bad_args PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                     WILL_FAIL TRUE)

@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""Deterministic labelled test data for trunc-dist (HDF5: X (N, M), y (N,)).
+
+    gen_data.py OUT.h5 [--kind KIND] --q Q --m M --n N [--seed S]
+                [--dtype float32|float64] [--label-offset K] [--label-step D]
+                [--ydtype int8|int16|int32|int64|uint8|uint16|uint32]
+
+Kinds
+  clusters    Q tight Gaussian clusters; every class is linearly separable from
+              the union of all the others (hence sequentially separable in any
+              order).  Centres: scaled one-hot vectors (M >= Q), a regular
+              simplex (M == Q-1), points on a circle (2 <= M < Q-1) or points on
+              a line (M == 1); the cluster spread is chosen from the distance of
+              each centre to the hull of the other centres, so the margin is
+              always wide.  For M >= 2 a random rotation and shift are applied.
+  overlap     two classes drawn from the same Gaussian: not separable.
+  duplicates  `clusters`, plus one point copied exactly with another label:
+              inseparable by any function.
+  nan         `clusters` with one coordinate set to NaN (an input error).
+
+Labels are offset + step * j (default 7, 10, 13, ...), deliberately not
+0..Q-1, assigned to the centres in a shuffled order; rows are shuffled.
+Everything depends only on the arguments (numpy.random.default_rng(seed)).
+"""
+import argparse
+import sys
+
+import h5py
+import numpy as np
+
+SCALE = 10.0
+
+
+def rotation(rng, m):
+    """Uniformly random orthogonal m x m matrix."""
+    a = rng.standard_normal((m, m))
+    q, r = np.linalg.qr(a)
+    return q * np.sign(np.diag(r))
+
+
+def centres(rng, q, m):
+    """Q centres in R^M and the half-gap each centre keeps from the convex
+    hull of the others (a lower bound, used to pick the spread)."""
+    if m >= q:
+        c = np.zeros((q, m))
+        c[:, :q] = SCALE * np.eye(q)
+        # distance from a vertex of the scaled standard simplex to the
+        # opposite face: SCALE * sqrt(1 + 1/(q-1))
+        gap = SCALE * np.sqrt(1.0 + 1.0 / (q - 1))
+    elif m == q - 1:
+        # regular simplex: centred one-hot vectors written in an orthonormal
+        # basis of the hyperplane sum(x) = 0 (an isometry, same gap)
+        e = SCALE * (np.eye(q) - 1.0 / q)
+        u, _, _ = np.linalg.svd(np.ones((q, 1)))
+        c = e @ u[:, 1:]
+        gap = SCALE * np.sqrt(1.0 + 1.0 / (q - 1))
+    elif m >= 2:
+        # vertices of a regular Q-gon of radius R in the first two coordinates:
+        # distance of a vertex to the chord of its neighbours R (1 - cos(2pi/Q))
+        r = SCALE * q
+        ang = 2.0 * np.pi * np.arange(q) / q
+        c = np.zeros((q, m))
+        c[:, 0], c[:, 1] = r * np.cos(ang), r * np.sin(ang)
+        gap = r * (1.0 - np.cos(2.0 * np.pi / q))
+    else:
+        # M == 1: points on a line, only sequentially separable for Q > 2
+        c = SCALE * np.arange(q, dtype=float)[:, None]
+        gap = SCALE
+    return c, gap
+
+
+def class_sizes(rng, q, n):
+    """Unequal but deterministic class sizes summing to n, each >= 1."""
+    if n < q:
+        raise SystemExit(f"gen_data: need N >= Q (N={n}, Q={q})")
+    w = 1.0 + np.arange(q) / q          # sizes differ by up to a factor 2
+    w = w[rng.permutation(q)]
+    sizes = np.maximum(1, np.floor(n * w / w.sum()).astype(np.int64))
+    while sizes.sum() > n:
+        sizes[np.argmax(sizes)] -= 1
+    sizes[np.argmin(sizes)] += n - sizes.sum()
+    return sizes
+
+
+def make_clusters(rng, q, m, n):
+    c, gap = centres(rng, q, m)
+    # Any projection of a Gaussian point is within 6 sigma of its centre
+    # with overwhelming probability (P ~ 2e-9 per point); keep 6 sigma below
+    # a quarter of the gap on each side.
+    sigma = min(0.5, gap / 24.0)
+    sizes = class_sizes(rng, q, n)
+    cls = np.repeat(np.arange(q), sizes)
+    x = c[cls] + sigma * rng.standard_normal((n, m))
+    if m >= 2:
+        x = x @ rotation(rng, m).T
+        x += rng.uniform(-3.0, 3.0, size=m)
+    else:
+        x += rng.uniform(-3.0, 3.0)
+    return x, cls
+
+
+def make_overlap(rng, m, n):
+    cls = np.repeat(np.arange(2), [n // 2, n - n // 2])
+    x = 1.0 + rng.standard_normal((n, m))
+    return x, cls
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("--kind", default="clusters",
+                    choices=["clusters", "overlap", "duplicates", "nan"])
+    ap.add_argument("--q", type=int, default=3)
+    ap.add_argument("--m", type=int, required=True)
+    ap.add_argument("--n", type=int, required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    ap.add_argument("--label-offset", type=int, default=7)
+    ap.add_argument("--label-step", type=int, default=3)
+    ap.add_argument("--ydtype", default=None,
+                    choices=["int8", "int16", "int32", "int64",
+                             "uint8", "uint16", "uint32", "uint64"],
+                    help="default: int16 for overlap, int32 otherwise")
+    ap.add_argument("--x-name", default="X")
+    ap.add_argument("--y-name", default="y")
+    a = ap.parse_args(argv)
+
+    if a.m < 1 or a.n < 2:
+        ap.error("need M >= 1 and N >= 2")
+    rng = np.random.default_rng(a.seed)
+    if a.kind == "overlap":
+        q = 2
+        x, cls = make_overlap(rng, a.m, a.n)
+    else:
+        q = a.q
+        if q < 2:
+            ap.error("need Q >= 2")
+        n = a.n - 1 if a.kind == "duplicates" else a.n
+        x, cls = make_clusters(rng, q, a.m, n)
+
+    x = x.astype(a.dtype)             # duplicates must be exact after the cast
+    if a.kind == "duplicates":
+        i = int(rng.integers(len(cls)))
+        other = (cls[i] + 1 + int(rng.integers(q - 1))) % q
+        x = np.vstack([x, x[i:i + 1]])
+        cls = np.append(cls, other)
+    if a.kind == "nan":
+        i, j = int(rng.integers(len(cls))), int(rng.integers(a.m))
+        x[i, j] = np.nan
+
+    # labels: not 0..Q-1, not in centre order
+    label_of = a.label_offset + a.label_step * rng.permutation(q)
+    ydtype = a.ydtype or ("int16" if a.kind == "overlap" else "int32")
+    info = np.iinfo(ydtype)
+    if label_of.min() < info.min or label_of.max() > info.max:
+        ap.error(f"labels {label_of.min()}..{label_of.max()} do not fit {ydtype}")
+    y = label_of[cls].astype(ydtype)
+
+    perm = rng.permutation(len(y))
+    x, y = x[perm], y[perm]
+    with h5py.File(a.out, "w") as f:
+        f.create_dataset(a.x_name, data=x)
+        f.create_dataset(a.y_name, data=y)
+        f.attrs["generator"] = "tests/integration/gen_data.py"
+        f.attrs["args"] = " ".join(sys.argv[1:] if argv is None else argv)
+    print(f"gen_data: {a.out}: kind={a.kind} N={len(y)} M={a.m} Q={q} "
+          f"X {x.dtype} y {y.dtype} labels {sorted(set(int(v) for v in y))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
