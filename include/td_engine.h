@@ -37,8 +37,9 @@ void td_engine_free(td_engine *e);
 int td_engine_class_stats(td_engine *e, int64_t *counts, double *means);
 
 /* Pooled within-class scatter of the active rows, each centred on its
- * class mean: S (m x m) = sum_i (x_i - mu_c(i)) (x_i - mu_c(i))^T, exact
- * and partition-independent. */
+ * class mean: S (m x m) = sum_i (x_i - mu_c(i)) (x_i - mu_c(i))^T over the
+ * rows of a fixed sample of about 64 global blocks (all blocks when there
+ * are fewer); exact and partition-independent. */
 int td_engine_scatter(td_engine *e, const double *means, double *S);
 
 /* A scan candidate: a point near or across the hyperplane. */

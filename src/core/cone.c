@@ -196,36 +196,33 @@ double td_cone_cos_angle(const td_cone *c, const double *x, int side)
     return zz > 0 ? side * s / sqrt(zz) : 1.0;
 }
 
-void td_cone_dense_W(const td_cone *c, double *W)
+/* Column j of a linear map is its image of e_j. */
+static void dense_of(const td_cone *c,
+                     void (*apply)(const td_cone *, const double *, double *),
+                     double *A)
 {
     int n = c->n;
     double *e = calloc((size_t)n, sizeof *e);
     double *col = malloc(sizeof(double) * n);
     for (int j = 0; j < n; j++) {
         e[j] = 1.0;
-        td_cone_apply_W(c, e, col);
+        apply(c, e, col);
         for (int i = 0; i < n; i++)
-            W[(size_t)i * n + j] = col[i];
+            A[(size_t)i * n + j] = col[i];
         e[j] = 0.0;
     }
     free(e);
     free(col);
 }
 
+void td_cone_dense_W(const td_cone *c, double *W)
+{
+    dense_of(c, td_cone_apply_W, W);
+}
+
 void td_cone_dense_Winv(const td_cone *c, double *Winv)
 {
-    int n = c->n;
-    double *e = calloc((size_t)n, sizeof *e);
-    double *col = malloc(sizeof(double) * n);
-    for (int j = 0; j < n; j++) {
-        e[j] = 1.0;
-        td_cone_apply_Winv(c, e, col);
-        for (int i = 0; i < n; i++)
-            Winv[(size_t)i * n + j] = col[i];
-        e[j] = 0.0;
-    }
-    free(e);
-    free(col);
+    dense_of(c, td_cone_apply_Winv, Winv);
 }
 
 double td_cone_cond(const td_cone *c)

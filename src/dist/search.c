@@ -251,7 +251,10 @@ static int warm_starts(const step_state *s, step_state *sm, const td_config *cfg
         }
         C[i] = 0;
         for (int k = 0; k < m; k++) {
-            h[k] /= sqrt(nn);
+            /* only a starting direction: rounding it to single precision
+             * hides the last-bit differences of grid-shaped ScaLAPACK
+             * solves, so the working set does not depend on the ranks */
+            h[k] = (double)(float)(h[k] / sqrt(nn));
             C[i] += h[k] * mid[(size_t)i * m + k];
         }
     }
