@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "mpi_cunit.h"
 #include "td_comm.h"
 #include "td_dense.h"
 
@@ -88,13 +89,5 @@ int main(int argc, char **argv)
     CU_add_test(s, "ScaLAPACK equals LAPACK (m = 5)", test_small);
     CU_add_test(s, "ScaLAPACK equals LAPACK (m = 150, 3 rhs)", test_blocks);
     CU_add_test(s, "not positive definite is an error", test_not_spd_is_an_error);
-    if (td_comm_rank() != 0)
-        (void)!freopen("/dev/null", "w", stdout);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    int64_t fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    td_comm_sum_i64(&fails, 1);
-    td_comm_finalize();
-    return fails != 0;
+    return td_mpi_cunit_run();
 }

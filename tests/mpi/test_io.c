@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "mpi_cunit.h"
 #include "td_comm.h"
 #include "td_h5.h"
 #include "td_shard.h"
@@ -194,13 +195,5 @@ int main(int argc, char **argv)
     CU_add_test(s, "ranks without rows", test_empty_ranks);
     CU_add_test(s, "contract errors on every rank", test_contract_errors);
     CU_add_test(s, "writer: atomic, reproducible bytes", test_writer_atomic_and_reproducible);
-    if (td_comm_rank() != 0)
-        (void)!freopen("/dev/null", "w", stdout);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    int64_t fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    td_comm_sum_i64(&fails, 1);
-    td_comm_finalize();
-    return fails != 0;
+    return td_mpi_cunit_run();
 }

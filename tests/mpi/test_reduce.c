@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "mpi_cunit.h"
 #include "td_comm.h"
 #include "td_engine.h"
 #include "td_separator.h"
@@ -161,13 +162,5 @@ int main(int argc, char **argv)
     CU_add_test(s, "labels and class statistics", test_class_stats_and_labels);
     CU_add_test(s, "separator certifies its margin", test_separator_certifies);
     CU_add_test(s, "agree takes the worst status", test_agree_takes_worst);
-    if (td_comm_rank() != 0)       /* one report, from rank 0 */
-        (void)!freopen("/dev/null", "w", stdout);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    int64_t fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    td_comm_sum_i64(&fails, 1);
-    td_comm_finalize();
-    return fails != 0;
+    return td_mpi_cunit_run();
 }

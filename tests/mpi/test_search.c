@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "mpi_cunit.h"
 #include "td_comm.h"
 #include "td_search.h"
 #include "td_shard.h"
@@ -180,13 +181,5 @@ int main(int argc, char **argv)
     CU_add_test(s, "explicit order honoured", test_explicit_order);
     CU_add_test(s, "overlap reported inseparable", test_overlap_reported);
     CU_add_test(s, "best effort builds anyway", test_best_effort_builds);
-    if (td_comm_rank() != 0)
-        (void)!freopen("/dev/null", "w", stdout);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    int64_t fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    td_comm_sum_i64(&fails, 1);
-    td_comm_finalize();
-    return fails != 0;
+    return td_mpi_cunit_run();
 }
