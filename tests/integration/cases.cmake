@@ -109,3 +109,27 @@ set_tests_properties(e2e_help PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
 add_test(NAME e2e_bad_args COMMAND $<TARGET_FILE:trunc-dist> --bogus)
 set_tests_properties(e2e_bad_args PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
                      WILL_FAIL TRUE)
+
+# --- order search (issue 3): the "trap" geometry, see gen_data.py ----------
+# greedy alone (no backtracking) collapses 3 first and dies at step 4 with
+# class 21 trapped (B = 8 and D = 30 are mirror images: either goes first) ...
+td_case(trap_greedy_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
+        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0" EXPECT=3
+        "MSG=ordered 3 of 4 classes"
+        "STDOUT_MSG=backtrack budget of 0 exhausted")
+# (no square brackets in these strings: CMake lists do not split inside them)
+# ... the depth-first search backtracks and reaches zero loss, with either
+# base-point policy ...
+td_case(trap_backtracks_np3 3 "GEN=--kind trap --m 3 --n 200"
+        "STDOUT_MSG=backtrack: undo layer 1 (class 3)")
+td_case(trap_backtracks_segment_np2 2 "GEN=--kind trap --m 3 --n 200"
+        "EXTRA_TOML=[construction]\\nbase_point = \"segment\""
+        "STDOUT_MSG=backtrack: undo layer 1 (class 3)")
+# ... although class 21 cannot be separated from the rest at the start
+# (one-vs-rest fails), with the evidence named.
+td_case(trap_ovr_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
+        "EXTRA_TOML=[construction]\\norder = [21, 8, 3, 30]" EXPECT=3
+        "MSG=class 21: hulls meet")
+td_case(collinear3_np2 2 "GEN=--kind collinear3 --m 2 --n 150"
+        "EXTRA_TOML=[construction]\\nbase_point = \"segment\"" EXPECT=3
+        "MSG=ordered 2 of 3 classes")

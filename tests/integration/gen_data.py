@@ -105,12 +105,42 @@ def make_overlap(rng, m, n):
     return x, cls
 
 
+# Fixed geometries for the order search (--q and --m are ignored).
+#
+# trap (M = 3, labels 3, 8, 21, 30): tight clusters at
+#   A=3: (0, 40, 5)   B=8: (-10, 0, 0)   C=21: (0, 0, 0)   D=30: (10, 0, 0).
+# C sits between B and D, so one-vs-rest fails for it; A is far away and has
+# by far the largest margin, so the greedy search collapses it first.  With
+# A gone, the barycentre of the remaining means lies on the B-C-D line, so
+# the base point of B (or D) lands on that line between it and C, and C is
+# then trapped between that base point and the other end: greedy dies at
+# step 4 with order [3, 8, 30].  Collapsing B first, while A still lifts the
+# barycentre off the line, puts p_B above the line; then [8, 3, 30, 21]
+# works.  The depth-first search finds it after undoing the first layer.
+# collinear3 (M = 2): B, C, D alone on a line: with the segment rule every
+# base point lands on the line and C stays trapped: not sequentially
+# separable.
+FIXED = {
+    "trap": ({3: (0, 40, 5), 8: (-10, 0, 0), 21: (0, 0, 0), 30: (10, 0, 0)}, 0.3),
+    "collinear3": ({8: (-10, 0), 21: (0, 0), 30: (10, 0)}, 0.3),
+}
+
+
+def make_fixed(rng, kind, n):
+    centres, sd = FIXED[kind]
+    labels = np.array(list(centres))
+    c = np.array(list(centres.values()), dtype=float)
+    cls = np.arange(n) % len(labels)
+    return c[cls] + sd * rng.standard_normal((n, c.shape[1])), cls, labels
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
     ap.add_argument("--kind", default="clusters",
-                    choices=["clusters", "overlap", "duplicates", "nan"])
+                    choices=["clusters", "overlap", "duplicates", "nan",
+                             "trap", "collinear3"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)
     ap.add_argument("--n", type=int, required=True)
@@ -129,7 +159,12 @@ def main(argv=None):
     if a.m < 1 or a.n < 2:
         ap.error("need M >= 1 and N >= 2")
     rng = np.random.default_rng(a.seed)
-    if a.kind == "overlap":
+    fixed_labels = None
+    if a.kind in FIXED:
+        x, cls, fixed_labels = make_fixed(rng, a.kind, a.n)
+        q = len(fixed_labels)
+        a.m = x.shape[1]
+    elif a.kind == "overlap":
         q = 2
         x, cls = make_overlap(rng, a.m, a.n)
     else:
@@ -151,6 +186,8 @@ def main(argv=None):
 
     # labels: not 0..Q-1, not in centre order
     label_of = a.label_offset + a.label_step * rng.permutation(q)
+    if fixed_labels is not None:
+        label_of = fixed_labels
     ydtype = a.ydtype or ("int16" if a.kind == "overlap" else "int32")
     info = np.iinfo(ydtype)
     if label_of.min() < info.min or label_of.max() > info.max:
