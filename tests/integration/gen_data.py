@@ -114,9 +114,9 @@ def make_overlap(rng, m, n):
 # A gone, the barycentre of the remaining means lies on the B-C-D line, so
 # the base point of B (or D) lands on that line between it and C, and C is
 # then trapped between that base point and the other end: greedy dies at
-# step 4 with order [3, 8, 30].  Collapsing B first, while A still lifts the
-# barycentre off the line, puts p_B above the line; then [8, 3, 30, 21]
-# works.  The depth-first search finds it after undoing the first layer.
+# step 4 with order [3, 8, 30] (or its mirror [3, 30, 8]).  Collapsing B
+# first, while A still lifts the barycentre off the line, puts p_B above
+# the line; then [8, 3, 30, 21] works.  The depth-first search finds it after undoing the first layer.
 # collinear3 (M = 2): B, C, D alone on a line: with the segment rule every
 # base point lands on the line and C stays trapped: not sequentially
 # separable.
