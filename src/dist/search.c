@@ -217,7 +217,7 @@ static int prepare_scatter(td_engine *e, step_state *s, td_err *err)
 /* Warm starts for every candidate: the Fisher direction
  * S^-1 (mu_rest - mu_a) or, without S, the difference of means.  H is
  * ncand x m (unit rows), C the offsets through the midpoint of the means. */
-static int warm_starts(const step_state *s, step_state *sm, const td_config *cfg,
+static int warm_starts(step_state *s, const td_config *cfg,
                        const int *cand, int ncand, double *H, double *C,
                        td_err *err)
 {
@@ -240,7 +240,7 @@ static int warm_starts(const step_state *s, step_state *sm, const td_config *cfg
     int rc = TD_OK;
     if (s->S)
         rc = td_dense_spd_solve(m, s->S, ncand, H, cfg->scalapack_threshold,
-                                &sm->used_scalapack, err);
+                                &s->used_scalapack, err);
     for (int i = 0; rc == TD_OK && i < ncand; i++) {
         double *h = H + (size_t)i * m, nn = 0;
         for (int k = 0; k < m; k++)
@@ -270,7 +270,7 @@ static int separate_all(td_engine *e, step_state *s, const td_config *cfg,
 {
     double *H = malloc(sizeof(double) * (size_t)ncand * s->m);
     double *C = malloc(sizeof(double) * ncand);
-    int rc = H && C ? warm_starts(s, s, cfg, cand, ncand, H, C, err)
+    int rc = H && C ? warm_starts(s, cfg, cand, ncand, H, C, err)
                     : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     for (int i = 0; rc == TD_OK && i < ncand; i++) {
         if (td_separate(e, cand[i], H + (size_t)i * s->m, C[i], s->P, s->np,
@@ -292,26 +292,24 @@ static int sep_ok(const td_sep *sp)
 
 /* Best effort: the candidate whose best scanned hyperplane has the least
  * negative margin becomes a soft-margin layer. */
-static void soften_best(const int *cand, int ncand, td_sep *seps)
+static void soften_best(int ncand, td_sep *seps)
 {
     int best = -1;
     for (int i = 0; i < ncand; i++)
         if (best < 0 || seps[i].margin > seps[best].margin)
             best = i;
-    (void)cand;
     if (best >= 0)
         seps[best].status = TD_SEP_SOFT;
 }
 
 /* Index (into cand) of the separable candidate with the largest margin,
  * ties to the lower class index; -1 if none. */
-static int pick_class(const int *cand, int ncand, const td_sep *seps)
+static int pick_class(int ncand, const td_sep *seps)
 {
     int best = -1;
     for (int i = 0; i < ncand; i++)
         if (sep_ok(&seps[i]) && (best < 0 || seps[i].margin > seps[best].margin))
             best = i;
-    (void)cand;
     return best;
 }
 
@@ -524,7 +522,7 @@ static int open_level(td_engine *e, step_state *s, const td_config *cfg,
     }
     int ncand = step_candidates(s, cfg, l, mdl->labels, cand);
     int rc = separate_all(e, s, cfg, cand, ncand, seps, mdl, err);
-    if (rc == TD_OK && pick_class(cand, ncand, seps) < 0 && l >= log->best_depth) {
+    if (rc == TD_OK && pick_class(ncand, seps) < 0 && l >= log->best_depth) {
         td_err tmp;
         td_err_clear(&tmp);
         report_inseparable(s, mdl, l, cand, ncand, seps, &tmp);
@@ -532,8 +530,8 @@ static int open_level(td_engine *e, step_state *s, const td_config *cfg,
         snprintf(log->report, sizeof log->report, "%s", tmp.msg);
     }
     if (rc == TD_OK && cfg->on_inseparable == TD_INSEP_BEST_EFFORT &&
-        pick_class(cand, ncand, seps) < 0)
-        soften_best(cand, ncand, seps);
+        pick_class(ncand, seps) < 0)
+        soften_best(ncand, seps);
     if (rc == TD_OK)
         level_keep(lv, cand, ncand, seps);
     else
@@ -641,7 +639,7 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
     td_engine_class_stats(e, s.counts, s.means);
     if (cfg->fisher_warm_start && (rc = prepare_scatter(e, &s, err)))
         goto done;
-    if ((rc = warm_starts(&s, &s, cfg, &a, 1, h, &c, err)))
+    if ((rc = warm_starts(&s, cfg, &a, 1, h, &c, err)))
         goto done;
     *t_warm = td_comm_wtime() - t0;
     if (td_separate(e, a, h, c, NULL, 0, cfg, out))
