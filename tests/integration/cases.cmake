@@ -133,3 +133,11 @@ td_case(trap_ovr_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
 td_case(collinear3_np2 2 "GEN=--kind collinear3 --m 2 --n 150"
         "EXTRA_TOML=[construction]\\nbase_point = \"segment\"" EXPECT=3
         "MSG=ordered 2 of 3 classes")
+
+# an explicit order must name every class of the data exactly once
+td_case(order_unknown_label_np2 2 KIND=clusters Q=3 M=3 N=300
+        "EXTRA_TOML=[construction]\\norder = [7, 10, 99]" EXPECT=2
+        "MSG=label 99 in construction.order is not a class of the data")
+td_case(order_too_short_np3 3 KIND=clusters Q=3 M=3 N=300
+        "EXTRA_TOML=[construction]\\norder = [7, 10]" EXPECT=2
+        "MSG=construction.order lists 2 labels but the data has 3 classes")
