@@ -25,6 +25,9 @@ typedef struct {
     int *done;               /* class already collapsed */
     double *S;               /* m x m regularised within-class scatter, or
                                 NULL for mean-difference warm starts */
+    double *last_h;          /* q x m: each class's latest separator normal,
+                                the best start for its next solve */
+    int *has_last;
     int used_scalapack;      /* the Fisher solves ran on a BLACS grid */
 } step_state;
 
@@ -263,6 +266,12 @@ static int warm_starts(step_state *s, const td_config *cfg,
     return rc;
 }
 
+static int sep_ok(const td_sep *sp)
+{
+    return sp->status == TD_SEP_OPTIMAL || sp->status == TD_SEP_CERTIFIED ||
+           sp->status == TD_SEP_SOFT;
+}
+
 /* Separate every candidate, warm-started; seps[i] for cand[i]. */
 static int separate_all(td_engine *e, step_state *s, const td_config *cfg,
                         const int *cand, int ncand, td_sep *seps,
@@ -273,22 +282,25 @@ static int separate_all(td_engine *e, step_state *s, const td_config *cfg,
     int rc = H && C ? warm_starts(s, cfg, cand, ncand, H, C, err)
                     : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     for (int i = 0; rc == TD_OK && i < ncand; i++) {
-        if (td_separate(e, cand[i], H + (size_t)i * s->m, C[i], s->P, s->np,
-                        cfg, &seps[i]))
+        int a = cand[i];
+        /* a class's last hyperplane only lost one class and gained one base
+         * point since: a better start than any fresh direction */
+        const double *h0 = s->has_last && s->has_last[a] ?
+                           s->last_h + (size_t)a * s->m : H + (size_t)i * s->m;
+        if (td_separate(e, a, h0, C[i], s->P, s->np, cfg, &seps[i]))
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
         mdl->separator_solves++;
         mdl->data_passes += seps[i].passes;
+        if (rc == TD_OK && s->has_last && sep_ok(&seps[i])) {
+            memcpy(s->last_h + (size_t)a * s->m, seps[i].h, sizeof(double) * s->m);
+            s->has_last[a] = 1;
+        }
     }
     free(H);
     free(C);
     return rc;
 }
 
-static int sep_ok(const td_sep *sp)
-{
-    return sp->status == TD_SEP_OPTIMAL || sp->status == TD_SEP_CERTIFIED ||
-           sp->status == TD_SEP_SOFT;
-}
 
 /* Best effort: the candidate whose best scanned hyperplane has the least
  * negative margin becomes a soft-margin layer. */
@@ -591,8 +603,10 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
     step_state s = {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
                     calloc((size_t)q * m, sizeof(double)),
                     calloc((size_t)q * m, sizeof(double)),
-                    calloc((size_t)q, sizeof(int)), NULL, 0};
-    if (!s.counts || !s.means || !s.P || !s.done) {
+                    calloc((size_t)q, sizeof(int)), NULL,
+                    malloc(sizeof(double) * (size_t)q * m),
+                    calloc((size_t)q, sizeof(int)), 0};
+    if (!s.counts || !s.means || !s.P || !s.done || !s.last_h || !s.has_last) {
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
         goto done;
     }
@@ -620,6 +634,7 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
            (long long)mdl->data_passes);
 done:
     free(s.counts); free(s.means); free(s.P); free(s.done); free(s.S);
+    free(s.last_h); free(s.has_last);
     return rc;
 }
 
@@ -630,7 +645,7 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
     double t0 = td_comm_wtime();
     step_state s = {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
                     calloc((size_t)q * m, sizeof(double)), NULL,
-                    calloc((size_t)q, sizeof(int)), NULL, 0};
+                    calloc((size_t)q, sizeof(int)), NULL, NULL, NULL, 0};
     double *h = malloc(sizeof(double) * m), c = 0;
     if (!s.counts || !s.means || !s.done || !h) {
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory");
