@@ -141,3 +141,9 @@ td_case(order_unknown_label_np2 2 KIND=clusters Q=3 M=3 N=300
 td_case(order_too_short_np3 3 KIND=clusters Q=3 M=3 N=300
         "EXTRA_TOML=[construction]\\norder = [7, 10]" EXPECT=2
         "MSG=construction.order lists 2 labels but the data has 3 classes")
+
+# the Slurm batch script, run for real: a single-node Slurm is started by
+# the test (scripts/slurm_local.sh) and sbatch --wait returns the job's code
+add_test(NAME e2e_slurm COMMAND bash ${TD_INTEG}/slurm_job.sh)
+set_tests_properties(e2e_slurm PROPERTIES LABELS e2e TIMEOUT 240 RUN_SERIAL TRUE
+  ENVIRONMENT "${TD_TEST_ENV};BIN=$<TARGET_FILE:trunc-dist>;WORK=${TD_E2E_DIR}/slurm")
