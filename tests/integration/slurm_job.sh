@@ -18,25 +18,26 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 fail() { echo "slurm_job: FAIL: $*"; squeue -o '%i %T %r' 2>/dev/null || true; exit 1; }
 
+# submit CONFIG OUT: run the job script on 2 ranks and wait; sets $rc to
+# what sbatch --wait returned (the job's exit code)
+submit() {
+    set +e
+    timeout 120 sbatch --wait --time=2 --ntasks=2 --chdir="$root" \
+        --output="$2" --export="ALL,TRUNC_DIST=$BIN" jobs/trunc-dist.slurm "$1"
+    rc=$?
+    set -e
+    cat "$2" 2>/dev/null || true
+}
+
 "$BIN" --example "$WORK/ex"
-set +e
-timeout 120 sbatch --wait --time=2 --ntasks=2 --chdir="$root" --output="$WORK/ok.out" \
-    --export="ALL,TRUNC_DIST=$BIN" jobs/trunc-dist.slurm "$WORK/ex/example.toml"
-rc=$?
-set -e
-cat "$WORK/ok.out" 2>/dev/null || true
+submit "$WORK/ex/example.toml" "$WORK/ok.out"
 [ "$rc" -eq 0 ] || fail "sbatch --wait returned $rc for the example"
 grep -q "verify: .*accuracy 100.0000%" "$WORK/ok.out" || fail "no zero-loss verify line"
 grep -q "trunc-dist 0.1.0: 2 ranks" "$WORK/ok.out" || fail "the job did not run on 2 ranks"
 /usr/bin/python3 "$here/check_network.py" "$WORK/ex/example_network.h5" "$WORK/ex/example.h5"
 
 printf '[data]\npath = "missing.h5"\n[output]\npath = "net.h5"\n' > "$WORK/bad.toml"
-set +e
-timeout 120 sbatch --wait --time=2 --ntasks=2 --chdir="$root" --output="$WORK/bad.out" \
-    --export="ALL,TRUNC_DIST=$BIN" jobs/trunc-dist.slurm "$WORK/bad.toml"
-rc=$?
-set -e
-cat "$WORK/bad.out" 2>/dev/null || true
+submit "$WORK/bad.toml" "$WORK/bad.out"
 [ "$rc" -eq 2 ] || fail "sbatch --wait returned $rc for a missing data file, expected 2"
 grep -q "trunc-dist: error: .*missing.h5" "$WORK/bad.out" || fail "no error line naming the file"
 [ ! -e "$WORK/net.h5" ] || fail "output left behind"
