@@ -173,8 +173,14 @@ int td_separate(td_engine *e, int a, const double *h0, double c0,
     double *h = malloc(sizeof(double) * m);
     out->h = malloc(sizeof(double) * m);
     wset w = {0};
-    if (!h || !out->h || (root && ws_init(&w, m)))
-        return -1;   /* allocation failure: the caller aborts */
+    int bad = !h || !out->h || (root && ws_init(&w, m));
+    td_comm_any(&bad);          /* no rank may enter a scan alone */
+    if (bad) {
+        free(h);
+        if (root)
+            ws_free(&w);
+        return -1;
+    }
     for (int j = 0; root && j < np; j++)       /* base points always count */
         ws_add(&w, 1, -(int64_t)(j + 1), P + (size_t)j * m);
     double c = c0, band = INFINITY;
