@@ -400,12 +400,15 @@ int td_engine_apply(td_engine *e, const td_cone *cone, int a, int l,
 {
     int m = e->m;
     if (best_effort && e->x == e->x0) {     /* points may move: copy once */
-        e->x = malloc(sizeof(double) * (size_t)(e->n_local > 0 ? e->n_local : 1) * m);
-        if (!e->x) {
-            e->x = e->x0;
+        double *copy = malloc(sizeof(double) * (size_t)(e->n_local > 0 ? e->n_local : 1) * m);
+        int bad = copy == NULL;
+        td_comm_any(&bad);                  /* every rank returns, or none */
+        if (bad) {
+            free(copy);
             return -1;
         }
-        memcpy(e->x, e->x0, sizeof(double) * (size_t)e->n_local * m);
+        memcpy(copy, e->x0, sizeof(double) * (size_t)e->n_local * m);
+        e->x = copy;
     }
     int64_t nk = 0, nc = 0, nm = 0, nw = 0;
     double mk = INFINITY, mc = INFINITY;

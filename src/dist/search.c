@@ -16,6 +16,16 @@ static const char *sep_status_name(int s)
     return s >= 0 && s <= 4 ? names[s] : "?";
 }
 
+/* True on every rank when `ok` holds on every rank.  Every local failure
+ * (an allocation) goes through here before the next collective call, so
+ * no rank is left waiting in a reduction the others skipped. */
+static int all_ok(int ok)
+{
+    int bad = !ok;
+    td_comm_any(&bad);
+    return !bad;
+}
+
 /* Per-step scratch shared by the helpers below. */
 typedef struct {
     int m, q, np;            /* np: base points so far = layers built */
@@ -206,7 +216,7 @@ static int prepare_scatter(td_engine *e, step_state *s, td_err *err)
 {
     int m = s->m;
     s->S = malloc(sizeof(double) * (size_t)m * m);
-    if (!s->S || td_engine_scatter(e, s->means, s->S))
+    if (!all_ok(s->S != NULL) || td_engine_scatter(e, s->means, s->S))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (scatter)");
     double tr = 0;
     for (int k = 0; k < m; k++)
@@ -227,7 +237,7 @@ static int warm_starts(step_state *s, const td_config *cfg,
     int m = s->m;
     double *d = malloc(sizeof(double) * (size_t)ncand * m);
     double *mid = malloc(sizeof(double) * (size_t)ncand * m);
-    if (!d || !mid) {
+    if (!all_ok(d && mid)) {
         free(d); free(mid);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (warm start)");
     }
@@ -279,7 +289,7 @@ static int separate_all(td_engine *e, step_state *s, const td_config *cfg,
 {
     double *H = malloc(sizeof(double) * (size_t)ncand * s->m);
     double *C = malloc(sizeof(double) * ncand);
-    int rc = H && C ? warm_starts(s, cfg, cand, ncand, H, C, err)
+    int rc = all_ok(H && C) ? warm_starts(s, cfg, cand, ncand, H, C, err)
                     : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     for (int i = 0; rc == TD_OK && i < ncand; i++) {
         int a = cand[i];
@@ -335,12 +345,12 @@ static int build_layer(td_engine *e, step_state *s, const td_config *cfg,
     td_layer_rec *r = &mdl->layers[l];
     r->h = malloc(sizeof(double) * m);
     r->p = malloc(sizeof(double) * m);
-    if (!r->h || !r->p)
+    if (!all_ok(r->h && r->p))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (layer)");
     memcpy(r->h, sp->h, sizeof(double) * m);
-    double lmax, cmin;
+    double lmax = 0, cmin = -1;
     r->base_rule = choose_base_point(e, s, cfg, a, sp, r->p, &lmax, &cmin, mdl);
-    if (r->base_rule < 0)
+    if (!all_ok(r->base_rule >= 0))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (base point)");
     if (!(lmax > 0))
         return td_err_set(err, TD_ERR_VERIFY, "layer %d: a point lies on the "
@@ -348,7 +358,7 @@ static int build_layer(td_engine *e, step_state *s, const td_config *cfg,
                           (long long)mdl->labels[a]);
     r->lambda_max = lmax;
     r->lambda = cfg->kappa * lmax;
-    if (td_cone_init(&mdl->cones[l], m, r->h, r->p, r->lambda))
+    if (!all_ok(td_cone_init(&mdl->cones[l], m, r->h, r->p, r->lambda) == 0))
         return td_err_set(err, TD_ERR_INTERNAL, "layer %d: bad cone", l + 1);
     td_apply_stats st;
     if (td_engine_apply(e, &mdl->cones[l], a, l, s->P, s->np,
@@ -409,8 +419,10 @@ static int finish_network(td_model *mdl, const step_state *s, td_err *err)
 {
     int m = mdl->m, q = mdl->q, rc = TD_OK;
     double *P = malloc(sizeof(double) * (size_t)q * m);
-    if (!P)
+    if (!all_ok(P != NULL)) {
+        free(P);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (output layer)");
+    }
     for (int l = 0; l < q; l++)     /* row j: base point of class j */
         memcpy(P + (size_t)mdl->layers[l].class_index * m, s->P + (size_t)l * m,
                sizeof(double) * m);
@@ -421,8 +433,8 @@ static int finish_network(td_model *mdl, const step_state *s, td_err *err)
         return rc;
     rc = td_network_from_cones(&mdl->net, m, q, mdl->cones, q, mdl->w_out,
                                mdl->b_out, err);
-    if (rc)
-        return rc;
+    if (!all_ok(rc == TD_OK))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (network)");
     /* rank 0's bytes are the network: no rank may differ in the last bit */
     td_comm_bcast(mdl->w_out, sizeof(double) * (size_t)q * m);
     td_comm_bcast(mdl->b_out, sizeof(double) * q);
@@ -524,7 +536,7 @@ static int open_level(td_engine *e, step_state *s, const td_config *cfg,
 {
     int *cand = malloc(sizeof(int) * s->q);
     td_sep *seps = calloc((size_t)s->q, sizeof(td_sep));
-    if (!cand || !seps) {
+    if (!all_ok(cand && seps)) {
         free(cand); free(seps);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
     }
@@ -562,7 +574,8 @@ static int search_orders(td_engine *e, step_state *s, const td_config *cfg,
 {
     level *lv = calloc((size_t)s->q, sizeof(level));
     search_log log = {0, ""};
-    int l = 0, rc = lv ? TD_OK : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+    int l = 0, rc = all_ok(lv != NULL) ? TD_OK
+                    : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     while (rc == TD_OK && l < s->q) {
         if (!lv[l].opened)
             rc = open_level(e, s, cfg, l, &lv[l], mdl, &log, err);
@@ -606,7 +619,7 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
                     calloc((size_t)q, sizeof(int)), NULL,
                     malloc(sizeof(double) * (size_t)q * m),
                     calloc((size_t)q, sizeof(int)), 0};
-    if (!s.counts || !s.means || !s.P || !s.done || !s.last_h || !s.has_last) {
+    if (!all_ok(s.counts && s.means && s.P && s.done && s.last_h && s.has_last)) {
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
         goto done;
     }
@@ -647,7 +660,7 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
                     calloc((size_t)q * m, sizeof(double)), NULL,
                     calloc((size_t)q, sizeof(int)), NULL, NULL, NULL, 0};
     double *h = malloc(sizeof(double) * m), c = 0;
-    if (!s.counts || !s.means || !s.done || !h) {
+    if (!all_ok(s.counts && s.means && s.done && h)) {
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory");
         goto done;
     }
