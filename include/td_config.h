@@ -55,14 +55,16 @@ typedef struct {
     double tolerance;    /* max |x^(L) - y| accepted as zero loss; default 1e-8 */
 } td_config;
 
-/* Parse and validate config text.  `source` names the file in messages.
+/* Parse and validate config text into a fresh *cfg (its previous contents
+ * are not freed).  `source` names the file in messages.
  * On error returns TD_ERR_INPUT with a message like
  *   "config.toml:7: unknown key 'data.pth'"
  * and leaves *cfg freed (safe to call td_config_free on it again). */
 int td_config_parse(const char *text, const char *source, td_config *cfg,
                     td_err *err);
 
-/* Read a whole file into a malloc'd NUL-terminated string. */
+/* Read a whole config file (at most 1 MiB, no NUL bytes) into a malloc'd
+ * NUL-terminated string; errors name the file. */
 int td_read_text_file(const char *path, char **text, td_err *err);
 
 void td_config_free(td_config *cfg);

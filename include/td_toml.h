@@ -11,8 +11,8 @@
 typedef enum {
     TD_TOML_STRING, TD_TOML_INT, TD_TOML_FLOAT, TD_TOML_BOOL,
     TD_TOML_ARRAY,  /* array of scalars; elements described by elem_type */
-    TD_TOML_TABLE,  /* an empty table or array-of-tables, kept so it can be
-                       rejected by name */
+    TD_TOML_TABLE,  /* an empty table (n = 0) or an array of tables (n =
+                       its length), kept so it can be rejected by name */
     TD_TOML_OTHER   /* dates, times, nested arrays ... */
 } td_toml_type;
 
@@ -23,8 +23,8 @@ typedef struct {
     char *s;               /* TD_TOML_STRING */
     int64_t i;             /* TD_TOML_INT, TD_TOML_BOOL (0/1) */
     double f;              /* TD_TOML_FLOAT (and TD_TOML_INT as double) */
-    /* TD_TOML_ARRAY: n elements; elem_type is the common type or
-       TD_TOML_OTHER when mixed / non-scalar */
+    /* TD_TOML_ARRAY: n elements; elem_type is the common type, or
+       TD_TOML_OTHER when mixed, non-scalar or empty (n = 0) */
     size_t n;
     td_toml_type elem_type;
     int64_t *ints;         /* when elem_type == TD_TOML_INT */
@@ -37,8 +37,10 @@ typedef struct {
     td_toml_entry *e;      /* in document order */
 } td_toml_doc;
 
-/* Parse TOML text.  On a syntax error returns non-zero and writes
- * "<source>:<line>:<col>: <parser message>" into errbuf. */
+/* Parse TOML text.  Returns 0, TD_ERR_INPUT on a syntax error (errbuf
+ * gets "<source>:<line>:<col>: <parser message>") or TD_ERR_INTERNAL when
+ * memory runs out.  Strings containing NUL are rejected (C strings could
+ * not hold them). */
 int td_toml_parse(const char *text, const char *source, td_toml_doc *doc,
                   char *errbuf, size_t errlen);
 
