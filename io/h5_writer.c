@@ -1,9 +1,16 @@
 /* h5_writer.c - the result file: the network, the construction behind it,
- * the verification and the run facts (layout in io/README.md).  Written by
- * one rank to a temporary name and renamed, so a failed run never leaves a
- * half-written file; creation times are not recorded, so the same model
- * gives the same bytes. */
+ * the verification and the run facts (layout: io/README.md).
+ *
+ * Serial HDF5, called on one rank.  The file is written to
+ * "<path>.tmp.<pid>" in the same directory and renamed over `path` only
+ * when complete, so a failed run never leaves a half-written result.
+ * Object times are not tracked and strings are fixed-length (kept in the
+ * object headers rather than in a global heap, whose allocation HDF5 does
+ * not promise to zero), so the same model gives the same bytes. */
+#include <errno.h>
 #include <hdf5.h>
+#include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,18 +19,41 @@
 #include "td_cone.h"
 #include "td_h5.h"
 
-/* Writer state: the first failure sticks, later calls become no-ops. */
+/* An attribute lives in one object-header message (< 64 KiB); longer
+ * strings (a huge config text) become a scalar string dataset instead. */
+#define ATTR_STR_MAX 60000
+
+/* Writer state.  The first failure is recorded in `why`; every later call
+ * is a no-op, so the write functions read as a plain list of items. */
 typedef struct {
-    hid_t file, dcpl, gcpl;
-    int failed;
+    hid_t file, gcpl, dcpl;
+    char why[512];
 } h5w;
+
+static int failed(const h5w *w)
+{
+    return w->why[0] != '\0';
+}
+
+/* Record that HDF5 could not create or write `name` under `loc`. */
+static void fail_at(h5w *w, hid_t loc, const char *name)
+{
+    if (failed(w))
+        return;
+    char where[256] = "";
+    if (loc < 0 || H5Iget_name(loc, where, sizeof where) < 0)
+        where[0] = '\0';
+    snprintf(w->why, sizeof w->why, "HDF5 could not write '%s/%s'",
+             strcmp(where, "/") ? where : "", name);
+}
 
 static hid_t group(h5w *w, hid_t parent, const char *name)
 {
-    hid_t g = w->failed ? -1 : H5Gcreate2(parent, name, H5P_DEFAULT, w->gcpl,
-                                           H5P_DEFAULT);
+    if (failed(w))
+        return -1;
+    hid_t g = H5Gcreate2(parent, name, H5P_DEFAULT, w->gcpl, H5P_DEFAULT);
     if (g < 0)
-        w->failed = 1;
+        fail_at(w, parent, name);
     return g;
 }
 
@@ -33,19 +63,22 @@ static void close_group(hid_t g)
         H5Gclose(g);
 }
 
-/* A dataset of `rank` dims (1 or 2) from memory of type mt. */
+/* A dataset of `rank` (0, 1 or 2) dims, file type ft, from memory of type
+ * mt.  Empty datasets are created but not written. */
 static void dataset(h5w *w, hid_t g, const char *name, hid_t ft, hid_t mt,
                     int rank, hsize_t d0, hsize_t d1, const void *buf)
 {
-    if (w->failed)
+    if (failed(w))
         return;
     hsize_t dims[2] = {d0, d1};
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t ds = sp < 0 ? -1 : H5Dcreate2(g, name, ft, sp, H5P_DEFAULT, w->dcpl,
-                                         H5P_DEFAULT);
-    if (ds < 0 || (d0 * (rank == 2 ? d1 : 1) > 0 &&
+    hsize_t count = rank == 0 ? 1 : rank == 1 ? d0 : d0 * d1;
+    hid_t sp = rank == 0 ? H5Screate(H5S_SCALAR)
+                         : H5Screate_simple(rank, dims, NULL);
+    hid_t ds = sp < 0 ? -1 : H5Dcreate2(g, name, ft, sp, H5P_DEFAULT,
+                                         w->dcpl, H5P_DEFAULT);
+    if (ds < 0 || (count > 0 &&
                    H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0))
-        w->failed = 1;
+        fail_at(w, g, name);
     if (ds >= 0) H5Dclose(ds);
     if (sp >= 0) H5Sclose(sp);
 }
@@ -56,17 +89,30 @@ static void f64(h5w *w, hid_t g, const char *name, int rank, hsize_t d0,
     dataset(w, g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, d0, d1, buf);
 }
 
+static void i64(h5w *w, hid_t g, const char *name, hsize_t d0,
+                const int64_t *buf)
+{
+    dataset(w, g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, d0, 0, buf);
+}
+
+/* Scalar attribute of file type ft from memory of type mt. */
 static void attr(h5w *w, hid_t obj, const char *name, hid_t ft, hid_t mt,
                  const void *val)
 {
-    if (w->failed)
+    if (failed(w))
         return;
     hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a = sp < 0 ? -1 : H5Acreate2(obj, name, ft, sp, H5P_DEFAULT,
+                                        H5P_DEFAULT);
     if (a < 0 || H5Awrite(a, mt, val) < 0)
-        w->failed = 1;
+        fail_at(w, obj, name);
     if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
+    if (sp >= 0) H5Sclose(sp);
+}
+
+static void attr_i32(h5w *w, hid_t o, const char *name, int v)
+{
+    attr(w, o, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v);
 }
 
 static void attr_i64(h5w *w, hid_t o, const char *name, int64_t v)
@@ -79,27 +125,30 @@ static void attr_f64(h5w *w, hid_t o, const char *name, double v)
     attr(w, o, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
-/* Variable-length UTF-8 string attribute (reads as str in h5py). */
+/* Fixed-length, NUL-terminated UTF-8 string attribute (see ATTR_STR_MAX
+ * for the long-string fallback). */
 static void attr_str(h5w *w, hid_t o, const char *name, const char *s)
 {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
+    if (failed(w))
+        return;
     const char *v = s ? s : "";
-    attr(w, o, name, t, t, &v);
-    H5Tclose(t);
+    size_t len = strlen(v);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0 || H5Tset_size(t, len + 1) < 0 ||
+        H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
+        H5Tset_cset(t, H5T_CSET_UTF8) < 0)
+        fail_at(w, o, name);
+    else if (len <= ATTR_STR_MAX)
+        attr(w, o, name, t, t, v);
+    else
+        dataset(w, o, name, t, t, 0, 0, 0, v);
+    if (t >= 0)
+        H5Tclose(t);
 }
 
-static void write_network(h5w *w, const td_model *mdl)
+static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
 {
-    const td_network *net = &mdl->net;
-    hid_t g = group(w, w->file, "network");
-    attr_i64(w, g, "num_layers", net->num_layers);
-    attr_str(w, g, "activation", "relu");
-    attr_str(w, g, "activation_rule", "relu after every layer except the last");
-    attr_i64(w, g, "input_dim", mdl->m);
-    attr_i64(w, g, "output_dim", mdl->q);
-    for (int l = 0; l < net->num_layers; l++) {
+    for (int l = 0; l < net->num_layers && !failed(w); l++) {
         char name[32];
         snprintf(name, sizeof name, "layer_%d", l + 1);
         hid_t gl = group(w, g, name);
@@ -107,97 +156,138 @@ static void write_network(h5w *w, const td_model *mdl)
         f64(w, gl, "bias", 1, net->dims[l + 1], 0, net->b[l]);
         close_group(gl);
     }
-    dataset(w, g, "label_values", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, mdl->q,
-            0, mdl->labels);
+}
+
+static void write_network(h5w *w, const td_model *mdl)
+{
+    hid_t g = group(w, w->file, "network");
+    attr_i32(w, g, "num_layers", mdl->net.num_layers);
+    attr_str(w, g, "activation", "relu");
+    attr_str(w, g, "activation_rule", "relu after every layer except the last");
+    attr_i32(w, g, "input_dim", mdl->m);
+    attr_i32(w, g, "output_dim", mdl->q);
+    write_layer_weights(w, g, &mdl->net);
+    i64(w, g, "label_values", mdl->q, mdl->labels);
     f64(w, g, "targets", 2, mdl->q, mdl->q, mdl->targets);
     close_group(g);
 }
 
-/* One column of the per-layer table: field at byte offset `off` of every
- * td_layer_rec, of C type double, int64_t or int (kind 'd', 'l', 'i'). */
-static void layer_column(h5w *w, hid_t g, const td_model *mdl,
-                         const char *name, size_t off, char kind)
+/* One column of the per-layer table: the field of `size` bytes at offset
+ * `off` of every td_layer_rec, stored natively as memory type mt. */
+static void column(h5w *w, hid_t g, const td_model *mdl, const char *name,
+                   size_t off, size_t size, hid_t ft, hid_t mt)
 {
-    int n = mdl->nlayers;
-    void *col = malloc(8 * (size_t)(n ? n : 1));
-    for (int l = 0; l < n && col; l++) {
-        const char *rec = (const char *)&mdl->layers[l] + off;
-        if (kind == 'd')
-            memcpy((double *)col + l, rec, sizeof(double));
-        else if (kind == 'l')
-            memcpy((int64_t *)col + l, rec, sizeof(int64_t));
-        else
-            memcpy((int32_t *)col + l, rec, sizeof(int32_t));
+    if (failed(w))
+        return;
+    size_t n = (size_t)mdl->nlayers;
+    char *col = malloc(size * (n ? n : 1));
+    if (!col) {
+        snprintf(w->why, sizeof w->why, "out of memory");
+        return;
     }
-    if (!col)
-        w->failed = 1;
-    else if (kind == 'd')
-        f64(w, g, name, 1, n, 0, col);
-    else if (kind == 'l')
-        dataset(w, g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, n, 0, col);
-    else
-        dataset(w, g, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 1, n, 0, col);
+    for (size_t l = 0; l < n; l++)
+        memcpy(col + l * size, (const char *)&mdl->layers[l] + off, size);
+    dataset(w, g, name, ft, mt, 1, n, 0, col);
     free(col);
 }
 
-#define COLUMN_AS(field, name, kind) \
-    layer_column(w, g, mdl, name, offsetof(td_layer_rec, field), kind)
-#define COLUMN(field, kind) COLUMN_AS(field, #field, kind)
+#define COLUMN(name, field, ft, mt)                                       \
+    column(w, g, mdl, name, offsetof(td_layer_rec, field),                \
+           sizeof(((td_layer_rec *)0)->field), ft, mt)
+#define COL_F64(field) COLUMN(#field, field, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE)
+#define COL_I64(field) COLUMN(#field, field, H5T_STD_I64LE, H5T_NATIVE_INT64)
+#define COL_I32(field) COLUMN(#field, field, H5T_STD_I32LE, H5T_NATIVE_INT)
+
+/* h or p of every built layer as an (nlayers, M) matrix; a vector a layer
+ * never got is stored as NaN rather than failing the whole result. */
+static void layer_vectors(h5w *w, hid_t g, const td_model *mdl, int want_p)
+{
+    if (failed(w))
+        return;
+    size_t n = (size_t)mdl->nlayers, m = (size_t)mdl->m;
+    double *v = malloc(sizeof(double) * (n * m > 0 ? n * m : 1));
+    if (!v) {
+        snprintf(w->why, sizeof w->why, "out of memory");
+        return;
+    }
+    for (size_t l = 0; l < n; l++) {
+        const double *src = want_p ? mdl->layers[l].p : mdl->layers[l].h;
+        for (size_t k = 0; k < m; k++)
+            v[l * m + k] = src ? src[k] : NAN;
+    }
+    f64(w, g, want_p ? "p" : "h", 2, n, m, v);
+    free(v);
+}
+
+/* Attribute "codes" on dataset `name` of g, explaining its integer codes. */
+static void codes_attr(h5w *w, hid_t g, const char *name, const char *codes)
+{
+    if (failed(w))
+        return;
+    hid_t ds = H5Dopen2(g, name, H5P_DEFAULT);
+    if (ds < 0)
+        fail_at(w, g, name);
+    else
+        attr_str(w, ds, "codes", codes);
+    if (ds >= 0)
+        H5Dclose(ds);
+}
+
+/* Meaning of the integer codes (td_model.h), stored with the data. */
+#define SEP_STATUS_CODES \
+    "0 optimal, 1 certified, 2 inseparable, 3 capped, 4 soft"
+#define BASE_RULE_CODES \
+    "0 segment rule, 1 class mean projected, 2 mean of the remaining " \
+    "points projected"
 
 static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
 {
-    int n = mdl->nlayers, m = mdl->m;
-    double *hp = malloc(sizeof(double) * (size_t)(n ? n : 1) * m * 2);
-    for (int l = 0; l < n; l++) {
-        memcpy(hp + (size_t)l * m, mdl->layers[l].h, sizeof(double) * m);
-        memcpy(hp + (size_t)(n + l) * m, mdl->layers[l].p, sizeof(double) * m);
-    }
-    f64(w, g, "h", 2, n, m, hp);
-    f64(w, g, "p", 2, n, m, hp + (size_t)n * m);
-    free(hp);
-    COLUMN_AS(label, "order_labels", 'l');
-    COLUMN_AS(class_index, "order_class_index", 'i');
-    COLUMN(offset, 'd');
-    COLUMN(geo_margin, 'd');
-    COLUMN(theta, 'd');
-    COLUMN(theta_min, 'd');
-    COLUMN(lambda, 'd');
-    COLUMN(lambda_max, 'd');
-    COLUMN(cond, 'd');
-    COLUMN(margin_kept, 'd');
-    COLUMN(margin_collapsed, 'd');
-    COLUMN(hull_dist, 'd');
-    COLUMN(n_kept, 'l');
-    COLUMN(n_collapsed, 'l');
-    COLUMN(n_mixed, 'l');
-    COLUMN(sep_status, 'i');
-    COLUMN(sep_rounds, 'i');
-    COLUMN(base_rule, 'i');
+    COLUMN("order_labels", label, H5T_STD_I64LE, H5T_NATIVE_INT64);
+    COLUMN("order_class_index", class_index, H5T_STD_I32LE, H5T_NATIVE_INT);
+    layer_vectors(w, g, mdl, 0);
+    layer_vectors(w, g, mdl, 1);
+    COL_F64(offset);
+    COL_F64(geo_margin);
+    COL_F64(theta);
+    COL_F64(theta_min);
+    COL_F64(lambda);
+    COL_F64(lambda_max);
+    COL_F64(cond);
+    COL_F64(margin_kept);
+    COL_F64(margin_collapsed);
+    COL_F64(hull_dist);
+    COL_I64(n_kept);
+    COL_I64(n_collapsed);
+    COL_I64(n_mixed);
+    COL_I32(sep_status);
+    COL_I32(sep_rounds);
+    COL_I32(base_rule);
+    codes_attr(w, g, "sep_status", SEP_STATUS_CODES);
+    codes_attr(w, g, "base_rule", BASE_RULE_CODES);
 }
 
 static void write_construction(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "construction");
-    attr_str(w, g, "description", "layer l (row l-1) collapses class "
-             "label[l-1] to base point p[l-1] with the cone of axis h, angle "
-             "theta; hyperplane <h, x> = offset");
-    attr_str(w, g, "sep_status_codes", "0 optimal, 1 certified, "
-             "2 inseparable, 3 capped, 4 soft");
-    attr_str(w, g, "base_rule_codes", "0 segment rule, 1 class mean "
-             "projected, 2 mean of remaining points projected");
+    attr_str(w, g, "description", "row l-1 of each per-layer dataset is "
+             "hidden layer l: it collapses class order_labels[l-1] to base "
+             "point p[l-1] with the cone of axis h[l-1] and angle theta[l-1]; "
+             "hyperplane <h, x> = offset");
+    /* also on the group, where scripts/analyze.py looks for them */
+    attr_str(w, g, "sep_status_codes", SEP_STATUS_CODES);
+    attr_str(w, g, "base_rule_codes", BASE_RULE_CODES);
     write_layer_table(w, g, mdl);
-    dataset(w, g, "class_counts", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, mdl->q,
-            0, mdl->counts);
+    i64(w, g, "class_counts", mdl->q, mdl->counts);
     f64(w, g, "class_means", 2, mdl->q, mdl->m, mdl->means);
     f64(w, g, "output_weight", 2, mdl->q, mdl->m, mdl->w_out);
     f64(w, g, "output_bias", 1, mdl->q, 0, mdl->b_out);
-    attr_i64(w, g, "output_uses_bias", mdl->output_bias);
+    attr_i32(w, g, "output_uses_bias", mdl->output_bias);
     attr_f64(w, g, "output_cond", mdl->output_cond);
     attr_f64(w, g, "theta_n", td_theta_n(mdl->m));
     attr_i64(w, g, "separator_solves", mdl->separator_solves);
     attr_i64(w, g, "backtracks", mdl->backtracks);
     attr_i64(w, g, "data_passes", mdl->data_passes);
-    attr_i64(w, g, "sequentially_separable", mdl->sequentially_separable);
+    attr_i32(w, g, "sequentially_separable", mdl->sequentially_separable);
     close_group(g);
 }
 
@@ -208,7 +298,7 @@ static void write_verification(h5w *w, const td_model *mdl)
     attr_f64(w, g, "max_error", mdl->max_error);
     attr_i64(w, g, "n_points", mdl->n_points);
     attr_i64(w, g, "n_correct", mdl->n_correct);
-    attr_f64(w, g, "accuracy", mdl->n_points ?
+    attr_f64(w, g, "accuracy", mdl->n_points > 0 ?
              (double)mdl->n_correct / (double)mdl->n_points : 0.0);
     close_group(g);
 }
@@ -221,36 +311,77 @@ static void write_run(h5w *w, const td_run_info *run)
     attr_str(w, g, "version", run->version);
     attr_str(w, g, "data_path", run->data_path);
     attr_str(w, g, "status", run->status);
-    attr_i64(w, g, "nranks", run->nranks);
-    attr_i64(w, g, "nthreads", run->nthreads);
-    attr_i64(w, g, "block_rows", run->block_rows);
+    attr_i32(w, g, "nranks", run->nranks);
+    attr_i32(w, g, "nthreads", run->nthreads);
+    attr_i32(w, g, "block_rows", run->block_rows);
     attr_f64(w, g, "kappa", run->kappa);
     close_group(g);
+}
+
+/* Property lists that keep object times out of the file; the file
+ * creation list covers the root group. */
+static hid_t untimed_plist(hid_t cls)
+{
+    hid_t p = H5Pcreate(cls);
+    if (p >= 0 && H5Pset_obj_track_times(p, 0) < 0) {
+        H5Pclose(p);
+        p = -1;
+    }
+    return p;
+}
+
+/* Write everything to `tmp`; a failure is left in w->why. */
+static void write_file(h5w *w, const char *tmp, const td_model *mdl,
+                       const td_run_info *run)
+{
+    hid_t fcpl = untimed_plist(H5P_FILE_CREATE);
+    w->gcpl = untimed_plist(H5P_GROUP_CREATE);
+    w->dcpl = untimed_plist(H5P_DATASET_CREATE);
+    if (fcpl < 0 || w->gcpl < 0 || w->dcpl < 0) {
+        snprintf(w->why, sizeof w->why, "HDF5 property lists failed");
+    } else {
+        errno = 0;
+        w->file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+        if (w->file < 0)
+            snprintf(w->why, sizeof w->why, "cannot create the temporary "
+                     "file: %s", errno ? strerror(errno) : "HDF5 error");
+    }
+    if (mdl->net.num_layers > 0)
+        write_network(w, mdl);
+    write_construction(w, mdl);
+    write_verification(w, mdl);
+    if (run)
+        write_run(w, run);
+    if (w->file >= 0 && H5Fclose(w->file) < 0 && !failed(w))
+        snprintf(w->why, sizeof w->why, "closing the temporary file failed");
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (w->gcpl >= 0) H5Pclose(w->gcpl);
+    if (w->dcpl >= 0) H5Pclose(w->dcpl);
 }
 
 int td_h5_write_model(const char *path, const td_model *mdl,
                       const td_run_info *run, td_err *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char tmp[PATH_MAX + 32];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
+                         (long)getpid()) >= sizeof tmp)
+        return td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': "
+                          "path too long", path);
+    h5w w = {.file = -1, .gcpl = -1, .dcpl = -1, .why = ""};
+    /* One-line messages instead of HDF5's stack dump; the caller's handler
+     * is restored before returning. */
+    H5E_auto2_t old_fn = NULL;
+    void *old_data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    h5w w = {-1, H5Pcreate(H5P_DATASET_CREATE), H5Pcreate(H5P_GROUP_CREATE), 0};
-    H5Pset_obj_track_times(w.dcpl, 0);
-    H5Pset_obj_track_times(w.gcpl, 0);
-    w.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    w.failed = w.file < 0;
-    if (mdl->net.num_layers > 0)
-        write_network(&w, mdl);
-    write_construction(&w, mdl);
-    write_verification(&w, mdl);
-    write_run(&w, run);
-    if (w.file >= 0 && H5Fclose(w.file) < 0)
-        w.failed = 1;
-    H5Pclose(w.dcpl);
-    H5Pclose(w.gcpl);
-    if (!w.failed && rename(tmp, path) == 0)
+    write_file(&w, tmp, mdl, run);
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    if (!failed(&w) && rename(tmp, path) != 0)
+        snprintf(w.why, sizeof w.why, "renaming the temporary file failed: "
+                 "%s", strerror(errno));
+    if (!failed(&w))
         return TD_OK;
-    remove(tmp);
-    return td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': HDF5 "
-                      "write or rename failed", path);
+    remove(tmp);        /* never leave a partial file behind */
+    return td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': %s",
+                      path, w.why);
 }
