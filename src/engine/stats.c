@@ -1,0 +1,177 @@
+/* stats.c - exact class statistics and the within-class scatter. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+#include <cblas.h>
+#include "td_comm.h"
+#include "td_engine.h"
+#include "td_xsum.h"
+
+#define TD_SCATTER_BLOCKS 64     /* blocks sampled for the Fisher scatter */
+
+
+static double active_absmax(const td_engine *e)
+{
+    double amax = 0;
+    #pragma omp parallel for reduction(max : amax) schedule(static)
+    for (int64_t i = 0; i < e->n_local; i++) {
+        if (e->layer[i] >= 0)
+            continue;
+        const double *xi = e->x + i * e->m;
+        for (int k = 0; k < e->m; k++)
+            amax = fmax(amax, fabs(xi[k]));
+    }
+    td_comm_max(&amax, 1);
+    return amax;
+}
+
+int td_engine_class_stats(td_engine *e, int64_t *counts, double *means)
+{
+    int m = e->m, q = e->q;
+    size_t len = (size_t)q * m;
+    int64_t nb = e->nblocks;
+    td_comm_sum_i64(&nb, 1);
+    /* bound on any block partial fixes one scale for all ranks */
+    int shift = td_xsum_shift(e->block_rows * active_absmax(e), nb > 0 ? nb : 1);
+    td_i128 *acc = calloc(len, sizeof *acc);
+    memset(counts, 0, sizeof(int64_t) * q);
+    int fail = acc == NULL;
+    #pragma omp parallel
+    {
+        td_i128 *tacc = calloc(len, sizeof *tacc);
+        double *part = malloc(sizeof(double) * len);
+        int64_t *tcnt = calloc((size_t)q, sizeof *tcnt);
+        if (!tacc || !part || !tcnt) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(static)
+        for (int64_t b = 0; b < e->nblocks; b++) {
+            if (!tacc || !part || !tcnt)
+                continue;
+            memset(part, 0, sizeof(double) * len);
+            int64_t i1 = (b + 1) * e->block_rows;
+            for (int64_t i = b * e->block_rows; i < i1 && i < e->n_local; i++) {
+                if (e->layer[i] >= 0)
+                    continue;
+                double *pc = part + (size_t)e->cls[i] * m;
+                const double *xi = e->x + i * m;
+                for (int k = 0; k < m; k++)
+                    pc[k] += xi[k];
+                tcnt[e->cls[i]]++;
+            }
+            td_xsum_add(tacc, part, len, shift);
+        }
+        #pragma omp critical
+        if (tacc && tcnt && acc) {
+            for (size_t j = 0; j < len; j++)
+                acc[j] += tacc[j];
+            for (int j = 0; j < q; j++)
+                counts[j] += tcnt[j];
+        }
+        free(tacc); free(part); free(tcnt);
+    }
+    if (fail) {
+        free(acc);
+        return -1;
+    }
+    td_comm_sum_i128(acc, (int)len);
+    td_comm_sum_i64(counts, q);
+    td_xsum_get(acc, len, shift, means);
+    for (int j = 0; j < q; j++)
+        for (int k = 0; k < m; k++)
+            means[(size_t)j * m + k] = counts[j] ?
+                means[(size_t)j * m + k] / (double)counts[j] : 0.0;
+    free(acc);
+    return 0;
+}
+
+/* ---- within-class scatter (Fisher warm start) --------------------------- */
+
+static double centred_absmax(const td_engine *e, const double *means)
+{
+    double amax = 0;
+    int m = e->m;
+    #pragma omp parallel for reduction(max : amax) schedule(static)
+    for (int64_t i = 0; i < e->n_local; i++) {
+        if (e->layer[i] >= 0)
+            continue;
+        const double *xi = e->x + i * m, *mu = means + (size_t)e->cls[i] * m;
+        for (int k = 0; k < m; k++)
+            amax = fmax(amax, fabs(xi[k] - mu[k]));
+    }
+    td_comm_max(&amax, 1);
+    return amax;
+}
+
+/* Scatter of one block's active rows, centred on their class means. */
+static void block_scatter(const td_engine *e, const double *means, int64_t b,
+                          double *buf, double *part)
+{
+    int m = e->m, rows = 0;
+    int64_t i1 = (b + 1) * e->block_rows;
+    for (int64_t i = b * e->block_rows; i < i1 && i < e->n_local; i++) {
+        if (e->layer[i] >= 0)
+            continue;
+        const double *xi = e->x + i * m, *mu = means + (size_t)e->cls[i] * m;
+        for (int k = 0; k < m; k++)
+            buf[(size_t)rows * m + k] = xi[k] - mu[k];
+        rows++;
+    }
+    memset(part, 0, sizeof(double) * m * m);
+    if (rows)
+        cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, m, rows, 1.0,
+                    buf, m, 0.0, part, m);
+    for (int j = 0; j < m; j++)          /* mirror the lower triangle */
+        for (int i = 0; i < j; i++)
+            part[(size_t)j * m + i] = part[(size_t)i * m + j];
+}
+
+int td_engine_scatter(td_engine *e, const double *means, double *S)
+{
+    int m = e->m;
+    size_t len = (size_t)m * m;
+    int64_t nb = e->nblocks;
+    td_comm_sum_i64(&nb, 1);
+    /* A warm start needs a good estimate, not every row: every stride-th
+     * global block (about TD_SCATTER_BLOCKS of them), a choice that does
+     * not depend on the partition. */
+    int64_t stride = nb / TD_SCATTER_BLOCKS > 1 ? nb / TD_SCATTER_BLOCKS : 1;
+    int64_t b0 = e->row0 / e->block_rows;
+    double amax = centred_absmax(e, means);
+    int shift = td_xsum_shift(e->block_rows * amax * amax, nb > 0 ? nb : 1);
+    td_i128 *acc = calloc(len, sizeof *acc);
+    int fail = acc == NULL;
+    #pragma omp parallel
+    {
+        td_i128 *tacc = calloc(len, sizeof *tacc);
+        double *part = malloc(sizeof(double) * len);
+        double *buf = malloc(sizeof(double) * (size_t)e->block_rows * m);
+        int ok = tacc && part && buf;
+        if (!ok) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(static)
+        for (int64_t b = 0; b < e->nblocks; b++)
+            if (ok && (b0 + b) % stride == 0) {
+                block_scatter(e, means, b, buf, part);
+                td_xsum_add(tacc, part, len, shift);
+            }
+        #pragma omp critical
+        if (ok && acc)
+            for (size_t j = 0; j < len; j++)
+                acc[j] += tacc[j];
+        free(tacc); free(part); free(buf);
+    }
+    td_comm_any(&fail);
+    if (fail) {
+        free(acc);
+        return -1;
+    }
+    td_comm_sum_i128(acc, (int)len);
+    td_xsum_get(acc, len, shift, S);
+    free(acc);
+    return 0;
+}
