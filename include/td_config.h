@@ -42,7 +42,9 @@ typedef struct {
     /* [separator] */
     int working_set;     /* candidates gathered per side per round; default 256 */
     int max_rounds;      /* working-set rounds per separator solve; default 50 */
-    double hull_tol;     /* relative tolerance of the hull solver; default 1e-10 */
+    double hull_tol;     /* hulls meet below hull_tol x radius; default 1e-10 */
+    double gap;          /* relative margin gap at which a working-set solve
+                            stops; default 1e-3 */
     int fisher_warm_start; /* start from the Fisher direction (true) or the
                               difference of means (false); default true */
 

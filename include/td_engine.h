@@ -20,11 +20,27 @@ typedef struct {
     double *x0;              /* n_local x m, the training points */
     double *x;               /* current (truncated) points: == x0 until a
                                 best-effort layer moves a mixed point */
+    float *x0f;              /* n_local x m, float32 input kept as read
+                                (then x0 == NULL) */
     int *cls;                /* class index of each row */
     int *layer;              /* -1 active, else layer (0-based) that
                                 collapsed the row */
     double *score;           /* n_local scratch */
 } td_engine;
+
+/* Row i of the current points as doubles: a pointer into the shard, or
+ * buf (m doubles) filled from float32 storage.  Every pass reads rows
+ * through here, so float32 data stay float32 in memory. */
+static inline const double *td_engine_row(const td_engine *e, int64_t i,
+                                          double *buf)
+{
+    if (e->x)
+        return e->x + i * e->m;
+    const float *f = e->x0f + i * e->m;
+    for (int k = 0; k < e->m; k++)
+        buf[k] = f[k];
+    return buf;
+}
 
 /* Take ownership of the shard's arrays, find the global label set (sorted
  * ascending) and map rows to class indices.  *labels is malloc'd. */

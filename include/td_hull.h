@@ -2,19 +2,40 @@
  *
  * The hard-margin separator of point sets A and B is the perpendicular
  * bisector of the nearest points u in conv(A), v in conv(B); its margin is
- * |v - u| / 2.  Solved by the pairwise (MDM) method on the Gram matrix: each
- * step moves weight between two points of one set, O(n) per step. */
+ * |v - u| / 2.  Solved by Wolfe's minimum-norm-point method on the
+ * difference polytope conv(A) - conv(B), with an updated Cholesky factor
+ * of the corral (O(k^2) per step) and a bounded, progress-checked loop.
+ *
+ * Every exit is self-certifying: x = u - v gives an upper bound `dist` on
+ * the hull distance and the oracle gives a lower bound `lower` (the margin
+ * of the hyperplane normal to x); lower > 0 proves separation. */
 #ifndef TD_HULL_H
 #define TD_HULL_H
+
+enum td_hull_exit {
+    TD_HULL_CAP = 0,    /* iteration cap reached */
+    TD_HULL_GAP = 1,    /* separated: dist - lower <= gap * dist */
+    TD_HULL_MEET = 2,   /* hulls meet: dist <= meet_tol * scale; alpha and
+                           beta are the certificate */
+    TD_HULL_STALL = 3   /* no further progress in floating point */
+};
+
+typedef struct {
+    double gap;        /* relative optimality gap; default 1e-3 */
+    double meet_tol;   /* hulls meet below meet_tol * scale; default 1e-10 */
+    long max_iter;     /* major cycles; <= 0: a bound from the sizes */
+} td_hull_opts;
+
+/* The defaults above. */
+td_hull_opts td_hull_defaults(void);
 
 typedef struct {
     double dist;       /* |v - u| at exit (an upper bound on the hull distance) */
     double lower;      /* certified lower bound on the hull distance:
                           (min_B <w,b> - max_A <w,a>) / |w|, may be <= 0 */
     double scale;      /* max distance of a point from the centroid */
-    long iters;
-    int converged;     /* 1: relative gap below tol; 2: hulls meet (dist
-                          below tol * scale); 0: iteration cap */
+    long iters;        /* major cycles */
+    int converged;     /* enum td_hull_exit */
 } td_hull_info;
 
 /* A solver state to resume from: the corral (support pairs and weights)
@@ -33,12 +54,10 @@ void td_hull_warm_free(td_hull_warm *w);
 
 /* A is na x m, B is nb x m (row-major).  On return u, v (m each) are the
  * nearest points found, alpha (na) and beta (nb) their convex weights.
- * tol is relative: stop when dist - lower <= tol * dist, or when
- * dist <= tol * scale (the hulls meet).  Returns 0, -1 on bad input or
- * allocation failure.  warm (may be NULL) is read as the starting corral
- * and overwritten with the final one. */
+ * Returns 0, -1 on bad input or allocation failure.  warm (may be NULL) is
+ * read as the starting corral and overwritten with the final one. */
 int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
-                    double tol, long max_iter, double *u, double *v,
+                    const td_hull_opts *opt, double *u, double *v,
                     double *alpha, double *beta, td_hull_info *info,
                     td_hull_warm *warm);
 

@@ -60,8 +60,10 @@ static const key_spec schema[] = {
      NULL},
     {"separator.fisher_warm_start", K_BOOL, OFF(fisher_warm_start), 0, 0, 0,
      0, 0, 0, NULL},
-    {"separator.hull_tol", K_NUM, OFF(hull_tol), 0, 0, 0, 0.0, 1e-2, 1,
-     "in (0, 1e-2]"},
+    {"separator.hull_tol", K_NUM, OFF(hull_tol), 0, 0, 0, 0.0, 1e-6, 1,
+     "in (0, 1e-6]"},
+    {"separator.gap", K_NUM, OFF(gap), 0, 0, 0, 0.0, 0.5, 1,
+     "in (0, 0.5]"},
     {"parallel.block_rows", K_INT, OFF(block_rows), 0, 1, (int64_t)1 << 24,
      0, 0, 0, NULL},
     {"parallel.scalapack_threshold", K_INT, OFF(scalapack_threshold), 0, 1,
@@ -375,6 +377,7 @@ static int set_defaults(td_config *cfg, const char *text, const char *source)
     cfg->working_set = 256;
     cfg->max_rounds = 50;
     cfg->hull_tol = 1e-10;
+    cfg->gap = 1e-3;
     cfg->fisher_warm_start = 1;
     cfg->block_rows = 1024;
     cfg->scalapack_threshold = 1024;

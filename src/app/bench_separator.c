@@ -1,5 +1,5 @@
 /* bench_separator.c - time trunc-dist's separator on a two-class HDF5
- * file: `td-bench-separator DATA.h5 [fisher|means [hull_tol]]`.  Prints one line of
+ * file: `td-bench-separator DATA.h5 [fisher|means]` (the default config).  Prints one line of
  * key=value pairs that scripts/bench_separator parses. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +11,15 @@
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
-static int bench(const char *path, int fisher, double tol)
+static int bench(const char *path, int fisher)
 {
     td_err err;
     td_err_clear(&err);
-    td_config cfg = {.working_set = 256, .max_rounds = 50, .hull_tol = tol,
-                     .fisher_warm_start = fisher, .block_rows = 1024,
-                     .scalapack_threshold = 1024};
+    td_config cfg;      /* the defaults a user gets */
+    if (td_config_parse("[data]\npath = \"x\"\n[output]\npath = \"y\"\n",
+                        "<defaults>", &cfg, &err))
+        return 1;
+    cfg.fisher_warm_start = fisher;
     td_shard_data d = {0};
     td_engine e = {0};
     int64_t *labels = NULL;
@@ -30,6 +32,7 @@ static int bench(const char *path, int fisher, double tol)
     if (td_comm_agree(&err)) {
         if (td_comm_rank() == 0)
             fprintf(stderr, "td-bench-separator: %s\n", err.msg);
+        td_config_free(&cfg);
         return err.code;
     }
     double t1 = td_comm_wtime(), t_warm = 0;
@@ -43,6 +46,7 @@ static int bench(const char *path, int fisher, double tol)
            t_warm, t2 - t1, sp.margin, sp.status, sp.rounds,
            (long long)sp.passes, sp.ws_size, sp.hull_iters);
     td_sep_free(&sp);
+    td_config_free(&cfg);
     free(labels);
     td_engine_free(&e);
     return td_comm_agree(&err);
@@ -55,10 +59,9 @@ int main(int argc, char **argv)
         openblas_set_num_threads(1);
     int rc = 2;
     if (argc >= 2)
-        rc = bench(argv[1], argc < 3 || strcmp(argv[2], "means") != 0,
-                   argc > 3 ? atof(argv[3]) : 1e-6);
+        rc = bench(argv[1], argc < 3 || strcmp(argv[2], "means") != 0);
     else
-        td_say("usage: td-bench-separator DATA.h5 [fisher|means [hull_tol]]\n");
+        td_say("usage: td-bench-separator DATA.h5 [fisher|means]\n");
     td_comm_finalize();
     return rc;
 }

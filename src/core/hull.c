@@ -336,8 +336,13 @@ static void hull_points(const corral *c, int m, const double *A,
             v[d] += beta[j] * B[(size_t)j * m + d];
 }
 
+td_hull_opts td_hull_defaults(void)
+{
+    return (td_hull_opts){.gap = 1e-3, .meet_tol = 1e-10, .max_iter = 0};
+}
+
 int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
-                    double tol, long max_iter, double *u, double *v,
+                    const td_hull_opts *opt, double *u, double *v,
                     double *alpha, double *beta, td_hull_info *info,
                     td_hull_warm *warm)
 {
@@ -358,6 +363,7 @@ int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
         return -1;
     }
     const double *Ac = Z, *Bc = Z + (size_t)na * m;
+    long max_iter = opt->max_iter > 0 ? opt->max_iter : 200000 + 200L * (na + nb);
     info->scale = scale;
     corral_start(&c, Ac, na, Bc, nb, warm);
     int i = 0, j = 0;
@@ -369,12 +375,12 @@ int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
         double xq = oracle(Ac, na, Bc, nb, m, c.x, &i, &j);
         info->dist = sqrt(xx);
         info->lower = info->dist > 0 ? xq / info->dist : 0.0;
-        if (info->dist <= tol * scale) {
-            info->converged = 2;             /* the hulls meet */
+        if (info->dist <= opt->meet_tol * scale) {
+            info->converged = TD_HULL_MEET;
             break;
         }
-        if (xx - xq <= tol * xx) {
-            info->converged = 1;
+        if (info->lower > 0 && info->dist - info->lower <= opt->gap * info->dist) {
+            info->converged = TD_HULL_GAP;
             break;
         }
         if (it >= max_iter || in_corral(&c, i, j) || c.k >= cap)

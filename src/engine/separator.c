@@ -93,9 +93,9 @@ static void ws_solve(wset *w, const td_config *cfg, double *h,
     double *al = malloc(sizeof(double) * w->n[0]);
     double *be = malloc(sizeof(double) * w->n[1]);
     td_hull_info info;
-    long max_iter = 200000 + 200L * (w->n[0] + w->n[1]);
-    td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], cfg->hull_tol,
-                    max_iter, u, v, al, be, &info, &w->warm);
+    td_hull_opts opt = {.gap = cfg->gap, .meet_tol = cfg->hull_tol};
+    td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], &opt, u, v, al,
+                    be, &info, &w->warm);
     ctl->hull_dist = info.dist;
     ctl->hull_lower = info.lower;
     ctl->hull_scale = info.scale;

@@ -44,7 +44,7 @@ static void make_shard(int64_t n, int m, int q, double noise, int block,
 static td_config base_config(void)
 {
     td_config cfg = {.kappa = 0.5, .working_set = 32, .max_rounds = 50,
-                     .hull_tol = 1e-10, .fisher_warm_start = 1,
+                     .hull_tol = 1e-10, .gap = 1e-3, .fisher_warm_start = 1,
                      .block_rows = 64, .scalapack_threshold = 1024,
                      .backtrack_budget = 100, .tolerance = 1e-8,
                      .source = "test"};

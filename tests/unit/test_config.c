@@ -90,7 +90,7 @@ static const char *full =
     "[separator]\n"
     "working_set = 8\n"
     "max_rounds = 1\n"
-    "hull_tol = 1e-2\n"
+    "hull_tol = 1e-7\n"
     "fisher_warm_start = false\n"
     "[parallel]\n"
     "block_rows = 16777216\n"
@@ -116,7 +116,7 @@ static void test_all_keys(void)
     CU_ASSERT_EQUAL(c.base_point, TD_BASE_SEGMENT);
     CU_ASSERT_EQUAL(c.working_set, 8);
     CU_ASSERT_EQUAL(c.max_rounds, 1);
-    CU_ASSERT_EQUAL(c.hull_tol, 1e-2);
+    CU_ASSERT_EQUAL(c.hull_tol, 1e-7);
     CU_ASSERT_EQUAL(c.fisher_warm_start, 0);
     CU_ASSERT_EQUAL(c.block_rows, 1 << 24);
     CU_ASSERT_EQUAL(c.scalapack_threshold, 1);
@@ -213,7 +213,7 @@ static void test_other_ranges(void)
     EXPECT_ERR(BASE "[separator]\nfisher_warm_start = 1\n", ":6: ",
                "'separator.fisher_warm_start' must be a boolean, got an integer");
     EXPECT_ERR(BASE "[separator]\nhull_tol = 0.1\n", ":6: ",
-               "'separator.hull_tol' must be in (0, 1e-2], got 0.1");
+               "'separator.hull_tol' must be in (0, 1e-6], got 0.1");
     EXPECT_ERR(BASE "[parallel]\nblock_rows = 16777217\n", ":6: ",
                "must be in [1, 16777216], got 16777217");
     EXPECT_ERR(BASE "[parallel]\nscalapack_threshold = 0\n", ":6: ",
