@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <mpi.h>
 #include "td_err.h"
+#include "td_topk.h"
 
 int td_comm_init(int *argc, char ***argv);
 void td_comm_finalize(void);
@@ -54,5 +55,14 @@ void td_comm_sum_i128(void *acc, int n);
  * *recv is malloc'd and *total (bytes) set; elsewhere NULL / 0. */
 int td_comm_gather(const void *send, int64_t bytes, void **recv,
                    int64_t *total);
+
+/* Reduce nlists finished top-k lists (k items each, td_topk.h) to rank 0:
+ * rank 0's lists become the global k worst of each list. */
+void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k);
+
+/* Gather n doubles from every rank to rank 0 in rank order (counts in
+ * doubles, total below 2^31 elements).  rank 0 gets a malloc'd *recv. */
+int td_comm_gather_doubles(const double *send, int n, double **recv,
+                           int64_t *total);
 
 #endif

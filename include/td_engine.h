@@ -11,6 +11,7 @@
 #include "td_cone.h"
 #include "td_err.h"
 #include "td_h5.h"
+#include "td_topk.h"
 
 typedef struct {
     int m, q;
@@ -58,35 +59,33 @@ int td_engine_class_stats(td_engine *e, int64_t *counts, double *means);
  * are fewer); exact and partition-independent. */
 int td_engine_scatter(td_engine *e, const double *means, double *S);
 
-/* A scan candidate: a point near or across the hyperplane. */
+/* A scan of nc classes' hyperplanes in one pass (scan.c). */
 typedef struct {
-    double v;        /* violation: s for class a, -s for the rest, where
-                        s = <h,x> - c; larger is worse */
-    int64_t gidx;    /* global row, or -(k+1) for base point k */
-    int side;        /* 0 = class a (A), 1 = rest (B) */
-    double *x;       /* m coordinates (owned by the td_scan) */
-} td_cand;
-
-typedef struct {
-    double maxv[2];  /* global max violation per side (-inf if empty) */
-    int ncand;       /* rank 0 only: candidates, sorted by (v desc, gidx) */
-    td_cand *cand;
-    double *coords;
+    int nc, k, m;
+    double *maxv;          /* 2 nc: global max violation of class c (side 0)
+                              and of the rest (side 1), -inf if empty */
+    td_topk_item *items;   /* 2 nc lists of k, worst first (all ranks);
+                              violation v = s for class c, -s for the rest,
+                              s = <h_c, x> - c_c */
+    double *coords;        /* rank 0: m coordinates of every item */
 } td_scan;
 
-/* Scan for the separator of class a from the other active rows and the
- * base points P (np x m, all ranks).  Returns global max violations on all
- * ranks and, on rank 0, the k worst points of each side. */
-int td_engine_scan(td_engine *e, int a, const double *h, double c,
-                   const double *P, int np, int k, td_scan *out);
+/* Scan the hyperplanes H (nc x m), C (nc) of classes cls (nc) over the
+ * active rows, the base points P (np x m) counting as the rest.
+ * Collective; returns -1 on every rank if any rank ran out of memory. */
+int td_engine_scan(td_engine *e, int nc, const int *cls, const double *H,
+                   const double *C, const double *P, int np, int k,
+                   td_scan *out);
 void td_scan_free(td_scan *s);
 
-/* Layer admissibility for cone c collapsing class a: the largest lambda
- * and the smallest cos(angle to +-h) over active rows and base points.
- * soft: ignore points on the wrong side of the hyperplane. */
-void td_engine_lambda_pass(td_engine *e, const td_cone *cone, int a,
-                           const double *P, int np, int soft,
-                           double *lambda_max, double *cos_min);
+/* Layer admissibility of ncone candidate cones collapsing class a, in
+ * one pass: for each cone the largest lambda and the smallest cos(angle
+ * to +-h) over active rows and base points (lambda_max, cos_min: ncone).
+ * soft: ignore points on the wrong side of the hyperplane.  Collective;
+ * -1 on every rank if memory ran out anywhere. */
+int td_engine_lambda_pass(td_engine *e, int ncone, const td_cone *cones,
+                          int a, const double *P, int np, int soft,
+                          double *lambda_max, double *cos_min);
 
 typedef struct {
     int64_t n_kept, n_collapsed, n_mixed, n_wrong;

@@ -72,6 +72,7 @@ typedef struct {
 
     /* Search statistics. */
     int64_t separator_solves;
+    int64_t separators_reused; /* kept from the previous step, no pass */
     int64_t backtracks;
     int64_t data_passes;    /* full passes over the shards */
     int sequentially_separable;  /* 1 when every layer separated exactly */

@@ -1,19 +1,29 @@
-/* td_separator.h - the distributed max-margin separator.
+/* td_separator.h - the distributed max-margin separator, many classes at
+ * once.
  *
- * Working-set scheme: rank 0 keeps a small set of candidate support
- * vectors and solves the hard-margin problem on it exactly (nearest points
- * of two convex hulls, td_hull); a full pass over every shard then
- * certifies the hyperplane and returns the worst points, which join the
- * set.  When no point lies inside the working-set margin the hyperplane is
- * the max-margin separator of all the data. */
+ * Working-set scheme: rank 0 keeps, for every class being separated, a
+ * small set of candidate support vectors and solves the hard-margin
+ * problem on it (nearest points of two convex hulls, td_hull) to a
+ * relative gap; one pass over every shard then certifies all the classes'
+ * hyperplanes together and returns each one's worst points, which join
+ * its set.  When no point lies inside the working-set margin the
+ * hyperplane is max-margin for all the data up to the gap.  When the
+ * working-set hulls meet, their weights are a certificate that no
+ * hyperplane separates the class (rows of the data, checkable). */
 #ifndef TD_SEPARATOR_H
 #define TD_SEPARATOR_H
 
 #include <stdint.h>
-#include "td_config.h"
 #include "td_engine.h"
 
 #define TD_SEP_EVIDENCE 3
+
+typedef struct {
+    int working_set;    /* candidates gathered per side per round */
+    int max_rounds;     /* working-set rounds per class */
+    double gap;         /* relative margin gap of a working-set solve */
+    double hull_tol;    /* the hulls meet below hull_tol x radius */
+} td_sep_params;
 
 typedef struct {
     double *h;          /* unit normal, from class a towards the rest (m) */
@@ -22,24 +32,32 @@ typedef struct {
                            hyperplane on its correct side (<= 0: fails) */
     int status;         /* enum td_sep_status (td_model.h) */
     int rounds;         /* working-set rounds */
-    int64_t passes;     /* full passes over the data */
+    int64_t passes;     /* full passes this class took part in */
     int ws_size;        /* final working-set size */
     double hull_dist;   /* upper bound on the distance of the two hulls */
     double hull_lower;  /* lower bound (<= 0 when not separated) */
     double hull_scale;  /* radius of the working set, for relative terms */
     long hull_iters;
+    int uses_base;      /* inseparable: a base point carries weight in the
+                           certificate (so another order might help) */
     /* Evidence for a failure: global rows (or -(k+1) for base point k) with
-     * the largest weights in the nearest points of the two hulls. */
-    int nev_a, nev_b;
+     * the largest weights in the nearest points of the two hulls, and how
+     * many rows carry weight on each side. */
+    int nev_a, nev_b, nsupp_a, nsupp_b;
     int64_t ev_a[TD_SEP_EVIDENCE], ev_b[TD_SEP_EVIDENCE];
 } td_sep;
 
-/* Separate active class a from the other active rows and the base points
- * P (np x m).  The first working set is the worst points for the unit
- * direction h0 and offset c0 (the warm start).  Collective; the result is
- * identical on every rank. */
-int td_separate(td_engine *e, int a, const double *h0, double c0,
-                const double *P, int np, const td_config *cfg, td_sep *out);
+/* Separate each active class cls[i] (i < nc) from the other active rows
+ * and the base points P (np x m), starting from the unit directions H0
+ * (nc x m) and offsets C0 (nc).  out[i] gets the result for cls[i].
+ * Collective; identical on every rank.  *passes gets the number of full
+ * passes made (shared by all classes).  Returns -1 on every rank when
+ * memory ran out anywhere. */
+int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
+                const double *C0, const double *P, int np,
+                const td_sep_params *prm, td_sep *out, int64_t *passes);
 void td_sep_free(td_sep *s);
+/* Deep copy (dst->h malloc'd); -1 on allocation failure. */
+int td_sep_copy(td_sep *dst, const td_sep *src, int m);
 
 #endif

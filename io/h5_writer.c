@@ -285,6 +285,7 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_f64(w, g, "output_cond", mdl->output_cond);
     attr_f64(w, g, "theta_n", td_theta_n(mdl->m));
     attr_i64(w, g, "separator_solves", mdl->separator_solves);
+    attr_i64(w, g, "separators_reused", mdl->separators_reused);
     attr_i64(w, g, "backtracks", mdl->backtracks);
     attr_i64(w, g, "data_passes", mdl->data_passes);
     attr_i32(w, g, "sequentially_separable", mdl->sequentially_separable);

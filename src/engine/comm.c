@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_comm.h"
+#include "td_topk.h"
 #include "td_xsum.h"
 
 static int g_rank, g_size;
+static int g_topk_k;         /* list length of the running top-k reduce */
 static MPI_Datatype g_i128;
 static MPI_Op g_i128_sum;
 
@@ -22,6 +24,24 @@ static void i128_sum(void *in, void *inout, int *len, MPI_Datatype *dt)
         b += a;
         memcpy((char *)inout + 16 * (size_t)i, &b, 16);
     }
+}
+
+/* Elementwise merge of finished top-k lists: the selection is a total
+ * order, so the result is the same for any reduction tree. */
+static void topk_merge_op(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+    (void)dt;
+    int k = g_topk_k;
+    td_topk_item *tmp = malloc(sizeof *tmp * (size_t)k);
+    if (!tmp)
+        MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
+    for (int i = 0; i < *len; i++) {
+        td_topk_item *a = (td_topk_item *)in + (size_t)i * k;
+        td_topk_item *b = (td_topk_item *)inout + (size_t)i * k;
+        td_topk_merge(a, b, k, tmp);
+        memcpy(b, tmp, sizeof *tmp * (size_t)k);
+    }
+    free(tmp);
 }
 
 int td_comm_init(int *argc, char ***argv)
@@ -179,6 +199,50 @@ int td_comm_gather(const void *send, int64_t bytes, void **recv,
             MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
     }
     MPI_Gatherv(send, n, MPI_BYTE, *recv, counts, displs, MPI_BYTE, 0,
+                MPI_COMM_WORLD);
+    free(counts);
+    free(displs);
+    return 0;
+}
+
+void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k)
+{
+    MPI_Datatype list;
+    MPI_Op op;
+    MPI_Type_contiguous((int)(sizeof(td_topk_item) * k), MPI_BYTE, &list);
+    MPI_Type_commit(&list);
+    MPI_Op_create(topk_merge_op, 1, &op);
+    g_topk_k = k;
+    MPI_Reduce(g_rank == 0 ? MPI_IN_PLACE : lists, lists, nlists, list, op, 0,
+               MPI_COMM_WORLD);
+    MPI_Op_free(&op);
+    MPI_Type_free(&list);
+}
+
+int td_comm_gather_doubles(const double *send, int n, double **recv,
+                           int64_t *total)
+{
+    int *counts = NULL, *displs = NULL, bad = 0;
+    *recv = NULL;
+    *total = 0;
+    if (g_rank == 0) {
+        counts = malloc(sizeof(int) * g_size);
+        displs = malloc(sizeof(int) * g_size);
+        bad = !counts || !displs;
+    }
+    MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (g_rank == 0 && !bad) {
+        int64_t t = 0;
+        for (int r = 0; r < g_size; r++) {
+            displs[r] = (int)t;
+            t += counts[r];
+        }
+        bad = t > INT32_MAX || !(*recv = malloc(sizeof(double) * (size_t)(t ? t : 1)));
+        *total = t;
+    }
+    if (bad)                /* only rank 0 can fail: it holds the result */
+        MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
+    MPI_Gatherv(send, n, MPI_DOUBLE, *recv, counts, displs, MPI_DOUBLE, 0,
                 MPI_COMM_WORLD);
     free(counts);
     free(displs);

@@ -19,32 +19,54 @@ static void lambda_point(const td_cone *cone, const double *x, int side,
     *cmin = fmin(*cmin, td_cone_cos_angle(cone, x, side));
 }
 
-void td_engine_lambda_pass(td_engine *e, const td_cone *cone, int a,
-                           const double *P, int np, int soft,
+int td_engine_lambda_pass(td_engine *e, int ncone, const td_cone *cones,
+                           int a, const double *P, int np, int soft,
                            double *lambda_max, double *cos_min)
 {
-    double lmax = 1.0, cmin = 1.0;
-    int m = e->m;
-    #pragma omp parallel reduction(min : lmax, cmin)
+    int m = e->m, bad = 0;
+    double *v = malloc(sizeof(double) * 2 * (ncone ? ncone : 1));
+    for (int c = 0; v && c < 2 * ncone; c++)
+        v[c] = 1.0;                      /* lmax of cone c, then cmin */
+    #pragma omp parallel
     {
-        double *work = malloc(sizeof(double) * m);
+        double *work = malloc(sizeof(double) * 2 * m);
+        double *t = malloc(sizeof(double) * 2 * (ncone ? ncone : 1));
+        int ok = work && t && v;
+        for (int c = 0; ok && c < 2 * ncone; c++)
+            t[c] = 1.0;
         #pragma omp for schedule(static)
         for (int64_t i = 0; i < e->n_local; i++) {
-            if (e->layer[i] >= 0)
+            if (!ok || e->layer[i] >= 0)
                 continue;
-            lambda_point(cone, e->x + i * m, e->cls[i] == a ? -1 : 1, soft,
-                         work, &lmax, &cmin);
+            const double *x = td_engine_row(e, i, work + m);
+            for (int c = 0; c < ncone; c++)
+                lambda_point(&cones[c], x, e->cls[i] == a ? -1 : 1, soft,
+                             work, &t[c], &t[ncone + c]);
         }
-        if (td_comm_rank() == 0 && omp_get_thread_num() == 0)
+        if (ok && td_comm_rank() == 0 && omp_get_thread_num() == 0)
             for (int j = 0; j < np; j++)
-                lambda_point(cone, P + (size_t)j * m, 1, soft, work, &lmax,
-                             &cmin);
+                for (int c = 0; c < ncone; c++)
+                    lambda_point(&cones[c], P + (size_t)j * m, 1, soft, work,
+                                 &t[c], &t[ncone + c]);
+        #pragma omp critical
+        {
+            bad |= !ok;
+            for (int c = 0; ok && c < 2 * ncone; c++)
+                v[c] = fmin(v[c], t[c]);
+        }
         free(work);
+        free(t);
     }
-    double v[2] = {lmax, cmin};
-    td_comm_min(v, 2);
-    *lambda_max = v[0];
-    *cos_min = v[1];
+    td_comm_any(&bad);
+    if (bad) {
+        free(v);
+        return -1;
+    }
+    td_comm_min(v, 2 * ncone);
+    memcpy(lambda_max, v, sizeof(double) * ncone);
+    memcpy(cos_min, v + ncone, sizeof(double) * ncone);
+    free(v);
+    return 0;
 }
 
 static void count_point(int code, int expect, double margin,

@@ -1,159 +1,197 @@
-/* scan.c - separator scans: violations and the worst rows of each side. */
+/* scan.c - separator scans for many classes in one pass over the shard.
+ *
+ * Each candidate class c has a hyperplane {<h_c, x> = c_c} with class c on
+ * the negative side.  One pass computes, for every active row and every
+ * class, the violation (how far the row is on the wrong side), the largest
+ * violation per class and side, and the k worst rows per class and side.
+ * The selection is reduced in the reduction tree (td_comm_topk_reduce), so
+ * rank 0 receives O(Q k M) coordinates whatever the number of ranks. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include "td_comm.h"
 #include "td_engine.h"
+#include "td_shard.h"
 
-static double dot(const double *a, const double *b, int n)
+/* Per-thread scratch of a scan. */
+typedef struct {
+    td_topk_item *heap;   /* nc x 2 heaps of k */
+    int *n;               /* their sizes */
+    double *mx, *buf, *s;
+} scan_tls;
+
+static int tls_init(scan_tls *t, int nc, int k, int m)
 {
-    double s = 0;
-    for (int i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
+    t->heap = malloc(sizeof(td_topk_item) * (size_t)nc * 2 * (k ? k : 1));
+    t->n = calloc((size_t)nc * 2, sizeof(int));
+    t->mx = malloc(sizeof(double) * nc * 2);
+    t->buf = malloc(sizeof(double) * m);
+    t->s = malloc(sizeof(double) * nc);
+    for (int j = 0; t->mx && j < 2 * nc; j++)
+        t->mx[j] = -INFINITY;
+    return t->heap && t->n && t->mx && t->buf && t->s ? 0 : -1;
 }
 
-
-typedef struct { double v; int64_t gidx; int64_t row; } heap_item;
-
-/* a ranks before b: worse violation first, then the lower global row, a
- * total order that makes the selected set independent of the partition */
-static int worse(const heap_item *a, const heap_item *b)
+static void tls_free(scan_tls *t)
 {
-    return a->v > b->v || (a->v == b->v && a->gidx < b->gidx);
+    free(t->heap); free(t->n); free(t->mx); free(t->buf); free(t->s);
 }
 
-/* Min-heap on `worse`: the root is the mildest of the k kept so far. */
-static void heap_offer(heap_item *h, int *n, int k, heap_item it)
+/* Scores of one row against every class: the sum over k runs in index
+ * order for each class (vectorised across classes, not within a dot
+ * product), so every score is bitwise the plain dot product. */
+static void row_scores(const double *x, const double *HT, const double *C,
+                       int m, int nc, double *s)
 {
-    if (*n < k) {
-        int i = (*n)++;
-        h[i] = it;
-        while (i > 0 && worse(&h[(i - 1) / 2], &h[i])) {
-            heap_item t = h[i]; h[i] = h[(i - 1) / 2]; h[(i - 1) / 2] = t;
-            i = (i - 1) / 2;
-        }
-        return;
+    for (int c = 0; c < nc; c++)
+        s[c] = 0;
+    for (int k = 0; k < m; k++) {
+        const double *hk = HT + (size_t)k * nc;
+        for (int c = 0; c < nc; c++)
+            s[c] += hk[c] * x[k];
     }
-    if (k == 0 || !worse(&it, &h[0]))
-        return;
-    h[0] = it;
-    for (int i = 0;;) {
-        int l = 2 * i + 1, r = l + 1, s = i;
-        if (l < *n && worse(&h[s], &h[l])) s = l;
-        if (r < *n && worse(&h[s], &h[r])) s = r;
-        if (s == i) break;
-        heap_item t = h[i]; h[i] = h[s]; h[s] = t;
-        i = s;
-    }
+    for (int c = 0; c < nc; c++)
+        s[c] -= C[c];
 }
 
-static int cmp_cand(const void *pa, const void *pb)
+static void scan_rows(const td_engine *e, int nc, const int *cls,
+                      const double *HT, const double *C, int k, scan_tls *t,
+                      int64_t i0, int64_t i1)
 {
-    const td_cand *a = pa, *b = pb;
-    if (a->side != b->side)
-        return a->side - b->side;
-    if (a->v != b->v)
-        return a->v > b->v ? -1 : 1;
-    return (a->gidx > b->gidx) - (a->gidx < b->gidx);
-}
-
-/* violations of every active row into e->score; per-side maxima */
-static void scan_scores(td_engine *e, int a, const double *h, double c,
-                        double *mx)
-{
-    double m0 = -INFINITY, m1 = -INFINITY;
-    #pragma omp parallel for reduction(max : m0, m1) schedule(static)
-    for (int64_t i = 0; i < e->n_local; i++) {
-        if (e->layer[i] >= 0) {
-            e->score[i] = -INFINITY;
-            continue;
-        }
-        double s = dot(h, e->x + i * e->m, e->m) - c;
-        if (e->cls[i] == a) {
-            e->score[i] = s;
-            m0 = fmax(m0, s);
-        } else {
-            e->score[i] = -s;
-            m1 = fmax(m1, -s);
-        }
-    }
-    mx[0] = m0;
-    mx[1] = m1;
-}
-
-/* The k worst rows of each side, packed as (v, gidx, side, x[m]). */
-static double *scan_pack(const td_engine *e, int a, int k, int64_t *nrec)
-{
-    heap_item *hp[2] = {malloc(sizeof(heap_item) * (k ? k : 1)),
-                        malloc(sizeof(heap_item) * (k ? k : 1))};
-    int nh[2] = {0, 0};
-    for (int64_t i = 0; i < e->n_local; i++) {
+    for (int64_t i = i0; i < i1; i++) {
         if (e->layer[i] >= 0)
             continue;
-        heap_item it = {e->score[i], e->row0 + i, i};
-        int side = e->cls[i] == a ? 0 : 1;
-        heap_offer(hp[side], &nh[side], k, it);
-    }
-    int rec = 3 + e->m;
-    double *buf = malloc(sizeof(double) * (size_t)rec * (nh[0] + nh[1] + 1));
-    int64_t n = 0;
-    for (int side = 0; side < 2; side++)
-        for (int j = 0; j < nh[side]; j++, n++) {
-            double *r = buf + n * rec;
-            r[0] = hp[side][j].v;
-            r[1] = (double)hp[side][j].gidx;
-            r[2] = side;
-            memcpy(r + 3, e->x + hp[side][j].row * e->m, sizeof(double) * e->m);
+        row_scores(td_engine_row(e, i, t->buf), HT, C, e->m, nc, t->s);
+        for (int c = 0; c < nc; c++) {
+            int side = e->cls[i] == cls[c] ? 0 : 1;
+            double v = side ? -t->s[c] : t->s[c];
+            int j = 2 * c + side;
+            t->mx[j] = fmax(t->mx[j], v);
+            td_topk_offer(t->heap + (size_t)j * k, &t->n[j], k,
+                          (td_topk_item){v, e->row0 + i});
         }
-    free(hp[0]);
-    free(hp[1]);
-    *nrec = n;
-    return buf;
-}
-
-/* Rank 0: unpack, sort, and keep the k worst per side. */
-static void scan_select(td_scan *out, double *all, int64_t n, int m, int k)
-{
-    int rec = 3 + m;
-    td_cand *c = malloc(sizeof(td_cand) * (n > 0 ? n : 1));
-    for (int64_t i = 0; i < n; i++) {
-        double *r = all + i * rec;
-        c[i] = (td_cand){r[0], (int64_t)r[1], (int)r[2], r + 3};
     }
-    qsort(c, (size_t)n, sizeof *c, cmp_cand);
-    int64_t keep = 0, per_side[2] = {0, 0};
-    for (int64_t i = 0; i < n; i++)
-        if (per_side[c[i].side]++ < k)
-            c[keep++] = c[i];
-    out->cand = c;
-    out->ncand = (int)keep;
-    out->coords = all;
 }
 
-int td_engine_scan(td_engine *e, int a, const double *h, double c,
-                   const double *P, int np, int k, td_scan *out)
+/* Local pass: maxv (2 nc) and finished local lists (2 nc x k). */
+static int scan_local(const td_engine *e, int nc, const int *cls,
+                      const double *HT, const double *C, int k, double *maxv,
+                      td_topk_item *lists)
 {
-    *out = (td_scan){0};
-    scan_scores(e, a, h, c, out->maxv);
-    if (td_comm_rank() == 0)      /* base points belong to the rest */
-        for (int j = 0; j < np; j++)
-            out->maxv[1] = fmax(out->maxv[1], c - dot(h, P + (size_t)j * e->m, e->m));
-    td_comm_max(out->maxv, 2);
-    int64_t nrec = 0, bytes = 0;
-    double *buf = scan_pack(e, a, k, &nrec);
-    void *all = NULL;
-    td_comm_gather(buf, nrec * (int64_t)sizeof(double) * (3 + e->m), &all, &bytes);
-    free(buf);
-    if (td_comm_rank() == 0)
-        scan_select(out, all, bytes / (int64_t)sizeof(double) / (3 + e->m), e->m, k);
+    int fail = 0;
+    td_topk_item *tmp = malloc(sizeof *tmp * (size_t)(k ? k : 1));
+    for (int j = 0; j < 2 * nc; j++) {
+        maxv[j] = -INFINITY;
+        for (int t = 0; t < k; t++)
+            lists[(size_t)j * k + t] = TD_TOPK_EMPTY;
+    }
+    #pragma omp parallel
+    {
+        scan_tls t;
+        int ok = tls_init(&t, nc, k, e->m) == 0 && tmp;
+        int nt = omp_get_num_threads(), id = omp_get_thread_num();
+        int64_t i0 = e->n_local * id / nt, i1 = e->n_local * (id + 1) / nt;
+        if (ok)
+            scan_rows(e, nc, cls, HT, C, k, &t, i0, i1);
+        #pragma omp critical
+        {
+            fail |= !ok;
+            for (int j = 0; ok && j < 2 * nc; j++) {
+                td_topk_item *h = t.heap + (size_t)j * k;
+                td_topk_finish(h, t.n[j], k);
+                td_topk_merge(h, lists + (size_t)j * k, k, tmp);
+                memcpy(lists + (size_t)j * k, tmp, sizeof *tmp * (size_t)k);
+                maxv[j] = fmax(maxv[j], t.mx[j]);
+            }
+        }
+        tls_free(&t);
+    }
+    free(tmp);
+    return fail ? -1 : 0;
+}
+
+/* Every rank sends the rows it owns among the selected items (in item
+ * order); rank 0 places them by owner, which the partition rule tells. */
+static int gather_coords(const td_engine *e, const td_topk_item *items,
+                         int n, double *coords)
+{
+    int m = e->m, mine = 0;
+    for (int j = 0; j < n; j++)
+        mine += items[j].gidx >= e->row0 && items[j].gidx < e->row0 + e->n_local;
+    double *send = malloc(sizeof(double) * (size_t)(mine ? mine : 1) * m);
+    int bad = send == NULL;
+    td_comm_any(&bad);
+    if (bad) {
+        free(send);
+        return -1;
+    }
+    for (int j = 0, r = 0; j < n; j++) {
+        int64_t g = items[j].gidx;
+        if (g >= e->row0 && g < e->row0 + e->n_local) {
+            double *dst = send + (size_t)r++ * m;
+            const double *x = td_engine_row(e, g - e->row0, dst);
+            if (x != dst)
+                memcpy(dst, x, sizeof(double) * m);
+        }
+    }
+    double *all = NULL;
+    int64_t total = 0;
+    td_comm_gather_doubles(send, mine * m, &all, &total);
+    free(send);
+    if (td_comm_rank() == 0) {
+        int64_t pos = 0;
+        for (int r = 0; r < td_comm_size(); r++) {
+            int64_t r0, nr;
+            td_partition_rows(e->n_total, e->block_rows, r, td_comm_size(),
+                              &r0, &nr);
+            for (int j = 0; j < n; j++)
+                if (items[j].gidx >= r0 && items[j].gidx < r0 + nr)
+                    memcpy(coords + (size_t)j * m, all + (pos++) * m,
+                           sizeof(double) * m);
+        }
+    }
+    free(all);
     return 0;
+}
+
+int td_engine_scan(td_engine *e, int nc, const int *cls, const double *H,
+                   const double *C, const double *P, int np, int k,
+                   td_scan *out)
+{
+    int m = e->m, root = td_comm_rank() == 0;
+    size_t nitems = (size_t)nc * 2 * k;
+    *out = (td_scan){.nc = nc, .k = k, .m = m};
+    out->maxv = malloc(sizeof(double) * 2 * nc);
+    out->items = malloc(sizeof(td_topk_item) * (nitems ? nitems : 1));
+    out->coords = root ? malloc(sizeof(double) * (nitems ? nitems : 1) * m) : NULL;
+    double *HT = malloc(sizeof(double) * (size_t)nc * m);
+    int bad = !out->maxv || !out->items || !HT || (root && !out->coords);
+    for (int c = 0; !bad && c < nc; c++)
+        for (int d = 0; d < m; d++)
+            HT[(size_t)d * nc + c] = H[(size_t)c * m + d];
+    bad = bad || scan_local(e, nc, cls, HT, C, k, out->maxv, out->items);
+    free(HT);
+    td_comm_any(&bad);                  /* no rank reduces alone */
+    if (bad)
+        return -1;
+    for (int c = 0; root && c < nc; c++)   /* base points belong to the rest */
+        for (int j = 0; j < np; j++) {
+            double s = 0;
+            for (int d = 0; d < m; d++)
+                s += H[(size_t)c * m + d] * P[(size_t)j * m + d];
+            out->maxv[2 * c + 1] = fmax(out->maxv[2 * c + 1], C[c] - s);
+        }
+    td_comm_max(out->maxv, 2 * nc);
+    td_comm_topk_reduce(out->items, 2 * nc, k);
+    td_comm_bcast(out->items, sizeof(td_topk_item) * nitems);
+    return gather_coords(e, out->items, (int)nitems, out->coords);
 }
 
 void td_scan_free(td_scan *s)
 {
-    free(s->cand);
+    free(s->maxv);
+    free(s->items);
     free(s->coords);
     *s = (td_scan){0};
 }
-

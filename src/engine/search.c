@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_comm.h"
+#include "td_basepoint.h"
 #include "td_dense.h"
 #include "td_search.h"
 #include "td_separator.h"
@@ -41,117 +42,92 @@ typedef struct {
     int used_scalapack;      /* the Fisher solves ran on a BLACS grid */
 } step_state;
 
-/* Mean of the points class a must be separated from: the other active
- * classes, or the base points when a is the last class. */
-static void mean_of_rest(const step_state *s, int a, double *out)
+/* One level of the depth-first order search: every candidate's
+ * separator, the separable ones ordered best margin first (order[0..nok)),
+ * and which of those is being tried. */
+typedef struct {
+    int opened, n, nok, tried;
+    int *cls;
+    td_sep *seps;
+    int *order;
+} level;
+
+static int sep_ok(const td_sep *sp)
 {
-    int64_t n = 0;
-    memset(out, 0, sizeof(double) * s->m);
-    for (int j = 0; j < s->q; j++) {
-        if (j == a || s->done[j] || !s->counts[j])
-            continue;
-        for (int k = 0; k < s->m; k++)
-            out[k] += s->counts[j] * s->means[(size_t)j * s->m + k];
-        n += s->counts[j];
-    }
-    if (n == 0) {
-        for (int j = 0; j < s->np; j++)
-            for (int k = 0; k < s->m; k++)
-                out[k] += s->P[(size_t)j * s->m + k];
-        n = s->np;
-    }
-    for (int k = 0; n > 0 && k < s->m; k++)
-        out[k] /= (double)n;
+    return sp->status == TD_SEP_OPTIMAL || sp->status == TD_SEP_CERTIFIED ||
+           sp->status == TD_SEP_SOFT;
 }
 
-/* Candidate base points on H = {<h,x> = c}, in order of preference:
- *  0: where the segment from the class mean to the barycentre of the
- *     remaining class means crosses H (the talk's rule; if it does not
- *     cross, the barycentre's projection onto H),
- *  1: the class mean projected onto H,
- *  2: the count-weighted mean of the remaining points projected onto H. */
-#define TD_NBASE 3
-static void base_point_candidates(const step_state *s, int a, const double *h,
-                                  double c, double *cands)
+static double dotm(const double *a, const double *b, int m)
 {
-    int m = s->m, nr = 0;
-    int64_t n = 0;
-    double *bary = calloc((size_t)m, sizeof(double));
-    double *wmean = calloc((size_t)m, sizeof(double));
-    for (int j = 0; j < s->q; j++) {
-        if (s->done[j] || !s->counts[j])
-            continue;
-        for (int k = 0; k < m; k++) {
-            bary[k] += s->means[(size_t)j * m + k];
-            wmean[k] += s->counts[j] * s->means[(size_t)j * m + k];
-        }
-        nr++;
-        n += s->counts[j];
-    }
-    const double *ma = s->means + (size_t)a * m;
-    double sa = 0, sb = 0, sw = 0;
-    for (int k = 0; k < m; k++) {
-        bary[k] /= nr;
-        wmean[k] /= (double)n;
-        sa += h[k] * ma[k];
-        sb += h[k] * bary[k];
-        sw += h[k] * wmean[k];
-    }
-    double t = (c - sa) / (sb - sa);
-    int crosses = sb > c && sa < c;
-    for (int k = 0; k < m; k++) {
-        cands[k] = crosses ? ma[k] + t * (bary[k] - ma[k])
-                           : bary[k] + (c - sb) * h[k];
-        cands[m + k] = ma[k] + (c - sa) * h[k];
-        cands[2 * m + k] = wmean[k] + (c - sw) * h[k];
-    }
-    free(bary);
-    free(wmean);
+    double t = 0;
+    for (int k = 0; k < m; k++)
+        t += a[k] * b[k];
+    return t;
 }
 
-/* Largest admissible lambda for base point p (one pass over the data). */
-static double lambda_for(td_engine *e, const step_state *s, int a,
-                         const double *h, const double *p, int soft,
-                         double *cos_min)
+/* A base point p closer than half the margin to (or beyond) another
+ * remaining class's hyperplane voids that separator: it must be solved
+ * again, and p may block that class for good. */
+static int voids(const td_sep *sp, const double *p, int m)
 {
-    td_cone probe;
-    double lmax = 0;
-    *cos_min = -1;
-    if (td_cone_init(&probe, s->m, h, p, 1.0) == 0) {
-        td_engine_lambda_pass(e, &probe, a, s->P, s->np, soft, &lmax, cos_min);
-        td_cone_free(&probe);
-    }
-    return lmax;
+    return dotm(sp->h, p, m) - sp->c < 0.5 * sp->margin;
 }
 
-/* Pick the base point: the segment rule unless another candidate at least
- * doubles lambda_max (a better conditioned layer, further from the ReLU
- * kinks); the segment rule tends to keep base points out of the way of
- * later classes, so it wins ties and near-ties. */
+/* How many other remaining classes' separators at this level p voids. */
+static int blocking(const level *lv, int a, const double *p, int m)
+{
+    int n = 0;
+    for (int i = 0; lv && i < lv->n; i++)
+        if (lv->cls[i] != a && sep_ok(&lv->seps[i]))
+            n += voids(&lv->seps[i], p, m);
+    return n;
+}
+
+/* Pick the base point among the candidates of td_base_candidates, scored
+ * in one pass: fewest later separators voided first; then the segment
+ * rule unless another candidate at least doubles lambda_max (better
+ * conditioned, further from the ReLU kinks).  Returns the rule index. */
 static int choose_base_point(td_engine *e, const step_state *s,
                              const td_config *cfg, int a, const td_sep *sp,
-                             double *p, double *lmax, double *cmin,
-                             td_model *mdl)
+                             const level *lv, double *p, double *lmax,
+                             double *cmin, td_model *mdl)
 {
-    int m = s->m, soft = sp->status == TD_SEP_SOFT, best = 0;
-    double cands[TD_NBASE * 64], *cb = cands;
-    if (m > 64 && !(cb = malloc(sizeof(double) * TD_NBASE * m)))
-        return -1;
-    base_point_candidates(s, a, sp->h, sp->c, cb);
+    int m = s->m, soft = sp->status == TD_SEP_SOFT, best = 0, ok = 1;
     int ncand = cfg->base_point == TD_BASE_SEGMENT ? 1 : TD_NBASE;
-    double lm[TD_NBASE], cm[TD_NBASE];
-    for (int i = 0; i < ncand; i++) {
-        lm[i] = lambda_for(e, s, a, sp->h, cb + (size_t)i * m, soft, &cm[i]);
-        mdl->data_passes++;
-        if (i > 0 && lm[i] >= 2 * lm[0] && lm[i] > lm[best])
+    double *cb = malloc(sizeof(double) * TD_NBASE * m);
+    td_cone probe[TD_NBASE];
+    double lm[TD_NBASE] = {0}, cm[TD_NBASE] = {0};
+    ok = cb && td_base_candidates(m, s->q, s->counts, s->means, s->done, a,
+                                  sp->h, sp->c, cb) == 0;
+    int ninit = 0;
+    for (; ok && ninit < ncand; ninit++)
+        ok = td_cone_init(&probe[ninit], m, sp->h, cb + (size_t)ninit * m, 1.0) == 0;
+    if (all_ok(ok))
+        ok = td_engine_lambda_pass(e, ncand, probe, a, s->P, s->np, soft,
+                                   lm, cm) == 0;
+    else
+        ok = 0;
+    mdl->data_passes++;
+    int bl[TD_NBASE];
+    for (int i = 0; ok && i < ncand; i++)
+        bl[i] = blocking(soft ? NULL : lv, a, cb + (size_t)i * m, m);
+    for (int i = 1; ok && i < ncand; i++) {
+        if (!(lm[i] > 0))
+            continue;
+        if (!(lm[best] > 0) || bl[i] < bl[best] ||
+            (bl[i] == bl[best] && lm[i] >= 2 * lm[0] && lm[i] > lm[best]))
             best = i;
     }
-    memcpy(p, cb + (size_t)best * m, sizeof(double) * m);
-    *lmax = lm[best];
-    *cmin = cm[best];
-    if (cb != cands)
-        free(cb);
-    return best;
+    if (ok) {
+        memcpy(p, cb + (size_t)best * m, sizeof(double) * m);
+        *lmax = lm[best];
+        *cmin = cm[best];
+    }
+    for (int i = 0; i < ninit; i++)
+        td_cone_free(&probe[i]);
+    free(cb);
+    return ok ? best : -1;
 }
 
 /* Candidate classes for this step: the configured one, or all remaining. */
@@ -189,9 +165,10 @@ static void describe_failure(const td_sep *sp, int64_t label, char *buf,
                              size_t len)
 {
     if (sp->status == TD_SEP_INSEPARABLE) {
-        summary_add(buf, len, " class %lld: hulls meet (distance %.3g <= "
-                    "tol x radius %.3g", (long long)label, sp->hull_dist,
-                    sp->hull_scale);
+        summary_add(buf, len, " class %lld: hulls meet (a convex combination "
+                    "of %d of its rows lies within %.3g of one of %d points of "
+                    "the rest, radius %.3g", (long long)label, sp->nsupp_a,
+                    sp->hull_dist, sp->nsupp_b, sp->hull_scale);
         for (int i = 0; i < sp->nev_a && i < 1; i++)
             summary_add(buf, len, "; e.g. row %lld", (long long)sp->ev_a[i]);
         for (int i = 0; i < sp->nev_b && i < 1; i++) {
@@ -243,7 +220,8 @@ static int warm_starts(step_state *s, const td_config *cfg,
     }
     for (int i = 0; i < ncand; i++) {
         const double *ma = s->means + (size_t)cand[i] * m;
-        mean_of_rest(s, cand[i], mid + (size_t)i * m);
+        td_mean_of_rest(m, s->q, s->counts, s->means, s->done, cand[i], s->P,
+                        s->np, mid + (size_t)i * m);
         for (int k = 0; k < m; k++) {
             d[(size_t)i * m + k] = mid[(size_t)i * m + k] - ma[k];
             mid[(size_t)i * m + k] = 0.5 * (mid[(size_t)i * m + k] + ma[k]);
@@ -276,41 +254,100 @@ static int warm_starts(step_state *s, const td_config *cfg,
     return rc;
 }
 
-static int sep_ok(const td_sep *sp)
+static td_sep_params sep_params(const td_config *cfg)
 {
-    return sp->status == TD_SEP_OPTIMAL || sp->status == TD_SEP_CERTIFIED ||
-           sp->status == TD_SEP_SOFT;
+    return (td_sep_params){cfg->working_set, cfg->max_rounds, cfg->gap,
+                           cfg->hull_tol};
 }
 
-/* Separate every candidate, warm-started; seps[i] for cand[i]. */
-static int separate_all(td_engine *e, step_state *s, const td_config *cfg,
-                        const int *cand, int ncand, td_sep *seps,
-                        td_model *mdl, td_err *err)
+/* The previous level's separator of class c still holds at this level if
+ * the base point just added keeps clear of it: the rest has only lost the
+ * collapsed class's rows, so its certified margin still bounds the new
+ * one from below.  Exact mode only (best effort moves points). */
+static int reuse_previous(const step_state *s, const td_config *cfg,
+                          const level *prev, int c, td_sep *out, int *oom)
 {
-    double *H = malloc(sizeof(double) * (size_t)ncand * s->m);
-    double *C = malloc(sizeof(double) * ncand);
-    int rc = all_ok(H && C) ? warm_starts(s, cfg, cand, ncand, H, C, err)
-                    : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
-    for (int i = 0; rc == TD_OK && i < ncand; i++) {
-        int a = cand[i];
-        /* a class's last hyperplane only lost one class and gained one base
-         * point since: a better start than any fresh direction */
-        const double *h0 = s->has_last && s->has_last[a] ?
-                           s->last_h + (size_t)a * s->m : H + (size_t)i * s->m;
-        if (td_separate(e, a, h0, C[i], s->P, s->np, cfg, &seps[i]))
-            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
-        mdl->separator_solves++;
-        mdl->data_passes += seps[i].passes;
-        if (rc == TD_OK && s->has_last && sep_ok(&seps[i])) {
-            memcpy(s->last_h + (size_t)a * s->m, seps[i].h, sizeof(double) * s->m);
-            s->has_last[a] = 1;
+    if (!prev || s->np == 0 || cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
+        return 0;
+    for (int i = 0; i < prev->n; i++) {
+        const td_sep *sp = &prev->seps[i];
+        if (prev->cls[i] != c || !sep_ok(sp) || sp->status == TD_SEP_SOFT)
+            continue;
+        const double *p = s->P + (size_t)(s->np - 1) * s->m;
+        if (voids(sp, p, s->m))
+            return 0;
+        if (td_sep_copy(out, sp, s->m)) {
+            *oom = 1;
+            return 0;
         }
+        out->margin = fmin(sp->margin, dotm(sp->h, p, s->m) - sp->c);
+        out->passes = 0;
+        return 1;
     }
-    free(H);
-    free(C);
+    return 0;
+}
+
+/* Separate the candidates in need[0..nn) together (one pass per round),
+ * warm-started from each class's last normal or the Fisher direction. */
+static int solve_batch(td_engine *e, step_state *s, const td_config *cfg,
+                       const int *cand, const int *need, int nn, td_sep *seps,
+                       td_model *mdl, td_err *err)
+{
+    int m = s->m, *ncls = malloc(sizeof(int) * (nn ? nn : 1));
+    double *H = malloc(sizeof(double) * (size_t)(nn ? nn : 1) * m);
+    double *C = malloc(sizeof(double) * (nn ? nn : 1));
+    td_sep *tmp = calloc((size_t)(nn ? nn : 1), sizeof(td_sep));
+    int rc = all_ok(ncls && H && C && tmp) ? TD_OK
+             : td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+    for (int j = 0; rc == TD_OK && j < nn; j++)
+        ncls[j] = cand[need[j]];
+    if (rc == TD_OK)
+        rc = warm_starts(s, cfg, ncls, nn, H, C, err);
+    for (int j = 0; rc == TD_OK && j < nn; j++)
+        if (s->has_last[ncls[j]])   /* lost a class, gained a base point */
+            memcpy(H + (size_t)j * m, s->last_h + (size_t)ncls[j] * m,
+                   sizeof(double) * m);
+    int64_t passes = 0;
+    td_sep_params prm = sep_params(cfg);
+    if (rc == TD_OK &&
+        td_separate(e, nn, ncls, H, C, s->P, s->np, &prm, tmp, &passes))
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+    mdl->separator_solves += nn;
+    mdl->data_passes += passes;
+    for (int j = 0; j < nn; j++) {
+        if (rc == TD_OK && sep_ok(&tmp[j])) {
+            memcpy(s->last_h + (size_t)ncls[j] * m, tmp[j].h, sizeof(double) * m);
+            s->has_last[ncls[j]] = 1;
+        }
+        if (rc == TD_OK)
+            seps[need[j]] = tmp[j];
+        else
+            td_sep_free(&tmp[j]);
+    }
+    free(ncls); free(H); free(C); free(tmp);
     return rc;
 }
 
+/* Separate every candidate (seps[i] for cand[i]): reuse what the previous
+ * level proved, solve the rest in one batch. */
+static int separate_all(td_engine *e, step_state *s, const td_config *cfg,
+                        const level *prev, const int *cand, int ncand,
+                        td_sep *seps, td_model *mdl, td_err *err)
+{
+    int *need = malloc(sizeof(int) * (ncand ? ncand : 1)), nn = 0, oom = 0;
+    if (!all_ok(need != NULL))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
+    for (int i = 0; i < ncand; i++)
+        if (!reuse_previous(s, cfg, prev, cand[i], &seps[i], &oom))
+            need[nn++] = i;
+    int rc = all_ok(!oom) ? TD_OK
+             : td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
+    mdl->separators_reused += ncand - nn;
+    if (rc == TD_OK && nn > 0)
+        rc = solve_batch(e, s, cfg, cand, need, nn, seps, mdl, err);
+    free(need);
+    return rc;
+}
 
 /* Best effort: the candidate whose best scanned hyperplane has the least
  * negative margin becomes a soft-margin layer. */
@@ -338,8 +375,8 @@ static int pick_class(int ncand, const td_sep *seps)
 /* Turn the chosen hyperplane into a cone layer, apply it to all shards and
  * record everything about it. */
 static int build_layer(td_engine *e, step_state *s, const td_config *cfg,
-                       int l, int a, const td_sep *sp, td_model *mdl,
-                       td_err *err)
+                       int l, int a, const td_sep *sp, const level *lv,
+                       td_model *mdl, td_err *err)
 {
     int m = s->m;
     td_layer_rec *r = &mdl->layers[l];
@@ -349,7 +386,8 @@ static int build_layer(td_engine *e, step_state *s, const td_config *cfg,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (layer)");
     memcpy(r->h, sp->h, sizeof(double) * m);
     double lmax = 0, cmin = -1;
-    r->base_rule = choose_base_point(e, s, cfg, a, sp, r->p, &lmax, &cmin, mdl);
+    r->base_rule = choose_base_point(e, s, cfg, a, sp, lv, r->p, &lmax, &cmin,
+                                     mdl);
     if (!all_ok(r->base_rule >= 0))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (base point)");
     if (!(lmax > 0))
@@ -467,45 +505,52 @@ static int check_order(const td_config *cfg, const td_model *mdl, td_err *err)
     return TD_OK;
 }
 
-/* One level of the depth-first order search: its separable candidates,
- * best margin first, and which of them is being tried. */
-typedef struct {
-    int opened, n, tried;
-    int *cls;
-    td_sep *seps;
-} level;
-
 static void level_free(level *lv)
 {
     for (int i = 0; lv->seps && i < lv->n; i++)
         td_sep_free(&lv->seps[i]);
     free(lv->cls);
     free(lv->seps);
+    free(lv->order);
     *lv = (level){0};
 }
 
-/* Keep the separable candidates, sorted by margin (desc), class (asc). */
-static void level_keep(level *lv, const int *cand, int ncand, td_sep *seps)
+/* Keep every candidate's separator (the next level reuses them) and order
+ * the separable ones by margin (desc), class (asc).  Takes over seps. */
+static int level_keep(level *lv, const int *cand, int ncand, td_sep *seps)
 {
+    *lv = (level){.opened = 1, .n = ncand, .tried = -1};
     lv->cls = malloc(sizeof(int) * (ncand ? ncand : 1));
-    lv->seps = malloc(sizeof(td_sep) * (ncand ? ncand : 1));
-    lv->n = 0;
-    lv->tried = -1;
-    lv->opened = 1;
+    lv->order = malloc(sizeof(int) * (ncand ? ncand : 1));
+    lv->seps = seps;
+    if (!lv->cls || !lv->order)
+        return -1;
+    memcpy(lv->cls, cand, sizeof(int) * ncand);
     for (int i = 0; i < ncand; i++) {
-        if (!sep_ok(&seps[i])) {
-            td_sep_free(&seps[i]);
+        if (!sep_ok(&seps[i]))
             continue;
-        }
-        int j = lv->n++;
-        while (j > 0 && seps[i].margin > lv->seps[j - 1].margin) {
-            lv->cls[j] = lv->cls[j - 1];
-            lv->seps[j] = lv->seps[j - 1];
+        int j = lv->nok++;
+        while (j > 0 && seps[i].margin > seps[lv->order[j - 1]].margin) {
+            lv->order[j] = lv->order[j - 1];
             j--;
         }
-        lv->cls[j] = cand[i];
-        lv->seps[j] = seps[i];
+        lv->order[j] = i;
     }
+    return 0;
+}
+
+/* A dead end no other order can avoid: every remaining class's hull meets
+ * the hull of the other remaining classes' rows with no base point in the
+ * certificate.  Whichever of them an order collapses first, all the others
+ * are still there, so it fails too. */
+static int level_proven(const level *lv)
+{
+    if (lv->n == 0)
+        return 0;
+    for (int i = 0; i < lv->n; i++)
+        if (lv->seps[i].status != TD_SEP_INSEPARABLE || lv->seps[i].uses_base)
+            return 0;
+    return 1;
 }
 
 /* Remove layer l from the shards and the model (backtracking). */
@@ -528,11 +573,11 @@ typedef struct {
     char report[TD_ERR_MSG_LEN];
 } search_log;
 
-/* Explore level l: separate its candidates and keep the separable ones.
- * On a dead end, remember the report if it is the deepest so far. */
+/* Explore level l: separate its candidates and keep them all.  On a dead
+ * end, remember the report if it is the deepest so far. */
 static int open_level(td_engine *e, step_state *s, const td_config *cfg,
-                      int l, level *lv, td_model *mdl, search_log *log,
-                      td_err *err)
+                      int l, level *lv, const level *prev, td_model *mdl,
+                      search_log *log, td_err *err)
 {
     int *cand = malloc(sizeof(int) * s->q);
     td_sep *seps = calloc((size_t)s->q, sizeof(td_sep));
@@ -545,7 +590,7 @@ static int open_level(td_engine *e, step_state *s, const td_config *cfg,
         mdl->data_passes++;
     }
     int ncand = step_candidates(s, cfg, l, mdl->labels, cand);
-    int rc = separate_all(e, s, cfg, cand, ncand, seps, mdl, err);
+    int rc = separate_all(e, s, cfg, prev, cand, ncand, seps, mdl, err);
     if (rc == TD_OK && pick_class(ncand, seps) < 0 && l >= log->best_depth) {
         td_err tmp;
         td_err_clear(&tmp);
@@ -556,13 +601,14 @@ static int open_level(td_engine *e, step_state *s, const td_config *cfg,
     if (rc == TD_OK && cfg->on_inseparable == TD_INSEP_BEST_EFFORT &&
         pick_class(ncand, seps) < 0)
         soften_best(ncand, seps);
-    if (rc == TD_OK)
-        level_keep(lv, cand, ncand, seps);
-    else
+    if (rc == TD_OK && !all_ok(level_keep(lv, cand, ncand, seps) == 0))
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
+    if (rc != TD_OK && lv->seps != seps) {
         for (int i = 0; i < ncand; i++)
             td_sep_free(&seps[i]);
+        free(seps);
+    }
     free(cand);
-    free(seps);
     return rc;
 }
 
@@ -578,19 +624,26 @@ static int search_orders(td_engine *e, step_state *s, const td_config *cfg,
                     : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     while (rc == TD_OK && l < s->q) {
         if (!lv[l].opened)
-            rc = open_level(e, s, cfg, l, &lv[l], mdl, &log, err);
+            rc = open_level(e, s, cfg, l, &lv[l], l > 0 ? &lv[l - 1] : NULL,
+                            mdl, &log, err);
         if (rc)
             break;
         int next = lv[l].tried + 1;
-        if (next < lv[l].n) {
+        if (next < lv[l].nok) {
+            int i = lv[l].order[next];
             lv[l].tried = next;
-            rc = build_layer(e, s, cfg, l, lv[l].cls[next], &lv[l].seps[next],
-                             mdl, err);
+            rc = build_layer(e, s, cfg, l, lv[l].cls[i], &lv[l].seps[i],
+                             &lv[l], mdl, err);
             l++;
             continue;
         }
-        if (l == 0 || mdl->backtracks >= cfg->backtrack_budget) {
-            if (l > 0)
+        int proven = l > 0 && lv[l].tried < 0 && level_proven(&lv[l]);
+        if (l == 0 || proven || mdl->backtracks >= cfg->backtrack_budget) {
+            if (proven)
+                td_say("search: dead end at step %d is final: every remaining "
+                       "class meets the others' rows, no base point "
+                       "involved, so no order helps\n", l + 1);
+            else if (l > 0)
                 td_say("search: backtrack budget of %d exhausted\n",
                        cfg->backtrack_budget);
             td_say("%s\n", log.report);
@@ -670,7 +723,9 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
     if ((rc = warm_starts(&s, cfg, &a, 1, h, &c, err)))
         goto done;
     *t_warm = td_comm_wtime() - t0;
-    if (td_separate(e, a, h, c, NULL, 0, cfg, out))
+    td_sep_params prm = sep_params(cfg);
+    int64_t passes = 0;
+    if (td_separate(e, 1, &a, h, &c, NULL, 0, &prm, out, &passes))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
 done:
     free(s.counts); free(s.means); free(s.done); free(s.S); free(h);

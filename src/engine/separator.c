@@ -1,4 +1,5 @@
-/* separator.c - working-set max-margin separator (see td_separator.h). */
+/* separator.c - working-set max-margin separators, all candidate classes
+ * sharing each pass (see td_separator.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,30 +8,17 @@
 #include "td_model.h"
 #include "td_separator.h"
 
-#define WS_CAP 4096            /* Gram matrix of the working set: 128 MiB */
+#define WS_CAP 4096            /* points per class: Gram-free, 32 MiB at M=1000 */
 #define BAND_SLACK 1e-6        /* relative slack of the optimality band */
+#define PROGRESS_S 10.0        /* seconds between progress lines */
 
-/* Rank 0's working set: points of class a (side 0) and of the rest. */
+/* Rank 0's working set of one class: class points (side 0), the rest. */
 typedef struct {
-    int m, n[2], cap;
+    int m, n[2], cap[2];
     double *x[2];
     int64_t *gidx[2];
     td_hull_warm warm;   /* last solve's support, to restart from */
 } wset;
-
-static int ws_init(wset *w, int m)
-{
-    *w = (wset){.m = m, .cap = WS_CAP};
-    if (td_hull_warm_init(&w->warm, m))
-        return -1;
-    for (int s = 0; s < 2; s++) {
-        w->x[s] = malloc(sizeof(double) * (size_t)WS_CAP * m);
-        w->gidx[s] = malloc(sizeof(int64_t) * WS_CAP);
-        if (!w->x[s] || !w->gidx[s])
-            return -1;
-    }
-    return 0;
-}
 
 static void ws_free(wset *w)
 {
@@ -41,110 +29,194 @@ static void ws_free(wset *w)
     }
 }
 
-/* Add a point unless present; returns 1 if added. */
+static int ws_grow(wset *w, int side)
+{
+    int cap = w->cap[side] ? 2 * w->cap[side] : 64;
+    double *x = realloc(w->x[side], sizeof(double) * (size_t)cap * w->m);
+    if (x)
+        w->x[side] = x;
+    int64_t *g = realloc(w->gidx[side], sizeof(int64_t) * cap);
+    if (g)
+        w->gidx[side] = g;
+    if (!x || !g)
+        return -1;
+    w->cap[side] = cap;
+    return 0;
+}
+
+/* Add a point unless present or full; 1 if added, -1 out of memory. */
 static int ws_add(wset *w, int side, int64_t gidx, const double *x)
 {
     for (int i = 0; i < w->n[side]; i++)
         if (w->gidx[side][i] == gidx)
             return 0;
-    if (w->n[0] + w->n[1] >= w->cap)
+    if (w->n[0] + w->n[1] >= WS_CAP)
         return 0;
+    if (w->n[side] == w->cap[side] && ws_grow(w, side))
+        return -1;
     int i = w->n[side]++;
     w->gidx[side][i] = gidx;
     memcpy(w->x[side] + (size_t)i * w->m, x, sizeof(double) * w->m);
     return 1;
 }
 
-/* What rank 0 decided after a pass; broadcast to all ranks. */
+/* What rank 0 decided for one class; broadcast at the end. */
 typedef struct {
-    int stop, status, rounds, ws_size, nev_a, nev_b;
+    int status, rounds, ws_size, nev_a, nev_b, nsupp_a, nsupp_b, uses_base;
     long hull_iters;
     double c, margin, hull_dist, hull_lower, hull_scale;
     int64_t ev_a[TD_SEP_EVIDENCE], ev_b[TD_SEP_EVIDENCE];
 } sep_ctrl;
 
+/* Rank 0's state of one class's solve. */
+typedef struct {
+    wset w;
+    sep_ctrl ctl;
+    double band;       /* points with violation above -band join the set */
+    double *best_h;    /* best certified normal so far */
+    int oom;
+} cls_state;
+
 /* Rows carrying the largest hull weights: the evidence of a failure. */
 static int top_weights(const double *wt, const int64_t *gidx, int n,
-                       int64_t *out)
+                       int64_t *out, int *nsupp)
 {
     int k = 0;
-    char *used = calloc((size_t)n, 1);
-    for (; k < TD_SEP_EVIDENCE && used; k++) {
+    *nsupp = 0;
+    for (int i = 0; i < n; i++)
+        *nsupp += wt[i] > 0;
+    for (; k < TD_SEP_EVIDENCE; k++) {
         int best = -1;
-        for (int i = 0; i < n; i++)
-            if (!used[i] && wt[i] > 0 && (best < 0 || wt[i] > wt[best]))
+        for (int i = 0; i < n; i++) {
+            int used = 0;
+            for (int t = 0; t < k; t++)
+                used |= out[t] == gidx[i];
+            if (!used && wt[i] > 0 && (best < 0 || wt[i] > wt[best]))
                 best = i;
+        }
         if (best < 0)
             break;
-        used[best] = 1;
         out[k] = gidx[best];
     }
-    free(used);
     return k;
 }
 
-/* Solve the hard-margin problem on the working set: the next (h, c) to
- * certify, or the evidence that the hulls meet. */
-static void ws_solve(wset *w, const td_config *cfg, double *h,
-                     double *c, sep_ctrl *ctl)
+static void record_certificate(cls_state *st, const double *al,
+                               const double *be)
 {
+    wset *w = &st->w;
+    sep_ctrl *ctl = &st->ctl;
+    ctl->status = TD_SEP_INSEPARABLE;
+    ctl->nev_a = top_weights(al, w->gidx[0], w->n[0], ctl->ev_a, &ctl->nsupp_a);
+    ctl->nev_b = top_weights(be, w->gidx[1], w->n[1], ctl->ev_b, &ctl->nsupp_b);
+    ctl->uses_base = 0;
+    for (int i = 0; i < w->n[1]; i++)
+        ctl->uses_base |= w->gidx[1][i] < 0 && be[i] > 0;
+}
+
+/* Put c in the middle of the working set's slab along h and return the
+ * slab's width: every working-set point is then at least half of it away,
+ * so a pass that finds no point nearer proves the margin optimal within
+ * the solver's gap. */
+static void centre_slab(const wset *w, const double *h, double *c,
+                        double *width)
+{
+    double amax = -INFINITY, bmin = INFINITY;
+    for (int i = 0; i < w->n[0]; i++) {
+        double t = 0;
+        for (int k = 0; k < w->m; k++)
+            t += h[k] * w->x[0][(size_t)i * w->m + k];
+        amax = fmax(amax, t);
+    }
+    for (int i = 0; i < w->n[1]; i++) {
+        double t = 0;
+        for (int k = 0; k < w->m; k++)
+            t += h[k] * w->x[1][(size_t)i * w->m + k];
+        bmin = fmin(bmin, t);
+    }
+    *c = 0.5 * (amax + bmin);
+    *width = bmin - amax;
+}
+
+/* Solve the hard-margin problem on the working set: the next (h, c) to
+ * certify, or the certificate that the hulls meet. */
+static void ws_solve(cls_state *st, const td_sep_params *prm, double *h,
+                     double *c)
+{
+    wset *w = &st->w;
     int m = w->m;
     double *u = malloc(sizeof(double) * m), *v = malloc(sizeof(double) * m);
     double *al = malloc(sizeof(double) * w->n[0]);
     double *be = malloc(sizeof(double) * w->n[1]);
     td_hull_info info;
-    td_hull_opts opt = {.gap = cfg->gap, .meet_tol = cfg->hull_tol};
-    td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], &opt, u, v, al,
-                    be, &info, &w->warm);
-    ctl->hull_dist = info.dist;
-    ctl->hull_lower = info.lower;
-    ctl->hull_scale = info.scale;
-    ctl->hull_iters = info.iters;
-    if (info.converged == 2 || !(info.dist > 0)) {
-        ctl->status = TD_SEP_INSEPARABLE;
-        ctl->nev_a = top_weights(al, w->gidx[0], w->n[0], ctl->ev_a);
-        ctl->nev_b = top_weights(be, w->gidx[1], w->n[1], ctl->ev_b);
+    td_hull_opts opt = {.gap = prm->gap, .meet_tol = prm->hull_tol};
+    if (!u || !v || !al || !be ||
+        td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], &opt, u, v,
+                        al, be, &info, &w->warm)) {
+        st->oom = 1;
+        free(u); free(v); free(al); free(be);
+        return;
+    }
+    st->ctl.hull_dist = info.dist;
+    st->ctl.hull_lower = info.lower;
+    st->ctl.hull_scale = info.scale;
+    st->ctl.hull_iters += info.iters;
+    if (info.converged == TD_HULL_MEET || !(info.dist > 0)) {
+        record_certificate(st, al, be);
     } else {
-        *c = 0;
-        for (int k = 0; k < m; k++) {
+        for (int k = 0; k < m; k++)
             h[k] = (v[k] - u[k]) / info.dist;
-            *c += h[k] * 0.5 * (u[k] + v[k]);
-        }
+        centre_slab(w, h, c, &st->ctl.hull_lower);
     }
     free(u); free(v); free(al); free(be);
 }
 
-/* Rank 0, after the pass that certified (h, c): keep the best certified
- * hyperplane, stop if it is optimal, else grow the working set and solve
- * for the next (h, c).  Returns 1 to stop. */
-static int sep_round(wset *w, const td_scan *sc, const td_config *cfg,
-                     double *h, double *c, double *band, double *best_h,
-                     sep_ctrl *ctl)
+/* Keep the hyperplane just certified if it is the best so far; shifting
+ * c balances the two sides' margins exactly. */
+static void keep_best(cls_state *st, const double *mx, const double *h,
+                      double c, int m)
 {
-    double ma = -sc->maxv[0], mb = -sc->maxv[1];
-    if (ctl->rounds == 0 || 0.5 * (ma + mb) > ctl->margin) {
-        /* shifting c balances the two sides' margins exactly */
-        ctl->margin = 0.5 * (ma + mb);
-        ctl->c = *c + 0.5 * (mb - ma);
-        memcpy(best_h, h, sizeof(double) * w->m);
+    double ma = -mx[0], mb = -mx[1];
+    if (st->ctl.rounds == 0 || 0.5 * (ma + mb) > st->ctl.margin) {
+        st->ctl.margin = 0.5 * (ma + mb);
+        st->ctl.c = c + 0.5 * (mb - ma);
+        memcpy(st->best_h, h, sizeof(double) * m);
     }
-    if (ctl->rounds > 0 && sc->maxv[0] <= -*band && sc->maxv[1] <= -*band) {
-        ctl->status = TD_SEP_OPTIMAL;     /* nothing inside the WS margin */
+}
+
+/* Rank 0, after the pass that certified (h, c) for scan slot j: keep the
+ * best, stop if optimal, else grow the set and solve for the next (h, c).
+ * Returns 1 to stop. */
+static int sep_round(cls_state *st, const td_scan *sc, int j,
+                     const td_sep_params *prm, double *h, double *c)
+{
+    const double *mx = sc->maxv + 2 * j;
+    keep_best(st, mx, h, *c, sc->m);
+    if (st->ctl.rounds > 0 && mx[0] <= -st->band && mx[1] <= -st->band) {
+        st->ctl.status = TD_SEP_OPTIMAL;   /* nothing inside the WS margin */
         return 1;
     }
     int added = 0;
-    for (int i = 0; i < sc->ncand; i++)
-        if (sc->cand[i].v > -*band)
-            added += ws_add(w, sc->cand[i].side, sc->cand[i].gidx, sc->cand[i].x);
-    ctl->ws_size = w->n[0] + w->n[1];
-    if (ctl->rounds >= cfg->max_rounds || added == 0 || !w->n[0] || !w->n[1]) {
-        ctl->status = ctl->margin > 0 ? TD_SEP_CERTIFIED : TD_SEP_CAPPED;
+    for (int side = 0; side < 2; side++)
+        for (int t = 0; t < sc->k; t++) {
+            size_t it = ((size_t)2 * j + side) * sc->k + t;
+            if (sc->items[it].gidx == INT64_MAX || !(sc->items[it].v > -st->band))
+                break;
+            int r = ws_add(&st->w, side, sc->items[it].gidx,
+                           sc->coords + it * sc->m);
+            st->oom |= r < 0;
+            added += r > 0;
+        }
+    st->ctl.ws_size = st->w.n[0] + st->w.n[1];
+    if (st->oom || st->ctl.rounds + 1 >= prm->max_rounds || added == 0 ||
+        !st->w.n[0] || !st->w.n[1]) {
+        st->ctl.status = st->ctl.margin > 0 ? TD_SEP_CERTIFIED : TD_SEP_CAPPED;
         return 1;
     }
-    ws_solve(w, cfg, h, c, ctl);
-    if (ctl->status == TD_SEP_INSEPARABLE)
+    ws_solve(st, prm, h, c);
+    if (st->oom || st->ctl.status == TD_SEP_INSEPARABLE)
         return 1;
-    *band = 0.5 * fmax(ctl->hull_lower, 0.0) * (1 - BAND_SLACK);
+    st->band = 0.5 * fmax(st->ctl.hull_lower, 0.0) * (1 - BAND_SLACK);
     return 0;
 }
 
@@ -159,56 +231,178 @@ static void sep_publish(td_sep *out, const sep_ctrl *ctl)
     out->hull_lower = ctl->hull_lower;
     out->hull_scale = ctl->hull_scale;
     out->hull_iters = ctl->hull_iters;
+    out->uses_base = ctl->uses_base;
     out->nev_a = ctl->nev_a;
     out->nev_b = ctl->nev_b;
+    out->nsupp_a = ctl->nsupp_a;
+    out->nsupp_b = ctl->nsupp_b;
     memcpy(out->ev_a, ctl->ev_a, sizeof ctl->ev_a);
     memcpy(out->ev_b, ctl->ev_b, sizeof ctl->ev_b);
 }
 
-int td_separate(td_engine *e, int a, const double *h0, double c0,
-                const double *P, int np, const td_config *cfg, td_sep *out)
+static int states_init(cls_state *st, int nc, int m, const double *P, int np)
+{
+    for (int i = 0; i < nc; i++) {
+        st[i].w.m = m;
+        st[i].band = INFINITY;
+        st[i].best_h = malloc(sizeof(double) * m);
+        if (!st[i].best_h || td_hull_warm_init(&st[i].w.warm, m))
+            return -1;
+        for (int j = 0; j < np; j++)       /* base points always count */
+            if (ws_add(&st[i].w, 1, -(int64_t)(j + 1), P + (size_t)j * m) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+static void states_free(cls_state *st, int nc)
+{
+    for (int i = 0; st && i < nc; i++) {
+        ws_free(&st[i].w);
+        free(st[i].best_h);
+    }
+    free(st);
+}
+
+/* Rank 0: a line at least every PROGRESS_S seconds while classes are open. */
+static void progress(const cls_state *st, const int *open, int nc,
+                     int64_t passes, double t0, double *tlast)
+{
+    double now = td_comm_wtime();
+    if (td_comm_rank() != 0 || now - *tlast < PROGRESS_S)
+        return;
+    int no = 0, ws = 0;
+    double gap = 0;
+    for (int i = 0; i < nc; i++) {
+        if (!open[i])
+            continue;
+        no++;
+        ws = st[i].w.n[0] + st[i].w.n[1] > ws ? st[i].w.n[0] + st[i].w.n[1] : ws;
+        double half = 0.5 * st[i].ctl.hull_dist;
+        if (half > 0)
+            gap = fmax(gap, (half - st[i].ctl.margin) / half);
+    }
+    td_say("  separator: %d of %d classes open after %lld passes, %.0f s; "
+           "largest working set %d, largest margin gap %.3g\n", no, nc,
+           (long long)passes, now - t0, ws, gap);
+    *tlast = now;
+}
+
+/* Rank 0: solve every open class's next working-set problem (classes in
+ * parallel: they share nothing).  Returns 1 if memory ran out. */
+static int solve_open(cls_state *st, const td_scan *sc, const int *oidx,
+                      int no, const td_sep_params *prm, double *H, double *C,
+                      int *open)
+{
+    int m = sc->m, oom = 0;
+    #pragma omp parallel for schedule(dynamic, 1) reduction(| : oom)
+    for (int j = 0; j < no; j++) {
+        int i = oidx[j];
+        if (sep_round(&st[i], sc, j, prm, H + (size_t)i * m, &C[i]))
+            open[i] = 0;
+        st[i].ctl.rounds++;
+        oom |= st[i].oom;
+    }
+    return oom;
+}
+
+/* Collect the open classes' current hyperplanes for the next pass. */
+static int open_set(int nc, const int *cls, const int *open, const double *H,
+                    const double *C, int m, int *oidx, int *ocls, double *Ho,
+                    double *Co)
+{
+    int no = 0;
+    for (int i = 0; i < nc; i++)
+        if (open[i]) {
+            oidx[no] = i;
+            ocls[no] = cls[i];
+            memcpy(Ho + (size_t)no * m, H + (size_t)i * m, sizeof(double) * m);
+            Co[no++] = C[i];
+        }
+    return no;
+}
+
+/* Rank 0's decisions to every rank, class by class. */
+static void publish_all(cls_state *st, int nc, int m, td_sep *out)
+{
+    for (int i = 0; i < nc; i++) {
+        sep_ctrl ctl = st ? st[i].ctl : (sep_ctrl){0};
+        td_comm_bcast(&ctl, sizeof ctl);
+        if (st)
+            memcpy(out[i].h, st[i].best_h, sizeof(double) * m);
+        td_comm_bcast(out[i].h, sizeof(double) * m);
+        sep_publish(&out[i], &ctl);
+        out[i].passes = ctl.rounds;
+        out[i].rounds = ctl.rounds > 0 ? ctl.rounds - 1 : 0;
+    }
+}
+
+int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
+                const double *C0, const double *P, int np,
+                const td_sep_params *prm, td_sep *out, int64_t *passes)
 {
     int m = e->m, root = td_comm_rank() == 0;
-    *out = (td_sep){0};
-    double *h = malloc(sizeof(double) * m);
-    out->h = malloc(sizeof(double) * m);
-    wset w = {0};
-    int bad = !h || !out->h || (root && ws_init(&w, m));
-    td_comm_any(&bad);          /* no rank may enter a scan alone */
-    if (bad) {
-        free(h);
-        if (root)
-            ws_free(&w);
-        return -1;
+    size_t hm = sizeof(double) * (size_t)(nc ? nc : 1) * m;
+    double *H = malloc(hm), *Ho = malloc(hm);
+    double *C = malloc(sizeof(double) * (nc ? nc : 1));
+    double *Co = malloc(sizeof(double) * (nc ? nc : 1));
+    int *open = malloc(sizeof(int) * (nc ? nc : 1) * 3);
+    cls_state *st = root ? calloc((size_t)(nc ? nc : 1), sizeof *st) : NULL;
+    int bad = !H || !Ho || !C || !Co || !open || (root && !st);
+    for (int i = 0; i < nc; i++) {
+        out[i] = (td_sep){0};
+        bad |= !(out[i].h = malloc(sizeof(double) * m));
     }
-    for (int j = 0; root && j < np; j++)       /* base points always count */
-        ws_add(&w, 1, -(int64_t)(j + 1), P + (size_t)j * m);
-    double c = c0, band = INFINITY;
-    memcpy(h, h0, sizeof(double) * m);
-    sep_ctrl ctl = {0};
-    for (int stop = 0; !stop; ctl.rounds++) {
+    if (!bad && root)
+        bad = states_init(st, nc, m, P, np);
+    td_comm_any(&bad);                  /* no rank may enter a scan alone */
+    *passes = 0;
+    if (!bad) {
+        memcpy(H, H0, sizeof(double) * (size_t)nc * m);
+        memcpy(C, C0, sizeof(double) * nc);
+        for (int i = 0; i < nc; i++)
+            open[i] = 1;
+    }
+    int *oidx = open + nc, *ocls = open + 2 * nc;
+    double t0 = td_comm_wtime(), tlast = t0;
+    while (!bad) {
+        int no = open_set(nc, cls, open, H, C, m, oidx, ocls, Ho, Co);
+        if (no == 0)
+            break;
         td_scan sc;
-        td_engine_scan(e, a, h, c, P, np, cfg->working_set, &sc);
-        out->passes++;
+        if (td_engine_scan(e, no, ocls, Ho, Co, P, np, prm->working_set, &sc)) {
+            bad = 1;                    /* agreed inside the scan */
+            break;
+        }
+        (*passes)++;
         if (root)
-            stop = sep_round(&w, &sc, cfg, h, &c, &band, out->h, &ctl);
+            bad = solve_open(st, &sc, oidx, no, prm, H, C, open);
         td_scan_free(&sc);
-        td_comm_bcast(&stop, sizeof stop);
-        td_comm_bcast(h, sizeof(double) * m);
-        td_comm_bcast(&c, sizeof c);
+        td_comm_bcast(&bad, sizeof bad);
+        td_comm_bcast(open, sizeof(int) * nc);
+        td_comm_bcast(H, sizeof(double) * (size_t)nc * m);
+        td_comm_bcast(C, sizeof(double) * nc);
+        progress(st, open, nc, *passes, t0, &tlast);
     }
-    ctl.rounds--;
-    td_comm_bcast(&ctl, sizeof ctl);
-    td_comm_bcast(out->h, sizeof(double) * m);
-    sep_publish(out, &ctl);
-    free(h);
-    if (root)
-        ws_free(&w);
-    return 0;
+    if (!bad)
+        publish_all(st, nc, m, out);
+    states_free(st, nc);
+    free(H); free(Ho); free(C); free(Co); free(open);
+    return bad ? -1 : 0;
 }
 
 void td_sep_free(td_sep *s)
 {
     free(s->h);
     s->h = NULL;
+}
+
+int td_sep_copy(td_sep *dst, const td_sep *src, int m)
+{
+    *dst = *src;
+    dst->h = malloc(sizeof(double) * m);
+    if (!dst->h)
+        return -1;
+    memcpy(dst->h, src->h, sizeof(double) * m);
+    return 0;
 }

@@ -117,9 +117,13 @@ static void test_separator_certifies(void)
         h0[k] /= sqrt(nn);
         c0 += h0[k] * 0.5 * (rest[k] + means[k]);
     }
-    td_config cfg = {.working_set = 16, .max_rounds = 50, .hull_tol = 1e-10};
+    td_sep_params prm = {.working_set = 16, .max_rounds = 50, .gap = 1e-3,
+                         .hull_tol = 1e-10};
     td_sep sp;
-    CU_ASSERT_FATAL(td_separate(&e, 0, h0, c0, NULL, 0, &cfg, &sp) == 0);
+    int a = 0;
+    int64_t passes = 0;
+    CU_ASSERT_FATAL(td_separate(&e, 1, &a, h0, &c0, NULL, 0, &prm, &sp, &passes) == 0);
+    CU_ASSERT(passes == sp.passes && passes >= 2);
     CU_ASSERT(sp.status == 0);          /* TD_SEP_OPTIMAL */
     CU_ASSERT(sp.margin > 0.5);
     /* independent check of the certificate on this rank's rows */
@@ -134,6 +138,62 @@ static void test_separator_certifies(void)
     CU_ASSERT(worst >= sp.margin * (1 - 1e-12));
     CU_ASSERT(worst <= sp.margin * (1 + 1e-9));
     td_sep_free(&sp);
+    free(labels);
+    td_engine_free(&e);
+}
+
+/* Row r of the synthetic data, as make_engine builds it. */
+static void row_at(int64_t r, double *x)
+{
+    int cls = (int)(r % 3);
+    for (int k = 0; k < MDIM; k++)
+        x[k] = value_at(r, k) / pow(10.0, (double)(r % 7) - 3) + (k == cls ? 4.0 : 0.0);
+}
+
+/* The k worst rows per class and side, selected through the reduction
+ * tree, equal a serial selection over all rows, coordinates included. */
+static void test_scan_topk_matches_serial(void)
+{
+    td_engine e;
+    int64_t *labels;
+    int q, cls[3] = {0, 1, 2}, k = 7;
+    double H[3 * MDIM], C[3] = {0.3, -0.2, 0.1}, x[MDIM];
+    make_engine(&e, &labels, &q);
+    for (int j = 0; j < 3 * MDIM; j++)
+        H[j] = value_at(j, 1);
+    td_scan sc;
+    CU_ASSERT_FATAL(td_engine_scan(&e, 3, cls, H, C, NULL, 0, k, &sc) == 0);
+    if (td_comm_rank() == 0) {
+        for (int c = 0; c < 3; c++)
+            for (int side = 0; side < 2; side++) {
+                td_topk_item heap[7];
+                int n = 0;
+                double mx = -INFINITY;
+                for (int64_t r = 0; r < NROWS; r++) {
+                    if ((r % 3 == c) != (side == 0))
+                        continue;
+                    row_at(r, x);
+                    double s = 0;
+                    for (int d = 0; d < MDIM; d++)
+                        s += H[c * MDIM + d] * x[d];
+                    s -= C[c];
+                    double v = side ? -s : s;
+                    mx = fmax(mx, v);
+                    td_topk_offer(heap, &n, k, (td_topk_item){v, r});
+                }
+                td_topk_finish(heap, n, k);
+                int j = 2 * c + side;
+                CU_ASSERT(sc.maxv[j] == mx);
+                for (int t = 0; t < k; t++) {
+                    const td_topk_item *it = &sc.items[(size_t)j * k + t];
+                    CU_ASSERT(it->gidx == heap[t].gidx && it->v == heap[t].v);
+                    row_at(heap[t].gidx, x);
+                    CU_ASSERT(memcmp(x, sc.coords + ((size_t)j * k + t) * MDIM,
+                                     sizeof x) == 0);
+                }
+            }
+    }
+    td_scan_free(&sc);
     free(labels);
     td_engine_free(&e);
 }
@@ -161,6 +221,7 @@ int main(int argc, char **argv)
     CU_add_test(s, "exact block sums equal serial", test_sum_blocks_matches_serial);
     CU_add_test(s, "labels and class statistics", test_class_stats_and_labels);
     CU_add_test(s, "separator certifies its margin", test_separator_certifies);
+    CU_add_test(s, "scan top-k equals a serial selection", test_scan_topk_matches_serial);
     CU_add_test(s, "agree takes the worst status", test_agree_takes_worst);
     return td_mpi_cunit_run();
 }
