@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include "td_comm.h"
 #include "td_hull.h"
 #include "td_model.h"
@@ -264,27 +265,27 @@ static void states_free(cls_state *st, int nc)
     free(st);
 }
 
-/* Rank 0: a line at least every PROGRESS_S seconds while classes are open. */
+/* Rank 0: a line at least every PROGRESS_S seconds while classes are open
+ * (what is open, how big the working sets, how far from separating). */
 static void progress(const cls_state *st, const int *open, int nc,
                      int64_t passes, double t0, double *tlast)
 {
-    double now = td_comm_wtime();
+    double now = omp_get_wtime();
     if (td_comm_rank() != 0 || now - *tlast < PROGRESS_S)
         return;
     int no = 0, ws = 0;
-    double gap = 0;
+    double lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < nc; i++) {
         if (!open[i])
             continue;
         no++;
         ws = st[i].w.n[0] + st[i].w.n[1] > ws ? st[i].w.n[0] + st[i].w.n[1] : ws;
-        double half = 0.5 * st[i].ctl.hull_dist;
-        if (half > 0)
-            gap = fmax(gap, (half - st[i].ctl.margin) / half);
+        lo = fmin(lo, st[i].ctl.margin);
+        hi = fmax(hi, st[i].ctl.margin);
     }
     td_say("  separator: %d of %d classes open after %lld passes, %.0f s; "
-           "largest working set %d, largest margin gap %.3g\n", no, nc,
-           (long long)passes, now - t0, ws, gap);
+           "working sets up to %d points; best margins %.3g to %.3g\n", no,
+           nc, (long long)passes, now - t0, ws, lo, hi);
     *tlast = now;
 }
 
@@ -294,7 +295,8 @@ static int solve_open(cls_state *st, const td_scan *sc, const int *oidx,
                       int no, const td_sep_params *prm, double *H, double *C,
                       int *open)
 {
-    int m = sc->m, oom = 0;
+    int m = sc->m, oom = 0, done = 0;
+    double t0 = omp_get_wtime(), tlast = t0;
     #pragma omp parallel for schedule(dynamic, 1) reduction(| : oom)
     for (int j = 0; j < no; j++) {
         int i = oidx[j];
@@ -302,6 +304,12 @@ static int solve_open(cls_state *st, const td_scan *sc, const int *oidx,
             open[i] = 0;
         st[i].ctl.rounds++;
         oom |= st[i].oom;
+        #pragma omp critical
+        if (++done < no && omp_get_wtime() - tlast >= PROGRESS_S) {
+            tlast = omp_get_wtime();
+            td_say("  separator: working-set solves, %d of %d classes done "
+                   "this round, %.0f s\n", done, no, tlast - t0);
+        }
     }
     return oom;
 }
@@ -364,7 +372,7 @@ int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
             open[i] = 1;
     }
     int *oidx = open + nc, *ocls = open + 2 * nc;
-    double t0 = td_comm_wtime(), tlast = t0;
+    double t0 = omp_get_wtime(), tlast = t0;
     while (!bad) {
         int no = open_set(nc, cls, open, H, C, m, oidx, ocls, Ho, Co);
         if (no == 0)

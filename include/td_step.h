@@ -1,0 +1,75 @@
+/* td_step.h - the order search's state, shared by its modules: the
+ * search itself (search.c), the warm starts (warmstart.c), the layer
+ * builder (layer.c) and the failure report (report.c). */
+#ifndef TD_STEP_H
+#define TD_STEP_H
+
+#include <stdint.h>
+#include "td_config.h"
+#include "td_engine.h"
+#include "td_model.h"
+#include "td_separator.h"
+
+/* What the search knows at the current step. */
+typedef struct {
+    int m, q, np;            /* np: base points so far = layers built */
+    int64_t *counts;         /* active points per class */
+    double *means;           /* q x m means of active points */
+    double *P;               /* np x m base points, layer order */
+    int *done;               /* class already collapsed */
+    double *S;               /* m x m regularised within-class scatter, or
+                                NULL for mean-difference warm starts */
+    double *last_h;          /* q x m: each class's latest separator normal,
+                                the best start for its next solve */
+    int *has_last;
+    int used_scalapack;      /* the Fisher solves ran on a BLACS grid */
+} td_step;
+
+/* One td_level of the depth-first order search: every candidate's
+ * separator, the separable ones ordered best margin first (order[0..nok)),
+ * and which of those is being tried. */
+typedef struct {
+    int opened, n, nok, tried;
+    int *cls;
+    td_sep *seps;
+    int *order;
+} td_level;
+
+/* True on every rank when `ok` holds on every rank.  Every local failure
+ * (an allocation) goes through here before the next collective call, so
+ * no rank is left waiting in a reduction the others skipped. */
+int td_all_ok(int ok);
+
+/* The separator can make a layer (optimal, certified, or soft). */
+int td_sep_ok(const td_sep *sp);
+const char *td_sep_status_name(int status);
+double td_dotm(const double *a, const double *b, int m);
+
+/* A base point p closer than half the margin to (or beyond) another
+ * remaining class's hyperplane voids that separator: it must be solved
+ * again, and p may block that class for good. */
+int td_sep_voids(const td_sep *sp, const double *p, int m);
+
+/* warmstart.c: the pooled within-class scatter (s->S, regularised), and
+ * warm-start directions H (ncand x m, unit rows) and offsets C for the
+ * classes cand (Fisher S^-1 (mu_rest - mu_a), or the mean difference). */
+int td_step_scatter(td_engine *e, td_step *s, td_err *err);
+int td_warm_starts(td_step *s, const td_config *cfg, const int *cand,
+                   int ncand, double *H, double *C, td_err *err);
+
+/* layer.c: turn class a's separator sp into layer l (base point, lambda,
+ * cone), apply it to every shard and record it; undo it when the search
+ * backtracks; the output layer and the per-layer network at the end. */
+int td_layer_build(td_engine *e, td_step *s, const td_config *cfg, int l,
+                   int a, const td_sep *sp, const td_level *lv,
+                   td_model *mdl, td_err *err);
+void td_layer_undo(td_engine *e, td_step *s, td_model *mdl, int l);
+int td_layer_output(td_model *mdl, const td_step *s, td_err *err);
+
+/* report.c: step l found no separable class among cand: a one-line
+ * summary with each class's evidence, in err (TD_ERR_INSEPARABLE). */
+int td_report_inseparable(const td_step *s, const td_model *mdl, int l,
+                          const int *cand, int ncand, const td_sep *seps,
+                          td_err *err);
+
+#endif
