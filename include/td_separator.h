@@ -47,15 +47,23 @@ typedef struct {
     int64_t ev_a[TD_SEP_EVIDENCE], ev_b[TD_SEP_EVIDENCE];
 } td_sep;
 
+/* Where a batch of separator solves spent its time (accumulated). */
+typedef struct {
+    int64_t passes;       /* full passes over the shards */
+    double t_scan;        /* seconds in those passes (incl. reductions) */
+    double t_solve;       /* seconds of rank 0's working-set solves */
+    int64_t bytes_root;   /* candidate bytes that reached rank 0 */
+} td_sep_stats;
+
 /* Separate each active class cls[i] (i < nc) from the other active rows
  * and the base points P (np x m), starting from the unit directions H0
  * (nc x m) and offsets C0 (nc).  out[i] gets the result for cls[i].
- * Collective; identical on every rank.  *passes gets the number of full
- * passes made (shared by all classes).  Returns -1 on every rank when
- * memory ran out anywhere. */
+ * Collective; identical on every rank.  *stats accumulates the full
+ * passes made (shared by all classes) and the time split in *stats.
+ * Returns -1 on every rank when memory ran out anywhere. */
 int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
                 const double *C0, const double *P, int np,
-                const td_sep_params *prm, td_sep *out, int64_t *passes);
+                const td_sep_params *prm, td_sep *out, td_sep_stats *stats);
 void td_sep_free(td_sep *s);
 /* Deep copy (dst->h malloc'd); -1 on allocation failure. */
 int td_sep_copy(td_sep *dst, const td_sep *src, int m);

@@ -288,6 +288,7 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_i64(w, g, "separators_reused", mdl->separators_reused);
     attr_i64(w, g, "backtracks", mdl->backtracks);
     attr_i64(w, g, "data_passes", mdl->data_passes);
+    attr_i64(w, g, "separator_passes", mdl->separator_passes);
     attr_i32(w, g, "sequentially_separable", mdl->sequentially_separable);
     close_group(g);
 }

@@ -111,13 +111,17 @@ static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
         if (s->has_last[ncls[j]])   /* lost a class, gained a base point */
             memcpy(H + (size_t)j * m, s->last_h + (size_t)ncls[j] * m,
                    sizeof(double) * m);
-    int64_t passes = 0;
+    td_sep_stats st = {0};
     td_sep_params prm = sep_params(cfg);
     if (rc == TD_OK &&
-        td_separate(e, nn, ncls, H, C, s->P, s->np, &prm, tmp, &passes))
+        td_separate(e, nn, ncls, H, C, s->P, s->np, &prm, tmp, &st))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
     mdl->separator_solves += nn;
-    mdl->data_passes += passes;
+    mdl->data_passes += st.passes;
+    mdl->separator_passes += st.passes;
+    mdl->t_scan += st.t_scan;
+    mdl->t_solve += st.t_solve;
+    mdl->bytes_root += st.bytes_root;
     for (int j = 0; j < nn; j++) {
         if (rc == TD_OK && td_sep_ok(&tmp[j])) {
             memcpy(s->last_h + (size_t)ncls[j] * m, tmp[j].h, sizeof(double) * m);
@@ -375,9 +379,12 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
             mdl->sequentially_separable &= mdl->layers[l].sep_status <= TD_SEP_CERTIFIED;
         rc = td_layer_output(mdl, &s, err);
     }
-    td_say("search: %lld separator solves, %lld backtracks, %lld data passes\n",
-           (long long)mdl->separator_solves, (long long)mdl->backtracks,
-           (long long)mdl->data_passes);
+    td_say("search: %lld separator solves (%lld reused), %lld backtracks, "
+           "%lld data passes (%lld separator passes %.3f s, rank-0 solves "
+           "%.3f s)\n", (long long)mdl->separator_solves,
+           (long long)mdl->separators_reused, (long long)mdl->backtracks,
+           (long long)mdl->data_passes, (long long)mdl->separator_passes,
+           mdl->t_scan, mdl->t_solve);
 done:
     free(s.counts); free(s.means); free(s.P); free(s.done); free(s.S);
     free(s.last_h); free(s.has_last);
@@ -404,8 +411,8 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
         goto done;
     *t_warm = td_comm_wtime() - t0;
     td_sep_params prm = sep_params(cfg);
-    int64_t passes = 0;
-    if (td_separate(e, 1, &a, h, &c, NULL, 0, &prm, out, &passes))
+    td_sep_stats st = {0};
+    if (td_separate(e, 1, &a, h, &c, NULL, 0, &prm, out, &st))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
 done:
     free(s.counts); free(s.means); free(s.done); free(s.S); free(h);

@@ -347,7 +347,7 @@ static void publish_all(cls_state *st, int nc, int m, td_sep *out)
 
 int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
                 const double *C0, const double *P, int np,
-                const td_sep_params *prm, td_sep *out, int64_t *passes)
+                const td_sep_params *prm, td_sep *out, td_sep_stats *stats)
 {
     int m = e->m, root = td_comm_rank() == 0;
     size_t hm = sizeof(double) * (size_t)(nc ? nc : 1) * m;
@@ -364,7 +364,6 @@ int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
     if (!bad && root)
         bad = states_init(st, nc, m, P, np);
     td_comm_any(&bad);                  /* no rank may enter a scan alone */
-    *passes = 0;
     if (!bad) {
         memcpy(H, H0, sizeof(double) * (size_t)nc * m);
         memcpy(C, C0, sizeof(double) * nc);
@@ -378,19 +377,25 @@ int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
         if (no == 0)
             break;
         td_scan sc;
+        double t1 = omp_get_wtime();
         if (td_engine_scan(e, no, ocls, Ho, Co, P, np, prm->working_set, &sc)) {
             bad = 1;                    /* agreed inside the scan */
             break;
         }
-        (*passes)++;
+        double t2 = omp_get_wtime();
+        stats->passes++;
+        stats->t_scan += t2 - t1;
+        stats->bytes_root += (int64_t)2 * no * prm->working_set *
+                             (int64_t)(sizeof(td_topk_item) + sizeof(double) * m);
         if (root)
             bad = solve_open(st, &sc, oidx, no, prm, H, C, open);
+        stats->t_solve += omp_get_wtime() - t2;
         td_scan_free(&sc);
         td_comm_bcast(&bad, sizeof bad);
         td_comm_bcast(open, sizeof(int) * nc);
         td_comm_bcast(H, sizeof(double) * (size_t)nc * m);
         td_comm_bcast(C, sizeof(double) * nc);
-        progress(st, open, nc, *passes, t0, &tlast);
+        progress(st, open, nc, stats->passes, t0, &tlast);
     }
     if (!bad)
         publish_all(st, nc, m, out);

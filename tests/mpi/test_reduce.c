@@ -121,9 +121,9 @@ static void test_separator_certifies(void)
                          .hull_tol = 1e-10};
     td_sep sp;
     int a = 0;
-    int64_t passes = 0;
-    CU_ASSERT_FATAL(td_separate(&e, 1, &a, h0, &c0, NULL, 0, &prm, &sp, &passes) == 0);
-    CU_ASSERT(passes == sp.passes && passes >= 2);
+    td_sep_stats st = {0};
+    CU_ASSERT_FATAL(td_separate(&e, 1, &a, h0, &c0, NULL, 0, &prm, &sp, &st) == 0);
+    CU_ASSERT(st.passes == sp.passes && st.passes >= 2);
     CU_ASSERT(sp.status == 0);          /* TD_SEP_OPTIMAL */
     CU_ASSERT(sp.margin > 0.5);
     /* independent check of the certificate on this rank's rows */
