@@ -46,10 +46,14 @@ static int choose_base_point(td_engine *e, const td_step *s,
     int bl[TD_NBASE];
     for (int i = 0; ok && i < ncand; i++)
         bl[i] = blocking(soft ? NULL : lv, a, cb + (size_t)i * m, m);
+    double lbest = 0;
+    for (int i = 0; ok && i < ncand; i++)
+        lbest = fmax(lbest, lm[i]);
     for (int i = 1; ok && i < ncand; i++) {
-        if (!(lm[i] > 0))
+        /* blocking matters more than conditioning, within reason */
+        if (!(lm[i] > 1e-3 * lbest))
             continue;
-        if (!(lm[best] > 0) || bl[i] < bl[best] ||
+        if (!(lm[best] > 1e-3 * lbest) || bl[i] < bl[best] ||
             (bl[i] == bl[best] && lm[i] >= 2 * lm[0] && lm[i] > lm[best]))
             best = i;
     }

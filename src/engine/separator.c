@@ -9,13 +9,15 @@
 #include "td_model.h"
 #include "td_separator.h"
 
-#define WS_CAP 4096            /* points per class: Gram-free, 32 MiB at M=1000 */
+#define WS_CAP 4096            /* points per class at most */
+#define WS_MIN 512             /* ... and at least, whatever the budget */
+#define WS_BUDGET (2.0 * 1024 * 1024 * 1024)  /* rank 0's working-set bytes */
 #define BAND_SLACK 1e-6        /* relative slack of the optimality band */
 #define PROGRESS_S 10.0        /* seconds between progress lines */
 
 /* Rank 0's working set of one class: class points (side 0), the rest. */
 typedef struct {
-    int m, n[2], cap[2];
+    int m, n[2], cap[2], limit;   /* limit: points per class */
     double *x[2];
     int64_t *gidx[2];
     td_hull_warm warm;   /* last solve's support, to restart from */
@@ -51,7 +53,7 @@ static int ws_add(wset *w, int side, int64_t gidx, const double *x)
     for (int i = 0; i < w->n[side]; i++)
         if (w->gidx[side][i] == gidx)
             return 0;
-    if (w->n[0] + w->n[1] >= WS_CAP)
+    if (w->n[0] + w->n[1] >= w->limit)
         return 0;
     if (w->n[side] == w->cap[side] && ws_grow(w, side))
         return -1;
@@ -241,10 +243,19 @@ static void sep_publish(td_sep *out, const sep_ctrl *ctl)
     memcpy(out->ev_b, ctl->ev_b, sizeof ctl->ev_b);
 }
 
+/* Points per class working set: WS_CAP unless nc sets of m-vectors would
+ * pass WS_BUDGET bytes on rank 0 (many classes in high dimension). */
+static int ws_limit(int nc, int m)
+{
+    double fit = WS_BUDGET / ((double)nc * m * sizeof(double));
+    return fit >= WS_CAP ? WS_CAP : fit <= WS_MIN ? WS_MIN : (int)fit;
+}
+
 static int states_init(cls_state *st, int nc, int m, const double *P, int np)
 {
     for (int i = 0; i < nc; i++) {
         st[i].w.m = m;
+        st[i].w.limit = ws_limit(nc, m);
         st[i].band = INFINITY;
         st[i].best_h = malloc(sizeof(double) * m);
         if (!st[i].best_h || td_hull_warm_init(&st[i].w.warm, m))
