@@ -70,6 +70,10 @@ int td_cone_truncate(const td_cone *c, const double *x, double *out,
 double td_cone_lambda_bound(const td_cone *c, const double *x, int side,
                             double *work);
 
+/* Both of the above in one sweep over x - p (the layer pass's form). */
+double td_cone_lambda_cos(const td_cone *c, const double *x, int side,
+                          double *work, double *cos_angle);
+
 /* cos of the angle between x - p and side*h (1 on the axis; <= 0 means the
  * point is not strictly on that side).  theta_min = 2 acos(min over points). */
 double td_cone_cos_angle(const td_cone *c, const double *x, int side);

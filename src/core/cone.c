@@ -164,25 +164,38 @@ int td_cone_truncate(const td_cone *c, const double *x, double *out,
     return code;
 }
 
+double td_cone_lambda_cos(const td_cone *c, const double *x, int side,
+                          double *work, double *cos_angle)
+{
+    int n = c->n;
+    double *z = work, zz = 0;
+    for (int i = 0; i < n; i++) {
+        z[i] = x[i] - c->p[i];
+        zz += z[i] * z[i];
+    }
+    double s = dot(c->h, z, n);
+    *cos_angle = zz > 0 ? side * s / sqrt(zz) : 1.0;
+    double a = s / sqrt((double)n);   /* (1-lambda) weight */
+    if (side * a <= 0)
+        return 0.0;
+    td_cone_apply_R(c, z, z);
+    /* component i of W z is lambda (Rz)_i + (1 - lambda) a; plain
+     * comparisons, not fmin/fmax calls: this is the hottest loop of a
+     * layer pass and the values are finite */
+    double m = side * z[0];
+    for (int i = 1; i < n; i++)
+        m = side * z[i] < m ? side * z[i] : m;
+    double aa = fabs(a);
+    if (m >= 0)
+        return INFINITY;
+    return aa / (aa - m);
+}
+
 double td_cone_lambda_bound(const td_cone *c, const double *x, int side,
                             double *work)
 {
-    int n = c->n;
-    double *z = work;
-    for (int i = 0; i < n; i++)
-        z[i] = x[i] - c->p[i];
-    double a = dot(c->h, z, n) / sqrt((double)n);   /* (1-lambda) weight */
-    td_cone_apply_R(c, z, z);
-    if (side * a <= 0)
-        return 0.0;
-    /* component i of W z is lambda (Rz)_i + (1 - lambda) a */
-    double m = z[0];
-    for (int i = 1; i < n; i++)
-        m = side > 0 ? fmin(m, z[i]) : fmax(m, z[i]);
-    double aa = fabs(a), mm = side * m;
-    if (mm >= 0)
-        return INFINITY;
-    return aa / (aa - mm);
+    double cs;
+    return td_cone_lambda_cos(c, x, side, work, &cs);
 }
 
 double td_cone_cos_angle(const td_cone *c, const double *x, int side)

@@ -12,11 +12,11 @@
 static void lambda_point(const td_cone *cone, const double *x, int side,
                          int soft, double *work, double *lmax, double *cmin)
 {
-    double lb = td_cone_lambda_bound(cone, x, side, work);
+    double cs, lb = td_cone_lambda_cos(cone, x, side, work, &cs);
     if (soft && lb == 0)
         return;
-    *lmax = fmin(*lmax, lb);
-    *cmin = fmin(*cmin, td_cone_cos_angle(cone, x, side));
+    *lmax = lb < *lmax ? lb : *lmax;
+    *cmin = cs < *cmin ? cs : *cmin;
 }
 
 int td_engine_lambda_pass(td_engine *e, int ncone, const td_cone *cones,
