@@ -381,10 +381,10 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
     }
     td_say("search: %lld separator solves (%lld reused), %lld backtracks, "
            "%lld data passes (%lld separator passes %.3f s, rank-0 solves "
-           "%.3f s)\n", (long long)mdl->separator_solves,
+           "%.3f s, %.3g MB to rank 0)\n", (long long)mdl->separator_solves,
            (long long)mdl->separators_reused, (long long)mdl->backtracks,
            (long long)mdl->data_passes, (long long)mdl->separator_passes,
-           mdl->t_scan, mdl->t_solve);
+           mdl->t_scan, mdl->t_solve, mdl->bytes_root / 1e6);
 done:
     free(s.counts); free(s.means); free(s.P); free(s.done); free(s.S);
     free(s.last_h); free(s.has_last);
