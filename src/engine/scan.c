@@ -69,7 +69,7 @@ static void scan_scores(td_engine *e, int a, const double *h, double c,
             e->score[i] = -INFINITY;
             continue;
         }
-        double s = dot(h, e->x + i * e->m, e->m) - c;
+        double s = dot(h, td_engine_row(e, i, td_engine_scratch(e)), e->m) - c;
         if (e->cls[i] == a) {
             e->score[i] = s;
             m0 = fmax(m0, s);
@@ -104,7 +104,7 @@ static double *scan_pack(const td_engine *e, int a, int k, int64_t *nrec)
             r[0] = hp[side][j].v;
             r[1] = (double)hp[side][j].gidx;
             r[2] = side;
-            memcpy(r + 3, e->x + hp[side][j].row * e->m, sizeof(double) * e->m);
+            memcpy(r + 3, td_engine_row(e, hp[side][j].row, td_engine_scratch(e)), sizeof(double) * e->m);
         }
     free(hp[0]);
     free(hp[1]);

@@ -1,4 +1,4 @@
-/* shard.c - one rank's rows: ownership, the global label set, row access. */
+/* shard.c - one rank's rows: ownership, the global label set. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +76,12 @@ int td_engine_init(td_engine *e, td_shard_data *d, int block_rows,
         return rc;
     e->q = *q;
     size_t n = (size_t)(d->n_local > 0 ? d->n_local : 1);
+    e->nrowbuf = omp_get_max_threads();
     e->cls = malloc(sizeof(int) * n);
     e->layer = malloc(sizeof(int) * n);
     e->score = malloc(sizeof(double) * n);
-    if (!e->cls || !e->layer || !e->score)
+    e->rowbuf = malloc(sizeof(double) * (size_t)e->nrowbuf * e->m);
+    if (!e->cls || !e->layer || !e->score || !e->rowbuf)
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (shard state)");
     for (int64_t i = 0; i < d->n_local; i++) {
         int64_t *hit = bsearch(&d->y[i], *labels, (size_t)*q, sizeof(int64_t),
@@ -87,16 +89,21 @@ int td_engine_init(td_engine *e, td_shard_data *d, int block_rows,
         e->cls[i] = (int)(hit - *labels);
         e->layer[i] = -1;
     }
-    e->x0 = e->x = d->x;        /* the engine owns the points from here */
+    /* the engine owns the points from here, in the precision they came */
+    e->x0 = e->x = d->x;
+    e->x0f = d->xf;
     d->x = NULL;
+    d->xf = NULL;
     return TD_OK;
 }
 
 void td_engine_free(td_engine *e)
 {
-    if (e->x != e->x0)
+    if (e->x != e->x0)          /* a best-effort copy */
         free(e->x);
     free(e->x0);
+    free(e->x0f);
+    free(e->rowbuf);
     free(e->cls);
     free(e->layer);
     free(e->score);
