@@ -1,9 +1,11 @@
 /* td_engine.h - one rank's shard and the passes made over it.
  *
  * Every pass is local work over the rows (OpenMP threads share it) followed
- * by a reduction through td_comm.  The shard keeps the original points;
- * truncation state is a per-row layer index, so a layer can be undone when
- * the order search backtracks. */
+ * by a reduction through td_comm.  The shard keeps the original points in
+ * the input's precision (float32 input stays float32: half the memory) and
+ * passes read rows as doubles through td_engine_row; truncation state is a
+ * per-row layer index, so a layer can be undone when the order search
+ * backtracks. */
 #ifndef TD_ENGINE_H
 #define TD_ENGINE_H
 
@@ -18,20 +20,24 @@ typedef struct {
     int64_t n_total, row0, n_local;
     int block_rows;
     int64_t nblocks;         /* local blocks (the last may be short) */
-    double *x0;              /* n_local x m, the training points */
-    double *x;               /* current (truncated) points: == x0 until a
-                                best-effort layer moves a mixed point */
-    float *x0f;              /* n_local x m, float32 input kept as read
-                                (then x0 == NULL) */
+    /* The training points: exactly one of x0 (float64 input) and x0f
+     * (float32 input, kept as read) is set, each n_local x m. */
+    double *x0;
+    float *x0f;
+    double *x;               /* current points as doubles: == x0 (NULL for
+                                float32 input) until the first best-effort
+                                layer, which moves points and so works on
+                                its own widened copy */
     int *cls;                /* class index of each row */
     int *layer;              /* -1 active, else layer (0-based) that
                                 collapsed the row */
-    double *score;           /* n_local scratch */
 } td_engine;
 
 /* Row i of the current points as doubles: a pointer into the shard, or
  * buf (m doubles) filled from float32 storage.  Every pass reads rows
- * through here, so float32 data stay float32 in memory. */
+ * through here, so float32 data stay float32 in memory; the widened value
+ * is the double HDF5 would have produced, so results do not depend on the
+ * storage. */
 static inline const double *td_engine_row(const td_engine *e, int64_t i,
                                           double *buf)
 {
@@ -43,8 +49,9 @@ static inline const double *td_engine_row(const td_engine *e, int64_t i,
     return buf;
 }
 
-/* Take ownership of the shard's arrays, find the global label set (sorted
- * ascending) and map rows to class indices.  *labels is malloc'd. */
+/* Take ownership of the shard's points (d->x or d->xf, set to NULL), find
+ * the global label set (sorted ascending) and map rows to class indices.
+ * *labels is malloc'd.  Errors are local: the caller agrees on them. */
 int td_engine_init(td_engine *e, td_shard_data *d, int block_rows,
                    int64_t **labels, int *q, td_err *err);
 void td_engine_free(td_engine *e);

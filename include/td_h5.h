@@ -11,13 +11,16 @@
 #include "td_err.h"
 #include "td_model.h"
 
-/* This rank's contiguous block of rows, converted to double. */
+/* This rank's contiguous block of rows.  Points are held in the file's
+ * precision: exactly one of x and xf is set (both NULL only after an error
+ * or a free), so float32 data cost 4 bytes a value, not 8. */
 typedef struct {
     int64_t n_total;   /* N over all ranks */
     int m;             /* M */
     int64_t row0;      /* global index of the first local row */
     int64_t n_local;   /* rows held here (may be 0) */
-    double *x;         /* n_local x m, row-major */
+    double *x;         /* n_local x m, row-major: float64 (or wider) X */
+    float *xf;         /* n_local x m, row-major: float32 (or narrower) X */
     int64_t *y;        /* n_local labels */
 } td_shard_data;
 

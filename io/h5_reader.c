@@ -9,10 +9,13 @@
  * holds the row; the caller agrees on them.  MPI is used here only for the
  * rank / size and to hand the communicator to HDF5.
  *
- * HDF5 1.10 turns a collective read into independent I/O when it has to
- * convert types, so native float64 and float32 X (the bulk of the data)
- * are read without conversion; other types (big-endian, y narrower than
- * int64) are converted by HDF5 and read independently - still correct. */
+ * X keeps its precision: float32 stays float (half the memory of double;
+ * the engine widens a row when it reads it, to the same double HDF5 would
+ * give) and float64 stays double.  HDF5 1.10 turns a collective read into
+ * independent I/O when it has to convert types, so native float64 and
+ * float32 X (the bulk of the data) are read without conversion; other
+ * types (big-endian, y narrower than int64) are converted by HDF5 and read
+ * independently - still correct. */
 #include <errno.h>
 #include <hdf5.h>
 #include <limits.h>
@@ -157,13 +160,14 @@ typedef struct {
     hid_t x, y;
 } mem_types;
 
-/* X is read as double, except native float32: HDF5 1.10 drops to
- * independent I/O whenever it converts types, so float32 is read as is
- * (collectively) and widened here, exactly as HDF5 would. */
+/* X of at most 4 bytes a value (float32 of either byte order) is held as
+ * float: a float holds it exactly, and native float32 then needs no
+ * conversion, so its read stays collective.  Wider X is held as double. */
 static hid_t values_memtype(hid_t xtype)
 {
-    return H5Tequal(xtype, H5T_NATIVE_FLOAT) > 0 ? H5T_NATIVE_FLOAT
-                                                 : H5T_NATIVE_DOUBLE;
+    size_t size = H5Tget_size(xtype);
+    return size > 0 && size <= sizeof(float) ? H5T_NATIVE_FLOAT
+                                             : H5T_NATIVE_DOUBLE;
 }
 
 /* Memory type for y.  Labels are int64; HDF5 would silently clip uint64
@@ -220,31 +224,27 @@ static int read_rows(hid_t set, hid_t space, hid_t memtype, int rank,
     return bad;
 }
 
+/* Index of the first non-finite value in whichever array X was read
+ * into, or -1. */
+static int64_t first_nonfinite(const td_shard_data *d)
+{
+    int64_t count = d->n_local * d->m;
+    for (int64_t j = 0; j < count; j++)
+        if (d->xf ? !isfinite(d->xf[j]) : !isfinite(d->x[j]))
+            return j;
+    return -1;
+}
+
 /* Values are checked here, where the global row is known. */
 static int check_finite(const td_shard_data *d, const char *path,
                         const char *xname, td_err *err)
 {
-    for (int64_t i = 0; i < d->n_local; i++)
-        for (int k = 0; k < d->m; k++)
-            if (!isfinite(d->x[i * d->m + k]))
-                return td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' row "
-                                  "%lld column %d is not finite", path, xname,
-                                  (long long)(d->row0 + i), k);
-    return TD_OK;
-}
-
-/* X was read as float32 into the front half of its double buffer: widen
- * in place from the back (double i never overlaps a float not yet read).
- * memcpy keeps the compiler from reordering the float loads and double
- * stores, which alias. */
-static void widen_float32(double *x, int64_t count)
-{
-    const char *f = (const char *)x;
-    for (int64_t i = count - 1; i >= 0; i--) {
-        float v;
-        memcpy(&v, f + (size_t)i * sizeof v, sizeof v);
-        x[i] = (double)v;
-    }
+    int64_t j = first_nonfinite(d);
+    if (j < 0)
+        return TD_OK;
+    return td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' row %lld column "
+                      "%d is not finite", path, xname,
+                      (long long)(d->row0 + j / d->m), (int)(j % d->m));
 }
 
 /* y was read as uint64 (same width as int64): reject values beyond int64. */
@@ -288,14 +288,18 @@ static int read_shard(const char *path, const char *xname, const char *yname,
                       td_err *err)
 {
     size_t nl = (size_t)(out->n_local > 0 ? out->n_local : 1);
-    out->x = malloc(sizeof(double) * nl * (size_t)out->m);
+    void *xbuf;
+    if (mt.x == H5T_NATIVE_FLOAT)
+        xbuf = out->xf = malloc(sizeof(float) * nl * (size_t)out->m);
+    else
+        xbuf = out->x = malloc(sizeof(double) * nl * (size_t)out->m);
     out->y = malloc(sizeof(int64_t) * nl);
-    int nomem = !out->x || !out->y;
+    int nomem = !xbuf || !out->y;
     double xdummy;
     int64_t ydummy;
     int64_t n = nomem ? 0 : out->n_local;
     int bad_x = read_rows(h->xset, h->xspace, mt.x, 2, out->row0, n,
-                          (hsize_t)out->m, nomem ? &xdummy : (void *)out->x);
+                          (hsize_t)out->m, nomem ? &xdummy : xbuf);
     int bad_y = read_rows(h->yset, h->yspace, mt.y, 1, out->row0, n, 1,
                           nomem ? &ydummy : (void *)out->y);
     if (nomem)
@@ -304,8 +308,6 @@ static int read_shard(const char *path, const char *xname, const char *yname,
     if (bad_x || bad_y)
         return td_err_set(err, TD_ERR_INPUT, "%s: reading dataset '%s' "
                           "failed", path, bad_x ? xname : yname);
-    if (mt.x == H5T_NATIVE_FLOAT)
-        widen_float32(out->x, out->n_local * out->m);
     if (mt.y == H5T_NATIVE_UINT64)
         return check_uint64_labels(out, path, yname, err);
     return TD_OK;
@@ -353,7 +355,9 @@ int td_h5_read_shard(const char *path, const char *xname, const char *yname,
 void td_shard_data_free(td_shard_data *d)
 {
     free(d->x);
+    free(d->xf);
     free(d->y);
     d->x = NULL;
+    d->xf = NULL;
     d->y = NULL;
 }

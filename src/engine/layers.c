@@ -85,42 +85,68 @@ static void count_point(int code, int expect, double margin,
     }
 }
 
+/* Best-effort layers move points, so they work on a double copy of the
+ * originals (widened from float32 input): made once, at the first such
+ * layer; td_engine_row reads it from then on.  Collective. */
+static int private_points(td_engine *e)
+{
+    if (e->x && e->x != e->x0)
+        return 0;                           /* already made */
+    size_t len = (size_t)e->n_local * e->m;
+    double *copy = malloc(sizeof(double) * (len > 0 ? len : 1));
+    int bad = copy == NULL;
+    td_comm_any(&bad);                      /* every rank returns, or none */
+    if (bad) {
+        free(copy);
+        return -1;
+    }
+    if (e->x0)
+        memcpy(copy, e->x0, sizeof(double) * len);
+    else
+        for (size_t j = 0; j < len; j++)
+            copy[j] = e->x0f[j];
+    e->x = copy;
+    return 0;
+}
+
+/* Classify active row i (moving it when best_effort) and count it. */
+static void apply_row(td_engine *e, const td_cone *cone, int a, int l,
+                      int best_effort, int64_t i, double *work,
+                      td_apply_stats *t)
+{
+    double margin;
+    const double *xi = td_engine_row(e, i, work + 2 * e->m);
+    int expect = e->cls[i] == a ? -1 : 1;
+    int code = td_cone_classify(cone, xi, &margin, work);
+    if (code == 0 && best_effort)   /* the network moves it (e->x is set) */
+        td_cone_truncate(cone, xi, e->x + i * e->m, work);
+    count_point(code, expect, margin, t);
+    if (code == -1 && (expect == -1 || best_effort))
+        e->layer[i] = l;
+}
+
 int td_engine_apply(td_engine *e, const td_cone *cone, int a, int l,
                     const double *P, int np, int best_effort,
                     td_apply_stats *st)
 {
-    int m = e->m;
-    if (best_effort && e->x == e->x0) {     /* points may move: copy once */
-        double *copy = malloc(sizeof(double) * (size_t)(e->n_local > 0 ? e->n_local : 1) * m);
-        int bad = copy == NULL;
-        td_comm_any(&bad);                  /* every rank returns, or none */
-        if (bad) {
-            free(copy);
-            return -1;
-        }
-        memcpy(copy, e->x0, sizeof(double) * (size_t)e->n_local * m);
-        e->x = copy;
-    }
+    int m = e->m, fail = 0;
+    if (best_effort && private_points(e))
+        return -1;
     int64_t nk = 0, nc = 0, nm = 0, nw = 0;
     double mk = INFINITY, mc = INFINITY;
     #pragma omp parallel reduction(+ : nk, nc, nm, nw) reduction(min : mk, mc)
     {
-        double *work = malloc(sizeof(double) * 2 * m);
+        double *work = malloc(sizeof(double) * 3 * m);   /* 2m + a row */
         td_apply_stats t = {0, 0, 0, 0, INFINITY, INFINITY};
-        #pragma omp for schedule(static)
-        for (int64_t i = 0; i < e->n_local; i++) {
-            if (e->layer[i] >= 0)
-                continue;
-            double *xi = e->x + i * m, margin;
-            int expect = e->cls[i] == a ? -1 : 1;
-            int code = td_cone_classify(cone, xi, &margin, work);
-            if (code == 0 && best_effort)   /* the network moves it */
-                td_cone_truncate(cone, xi, xi, work);
-            count_point(code, expect, margin, &t);
-            if (code == -1 && (expect == -1 || best_effort))
-                e->layer[i] = l;
+        if (!work) {
+            #pragma omp atomic write
+            fail = 1;
         }
-        if (td_comm_rank() == 0 && omp_get_thread_num() == 0)
+        #pragma omp for schedule(static)
+        for (int64_t i = 0; i < e->n_local; i++)
+            if (work && e->layer[i] < 0)
+                apply_row(e, cone, a, l, best_effort, i, work, &t);
+        if (work && td_comm_rank() == 0 && omp_get_thread_num() == 0)
             for (int j = 0; j < np; j++) {
                 double margin;
                 int code = td_cone_classify(cone, P + (size_t)j * m, &margin, work);
@@ -134,6 +160,9 @@ int td_engine_apply(td_engine *e, const td_cone *cone, int a, int l,
         mc = fmin(mc, t.margin_collapsed);
         free(work);
     }
+    td_comm_any(&fail);         /* the run stops; no rank may reduce alone */
+    if (fail)
+        return -1;
     int64_t cnt[4] = {nk, nc, nm, nw};
     double mg[2] = {mk, mc};
     td_comm_sum_i64(cnt, 4);

@@ -1,8 +1,7 @@
-/* shard.c - one rank's rows: ownership, the global label set, row access. */
+/* shard.c - one rank's rows: ownership, the global label set. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <omp.h>
 #include "td_comm.h"
 #include "td_engine.h"
 
@@ -78,8 +77,7 @@ int td_engine_init(td_engine *e, td_shard_data *d, int block_rows,
     size_t n = (size_t)(d->n_local > 0 ? d->n_local : 1);
     e->cls = malloc(sizeof(int) * n);
     e->layer = malloc(sizeof(int) * n);
-    e->score = malloc(sizeof(double) * n);
-    if (!e->cls || !e->layer || !e->score)
+    if (!e->cls || !e->layer)
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (shard state)");
     for (int64_t i = 0; i < d->n_local; i++) {
         int64_t *hit = bsearch(&d->y[i], *labels, (size_t)*q, sizeof(int64_t),
@@ -87,19 +85,22 @@ int td_engine_init(td_engine *e, td_shard_data *d, int block_rows,
         e->cls[i] = (int)(hit - *labels);
         e->layer[i] = -1;
     }
-    e->x0 = e->x = d->x;        /* the engine owns the points from here */
+    /* the engine owns the points from here, in the precision they came */
+    e->x0 = e->x = d->x;
+    e->x0f = d->xf;
     d->x = NULL;
+    d->xf = NULL;
     return TD_OK;
 }
 
 void td_engine_free(td_engine *e)
 {
-    if (e->x != e->x0)
+    if (e->x != e->x0)          /* a best-effort copy */
         free(e->x);
     free(e->x0);
+    free(e->x0f);
     free(e->cls);
     free(e->layer);
-    free(e->score);
     *e = (td_engine){0};
 }
 

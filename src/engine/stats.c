@@ -11,19 +11,52 @@
 #define TD_SCATTER_BLOCKS 64     /* blocks sampled for the Fisher scatter */
 
 
-static double active_absmax(const td_engine *e)
+/* Global max |x - mu_c(x)| over the active rows (mu = 0 when means is
+ * NULL).  *fail: a thread had no row scratch, agreed over all ranks; the
+ * result is then meaningless. */
+static double absmax(const td_engine *e, const double *means, int *fail)
 {
     double amax = 0;
-    #pragma omp parallel for reduction(max : amax) schedule(static)
-    for (int64_t i = 0; i < e->n_local; i++) {
+    int m = e->m;
+    #pragma omp parallel reduction(max : amax)
+    {
+        double *buf = malloc(sizeof(double) * m);
+        if (!buf) {
+            #pragma omp atomic write
+            *fail = 1;
+        }
+        #pragma omp for schedule(static)
+        for (int64_t i = 0; i < e->n_local; i++) {
+            if (!buf || e->layer[i] >= 0)
+                continue;
+            const double *xi = td_engine_row(e, i, buf);
+            const double *mu = means ? means + (size_t)e->cls[i] * m : NULL;
+            for (int k = 0; k < m; k++)
+                amax = fmax(amax, fabs(mu ? xi[k] - mu[k] : xi[k]));
+        }
+        free(buf);
+    }
+    td_comm_any(fail);          /* no rank may skip the max alone */
+    if (!*fail)
+        td_comm_max(&amax, 1);
+    return amax;
+}
+
+/* Add block b's active rows to their class sums (part) and counts. */
+static void block_sums(const td_engine *e, int64_t b, double *buf,
+                       double *part, int64_t *tcnt)
+{
+    int m = e->m;
+    int64_t i1 = (b + 1) * e->block_rows;
+    for (int64_t i = b * e->block_rows; i < i1 && i < e->n_local; i++) {
         if (e->layer[i] >= 0)
             continue;
-        const double *xi = e->x + i * e->m;
-        for (int k = 0; k < e->m; k++)
-            amax = fmax(amax, fabs(xi[k]));
+        double *pc = part + (size_t)e->cls[i] * m;
+        const double *xi = td_engine_row(e, i, buf);
+        for (int k = 0; k < m; k++)
+            pc[k] += xi[k];
+        tcnt[e->cls[i]]++;
     }
-    td_comm_max(&amax, 1);
-    return amax;
 }
 
 int td_engine_class_stats(td_engine *e, int64_t *counts, double *means)
@@ -32,46 +65,44 @@ int td_engine_class_stats(td_engine *e, int64_t *counts, double *means)
     size_t len = (size_t)q * m;
     int64_t nb = e->nblocks;
     td_comm_sum_i64(&nb, 1);
+    int fail = 0;
+    double amax = absmax(e, NULL, &fail);
+    if (fail)
+        return -1;
     /* bound on any block partial fixes one scale for all ranks */
-    int shift = td_xsum_shift(e->block_rows * active_absmax(e), nb > 0 ? nb : 1);
+    int shift = td_xsum_shift(e->block_rows * amax, nb > 0 ? nb : 1);
     td_i128 *acc = calloc(len, sizeof *acc);
     memset(counts, 0, sizeof(int64_t) * q);
-    int fail = acc == NULL;
+    fail = acc == NULL;
     #pragma omp parallel
     {
         td_i128 *tacc = calloc(len, sizeof *tacc);
         double *part = malloc(sizeof(double) * len);
         int64_t *tcnt = calloc((size_t)q, sizeof *tcnt);
-        if (!tacc || !part || !tcnt) {
+        double *buf = malloc(sizeof(double) * m);
+        int ok = tacc && part && tcnt && buf;
+        if (!ok) {
             #pragma omp atomic write
             fail = 1;
         }
         #pragma omp for schedule(static)
         for (int64_t b = 0; b < e->nblocks; b++) {
-            if (!tacc || !part || !tcnt)
+            if (!ok)
                 continue;
             memset(part, 0, sizeof(double) * len);
-            int64_t i1 = (b + 1) * e->block_rows;
-            for (int64_t i = b * e->block_rows; i < i1 && i < e->n_local; i++) {
-                if (e->layer[i] >= 0)
-                    continue;
-                double *pc = part + (size_t)e->cls[i] * m;
-                const double *xi = e->x + i * m;
-                for (int k = 0; k < m; k++)
-                    pc[k] += xi[k];
-                tcnt[e->cls[i]]++;
-            }
+            block_sums(e, b, buf, part, tcnt);
             td_xsum_add(tacc, part, len, shift);
         }
         #pragma omp critical
-        if (tacc && tcnt && acc) {
+        if (ok && acc) {
             for (size_t j = 0; j < len; j++)
                 acc[j] += tacc[j];
             for (int j = 0; j < q; j++)
                 counts[j] += tcnt[j];
         }
-        free(tacc); free(part); free(tcnt);
+        free(tacc); free(part); free(tcnt); free(buf);
     }
+    td_comm_any(&fail);         /* every rank returns, or none */
     if (fail) {
         free(acc);
         return -1;
@@ -89,32 +120,19 @@ int td_engine_class_stats(td_engine *e, int64_t *counts, double *means)
 
 /* ---- within-class scatter (Fisher warm start) --------------------------- */
 
-static double centred_absmax(const td_engine *e, const double *means)
-{
-    double amax = 0;
-    int m = e->m;
-    #pragma omp parallel for reduction(max : amax) schedule(static)
-    for (int64_t i = 0; i < e->n_local; i++) {
-        if (e->layer[i] >= 0)
-            continue;
-        const double *xi = e->x + i * m, *mu = means + (size_t)e->cls[i] * m;
-        for (int k = 0; k < m; k++)
-            amax = fmax(amax, fabs(xi[k] - mu[k]));
-    }
-    td_comm_max(&amax, 1);
-    return amax;
-}
-
-/* Scatter of one block's active rows, centred on their class means. */
+/* Scatter of one block's active rows, centred on their class means.
+ * buf: block_rows + 1 rows of m doubles (the last is row scratch). */
 static void block_scatter(const td_engine *e, const double *means, int64_t b,
                           double *buf, double *part)
 {
     int m = e->m, rows = 0;
     int64_t i1 = (b + 1) * e->block_rows;
+    double *row = buf + (size_t)e->block_rows * m;
     for (int64_t i = b * e->block_rows; i < i1 && i < e->n_local; i++) {
         if (e->layer[i] >= 0)
             continue;
-        const double *xi = e->x + i * m, *mu = means + (size_t)e->cls[i] * m;
+        const double *xi = td_engine_row(e, i, row);
+        const double *mu = means + (size_t)e->cls[i] * m;
         for (int k = 0; k < m; k++)
             buf[(size_t)rows * m + k] = xi[k] - mu[k];
         rows++;
@@ -139,15 +157,18 @@ int td_engine_scatter(td_engine *e, const double *means, double *S)
      * not depend on the partition. */
     int64_t stride = nb / TD_SCATTER_BLOCKS > 1 ? nb / TD_SCATTER_BLOCKS : 1;
     int64_t b0 = e->row0 / e->block_rows;
-    double amax = centred_absmax(e, means);
+    int fail = 0;
+    double amax = absmax(e, means, &fail);
+    if (fail)
+        return -1;
     int shift = td_xsum_shift(e->block_rows * amax * amax, nb > 0 ? nb : 1);
     td_i128 *acc = calloc(len, sizeof *acc);
-    int fail = acc == NULL;
+    fail = acc == NULL;
     #pragma omp parallel
     {
         td_i128 *tacc = calloc(len, sizeof *tacc);
         double *part = malloc(sizeof(double) * len);
-        double *buf = malloc(sizeof(double) * (size_t)e->block_rows * m);
+        double *buf = malloc(sizeof(double) * ((size_t)e->block_rows + 1) * m);
         int ok = tacc && part && buf;
         if (!ok) {
             #pragma omp atomic write

@@ -83,6 +83,16 @@ add_test(NAME e2e_determinism
 set_tests_properties(e2e_determinism PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
                      TIMEOUT 300)
 
+# --- float32 storage: same results as the values stored as float64 --------
+add_test(NAME e2e_precision
+         COMMAND bash ${TD_INTEG}/precision.sh
+                 BIN=$<TARGET_FILE:trunc-dist>
+                 MPIEXEC=${MPIEXEC_EXECUTABLE}
+                 PYTHON=${TD_PYTHON}
+                 WORK=${TD_E2E_DIR}/precision)
+set_tests_properties(e2e_precision PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                     TIMEOUT 300)
+
 # --- the README's example: --example, run on 2 ranks, check ---------------
 add_test(NAME e2e_example
          COMMAND bash -c [=[

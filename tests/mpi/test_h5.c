@@ -2,7 +2,8 @@
  *
  *  - the reader: every rank gets exactly the rows td_partition_rows gives
  *    it, with float32 / big-endian float64 X and int16 / uint8 / int32 /
- *    uint64 y converted exactly; ranks without rows still take part;
+ *    uint64 y converted exactly; float32 X (either byte order) is held as
+ *    float, float64 as double; ranks without rows still take part;
  *  - every contract violation gives TD_ERR_INPUT on every rank, with a
  *    message naming the file and the dataset, and leaves no HDF5 id open;
  *  - non-finite X and oversized uint64 labels are reported by the rank
@@ -151,6 +152,12 @@ static ssize_t open_objects(void)
     return H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
 }
 
+/* Value (i, c) of a shard, whichever precision holds it. */
+static double xat(const td_shard_data *d, int64_t i, int c)
+{
+    return d->xf ? d->xf[i * d->m + c] : d->x[i * d->m + c];
+}
+
 static int64_t sum_all(int64_t v)
 {
     MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
@@ -172,11 +179,14 @@ static void check_rows(const char *name, const spec *s, int block)
     td_partition_rows(N, block, rank, nranks, &row0, &n);
     CU_ASSERT(d.row0 == row0 && d.n_local == n);
     CU_ASSERT(d.n_total == N && d.m == M);
+    /* float32 stays float32 in memory (half the bytes), float64 double */
+    int f32 = H5Tget_size(s->xt) == 4;
+    CU_ASSERT(f32 ? d.xf != NULL && d.x == NULL : d.x != NULL && d.xf == NULL);
     int bad = 0;
     for (int64_t i = 0; i < d.n_local; i++) {
         bad += d.y[i] != yval(d.row0 + i);
         for (int c = 0; c < M; c++)
-            bad += d.x[i * M + c] != xval(d.row0 + i, c);
+            bad += xat(&d, i, c) != xval(d.row0 + i, c);
     }
     CU_ASSERT(bad == 0);
     CU_ASSERT(sum_all(d.n_local) == N);
@@ -244,7 +254,7 @@ static void expect_input_error(const char *name, const char *dataset,
     CU_ASSERT(ok);
     if (!ok || rc != TD_ERR_INPUT)
         report_msg(name, &err);
-    CU_ASSERT(d.x == NULL && d.y == NULL && d.n_local == 0);
+    CU_ASSERT(d.x == NULL && d.xf == NULL && d.y == NULL && d.n_local == 0);
     CU_ASSERT(open_objects() == 0);
     td_shard_data_free(&d);
 }
@@ -353,7 +363,7 @@ static void expect_row_error(const char *name, const char *dataset,
         CU_ASSERT(ok);
         if (!ok)
             report_msg(needle, &err);
-        CU_ASSERT(d.x == NULL && d.y == NULL);
+        CU_ASSERT(d.x == NULL && d.xf == NULL && d.y == NULL);
     }
     CU_ASSERT(open_objects() == 0);
     td_shard_data_free(&d);
@@ -728,7 +738,7 @@ static void test_example(void)
         other += !ok;
         if (ok) {
             per[k]++;
-            near += fabs(d.x[i * 8 + k] - 3.0) < 1.5;   /* near its centre */
+            near += fabs(xat(&d, i, k) - 3.0) < 1.5;    /* near its centre */
         }
         other += i > 0 && d.y[i] == d.y[i - 1];        /* interleaved */
     }

@@ -61,6 +61,12 @@ static int read_file(const char *name, int block, td_shard_data *d, td_err *err)
     return td_h5_read_shard(path, "X", "y", td_comm_world(), block, d, err);
 }
 
+/* Value (i, c) of a shard, whichever precision holds it. */
+static double xat(const td_shard_data *d, int64_t i, int c)
+{
+    return d->xf ? d->xf[i * d->m + c] : d->x[i * d->m + c];
+}
+
 static void check_rows(hid_t xt, hid_t yt, int block)
 {
     write_file("ok.h5", xt, 2, N, yt, -1, 1);
@@ -70,11 +76,12 @@ static void check_rows(hid_t xt, hid_t yt, int block)
     int64_t row0, n;
     td_partition_rows(N, block, td_comm_rank(), td_comm_size(), &row0, &n);
     CU_ASSERT(d.row0 == row0 && d.n_local == n && d.n_total == N && d.m == M);
+    CU_ASSERT((d.xf != NULL) == (H5Tget_size(xt) == 4) && (d.x == NULL) == (d.xf != NULL));
     int bad = 0;
     for (int64_t i = 0; i < d.n_local; i++) {
         bad += d.y[i] != 100 + (d.row0 + i) % 4;
         for (int c = 0; c < M; c++)
-            bad += d.x[i * M + c] != xval((int)(d.row0 + i), c);
+            bad += xat(&d, i, c) != xval((int)(d.row0 + i), c);
     }
     CU_ASSERT(bad == 0);
     int64_t total = d.n_local;

@@ -2,7 +2,9 @@
  * separable clusters at several (Q, M) give a network whose forward pass
  * is at zero loss; the layer records satisfy the cone conditions; an
  * explicit order is honoured; overlapping classes are reported as not
- * sequentially separable and best-effort mode still builds a network. */
+ * sequentially separable and best-effort mode still builds a network;
+ * float32 points stay float32 in the engine and give the same network, bit
+ * for bit, as the same values held as double. */
 #include <CUnit/Basic.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,14 +23,22 @@ static double hash01(uint64_t z)
     return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
 }
 
+/* How make_shard stores the points: doubles; float32 values held as
+ * float; the same float32 values held as double. */
+enum { PREC_DOUBLE, PREC_FLOAT, PREC_FLOAT_AS_DOUBLE };
+
 /* Row r: class r % q, centred at 4 e_(class mod m) (+4 e_0 shift for
  * classes >= m), uniform noise of half-width `noise`; label 10 + 7 class. */
 static void make_shard(int64_t n, int m, int q, double noise, int block,
-                       td_shard_data *d)
+                       int prec, td_shard_data *d)
 {
     *d = (td_shard_data){.n_total = n, .m = m};
     td_partition_rows(n, block, td_comm_rank(), td_comm_size(), &d->row0, &d->n_local);
-    d->x = malloc(sizeof(double) * (d->n_local ? d->n_local : 1) * m);
+    size_t len = (size_t)(d->n_local ? d->n_local : 1) * m;
+    if (prec == PREC_FLOAT)
+        d->xf = malloc(sizeof(float) * len);
+    else
+        d->x = malloc(sizeof(double) * len);
     d->y = malloc(sizeof(int64_t) * (d->n_local ? d->n_local : 1));
     for (int64_t i = 0; i < d->n_local; i++) {
         int64_t r = d->row0 + i;
@@ -36,7 +46,11 @@ static void make_shard(int64_t n, int m, int q, double noise, int block,
         d->y[i] = 10 + 7 * c;
         for (int k = 0; k < m; k++) {
             double centre = (k == c % m ? 4.0 : 0.0) + (c >= m && k == 0 ? -4.0 : 0.0);
-            d->x[i * m + k] = centre + noise * (2 * hash01((uint64_t)r * 131 + k) - 1);
+            double v = centre + noise * (2 * hash01((uint64_t)r * 131 + k) - 1);
+            if (prec == PREC_FLOAT)
+                d->xf[i * m + k] = (float)v;
+            else
+                d->x[i * m + k] = prec == PREC_DOUBLE ? v : (double)(float)v;
         }
     }
 }
@@ -51,17 +65,19 @@ static td_config base_config(void)
     return cfg;
 }
 
-/* Build and verify; returns the search status. */
-static int build(int64_t n, int m, int q, double noise, td_config *cfg,
-                 td_model *mdl, td_engine *e)
+/* Build from points stored as `prec` and verify; returns the search
+ * status. */
+static int build_prec(int64_t n, int m, int q, double noise, int prec,
+                      td_config *cfg, td_model *mdl, td_engine *e)
 {
     td_shard_data d;
     td_err err;
     td_err_clear(&err);
-    make_shard(n, m, q, noise, cfg->block_rows, &d);
+    make_shard(n, m, q, noise, cfg->block_rows, prec, &d);
     int64_t *labels;
     int qq;
     CU_ASSERT_FATAL(td_engine_init(e, &d, cfg->block_rows, &labels, &qq, &err) == 0);
+    CU_ASSERT(d.x == NULL && d.xf == NULL);     /* the engine owns them */
     td_shard_data_free(&d);
     CU_ASSERT_FATAL(qq == q);
     CU_ASSERT_FATAL(td_model_alloc(mdl, m, q) == 0);
@@ -72,6 +88,12 @@ static int build(int64_t n, int m, int q, double noise, td_config *cfg,
     if (rc == TD_OK)
         CU_ASSERT(td_verify(e, mdl, &err) == TD_OK);
     return rc;
+}
+
+static int build(int64_t n, int m, int q, double noise, td_config *cfg,
+                 td_model *mdl, td_engine *e)
+{
+    return build_prec(n, m, q, noise, PREC_DOUBLE, cfg, mdl, e);
 }
 
 static void check_zero_loss(int64_t n, int m, int q, int fisher)
@@ -169,6 +191,51 @@ static void test_best_effort_builds(void)
     td_engine_free(&e);
 }
 
+/* Same layer count, dims, weights and biases, byte for byte. */
+static int same_network(const td_network *a, const td_network *b)
+{
+    if (a->num_layers != b->num_layers ||
+        memcmp(a->dims, b->dims, sizeof(int) * (a->num_layers + 1)))
+        return 0;
+    for (int k = 0; k < a->num_layers; k++) {
+        size_t rows = (size_t)a->dims[k + 1], cols = (size_t)a->dims[k];
+        if (memcmp(a->W[k], b->W[k], sizeof(double) * rows * cols) ||
+            memcmp(a->b[k], b->b[k], sizeof(double) * rows))
+            return 0;
+    }
+    return 1;
+}
+
+/* Float32 points held as float (x0f; no double copy) and the same values
+ * held as double build byte-identical networks with identical reports. */
+static void check_float_storage(double noise, int best_effort)
+{
+    td_config cfg = base_config();
+    if (best_effort)
+        cfg.on_inseparable = TD_INSEP_BEST_EFFORT;
+    td_model mf, md;
+    td_engine ef, ed;
+    int rf = build_prec(1500, 5, 4, noise, PREC_FLOAT, &cfg, &mf, &ef);
+    int rd = build_prec(1500, 5, 4, noise, PREC_FLOAT_AS_DOUBLE, &cfg, &md, &ed);
+    CU_ASSERT_FATAL(rf == TD_OK && rd == TD_OK);
+    CU_ASSERT(ef.x0f != NULL && ef.x0 == NULL);
+    CU_ASSERT(ed.x0f == NULL && ed.x0 != NULL);
+    /* exact layers never widen the points; best-effort moves a copy */
+    CU_ASSERT(best_effort ? ef.x != NULL : ef.x == NULL);
+    CU_ASSERT(same_network(&mf.net, &md.net));
+    CU_ASSERT(mf.n_correct == md.n_correct);
+    CU_ASSERT(memcmp(&mf.cost, &md.cost, sizeof mf.cost) == 0);
+    CU_ASSERT(memcmp(&mf.max_error, &md.max_error, sizeof mf.max_error) == 0);
+    CU_ASSERT(best_effort ? mf.n_correct < 1500 : mf.n_correct == 1500);
+    td_model_free(&mf);
+    td_model_free(&md);
+    td_engine_free(&ef);
+    td_engine_free(&ed);
+}
+
+static void test_float_storage_exact(void) { check_float_storage(1.0, 0); }
+static void test_float_storage_best_effort(void) { check_float_storage(5.0, 1); }
+
 int main(int argc, char **argv)
 {
     td_comm_init(&argc, &argv);
@@ -181,5 +248,9 @@ int main(int argc, char **argv)
     CU_add_test(s, "explicit order honoured", test_explicit_order);
     CU_add_test(s, "overlap reported inseparable", test_overlap_reported);
     CU_add_test(s, "best effort builds anyway", test_best_effort_builds);
+    CU_add_test(s, "float32 storage: same network as double",
+                test_float_storage_exact);
+    CU_add_test(s, "float32 storage, best effort: same network",
+                test_float_storage_best_effort);
     return td_mpi_cunit_run();
 }
