@@ -10,6 +10,8 @@
 #include "td_hull.h"
 #include "td_linalg.h"
 #include "td_network.h"
+#include "td_basepoint.h"
+#include "td_topk.h"
 #include "td_xsum.h"
 
 /* ---- helpers -------------------------------------------------------- */
@@ -387,6 +389,63 @@ static void test_xsum_order_independent(void)
     CU_ASSERT(fabs(s1 - (double)ref) <= 1e-12 * amax);
 }
 
+/* Any split of the items into parts, each keeping its k worst, merged in
+ * any order, selects the same k as one pass over all of them. */
+static void test_topk_partition_independent(void)
+{
+    enum { N = 500, K = 17 };
+    td_topk_item all[N], ref[K], part[4][K], tmp[K], acc[K];
+    srand(11);
+    for (int i = 0; i < N; i++)          /* many ties: only 50 values */
+        all[i] = (td_topk_item){(double)(rand() % 50), (int64_t)(rand() % 100000)};
+    int n = 0;
+    for (int i = 0; i < N; i++)
+        td_topk_offer(ref, &n, K, all[i]);
+    td_topk_finish(ref, n, K);
+    for (int split = 1; split < N; split += 97) {
+        int np[4] = {0, 0, 0, 0};
+        for (int i = 0; i < N; i++) {
+            int p = i < split ? 0 : i % 3 + 1;
+            td_topk_offer(part[p], &np[p], K, all[i]);
+        }
+        for (int p = 0; p < 4; p++)
+            td_topk_finish(part[p], np[p], K);
+        memcpy(acc, part[3], sizeof acc);
+        for (int p = 2; p >= 0; p--) {
+            td_topk_merge(part[p], acc, K, tmp);
+            memcpy(acc, tmp, sizeof acc);
+        }
+        for (int t = 0; t < K; t++)
+            CU_ASSERT(acc[t].gidx == ref[t].gidx && acc[t].v == ref[t].v);
+    }
+    for (int t = 1; t < K; t++)          /* worst first */
+        CU_ASSERT(!td_topk_worse(&ref[t], &ref[t - 1]));
+    CU_ASSERT(td_topk_count(ref, K) == K);
+}
+
+/* Base-point candidates lie on the hyperplane; the segment rule's point
+ * lies on the segment from the class mean to the barycentre. */
+static void test_base_candidates_on_hyperplane(void)
+{
+    enum { M = 4, Q = 3 };
+    int64_t counts[Q] = {10, 20, 30};
+    int done[Q] = {0, 0, 0};
+    double means[Q * M] = {0, 0, 0, 0, 4, 0, 1, 0, 0, 6, 0, 2};
+    double h[M] = {0.6, 0.8, 0, 0}, c = 2.0, out[TD_NBASE * M];
+    CU_ASSERT_FATAL(td_base_candidates(M, Q, counts, means, done, 0, h, c, out) == 0);
+    for (int r = 0; r < TD_NBASE; r++) {
+        double s = 0;
+        for (int k = 0; k < M; k++)
+            s += h[k] * out[r * M + k];
+        CU_ASSERT_DOUBLE_EQUAL(s, c, 1e-12);
+    }
+    /* barycentre (4/3, 2, 1/3, 2/3): the segment point is t * bary */
+    double bary[M] = {4.0 / 3, 2.0, 1.0 / 3, 2.0 / 3}, t = out[0] / bary[0];
+    for (int k = 0; k < M; k++)
+        CU_ASSERT_DOUBLE_EQUAL(out[k], t * bary[k], 1e-12);
+    CU_ASSERT(t > 0 && t < 1);
+}
+
 static void test_hull_distance_known(void)
 {
     /* A on the plane x0 = 0, B on x0 = 2, overlapping in the other
@@ -442,6 +501,8 @@ int main(void)
     CU_add_test(s, "output layer interpolates", test_output_layer_interpolates);
     CU_add_test(s, "output layer rejects dependent points", test_output_layer_rejects_dependent_points);
     CU_add_test(s, "exact sums are order independent", test_xsum_order_independent);
+    CU_add_test(s, "top-k selection is partition independent", test_topk_partition_independent);
+    CU_add_test(s, "base-point candidates lie on the hyperplane", test_base_candidates_on_hyperplane);
     CU_add_test(s, "hull distance of a known pair", test_hull_distance_known);
     CU_add_test(s, "hull meeting detected", test_hull_detects_meeting);
     CU_basic_set_mode(CU_BRM_VERBOSE);
