@@ -56,6 +56,20 @@ td_case(order_np2 2 KIND=clusters Q=3 M=3 N=900 SEED=16
 td_case(segment_rule_np2 2 KIND=clusters Q=4 M=6 N=1200 SEED=17 REF_NP=1
         "EXTRA_TOML=[construction]\\nbase_point = \"segment\"")
 
+# --- 64 ranks on 2 cores --------------------------------------------------
+# N = 3210 rows in blocks of 16: 201 blocks, 3 or 4 (48..64 rows) on every
+# rank, the last block partial; checked independently and byte-identical to
+# the same config on one rank.  Open MPI 4.1 spawns 32 or more local ranks
+# from a thread pool (odls_base_cutoff = 32), and that launch hangs here
+# (even for /bin/true); odls_base_max_threads = 0 spawns them serially.
+# Shared memory only (ob1 over self,vader): 64 ranks probing ucx, ofi and
+# openib at MPI_Init cost about a second more of the 2 cores.
+td_case(clusters_np64 64 KIND=clusters Q=4 M=6 N=3210 SEED=64 DTYPE=float32
+        BLOCK_ROWS=16 REF_NP=1
+        "MPI_ARGS=--bind-to none --mca odls_base_max_threads 0 --mca pml ob1 --mca btl self,vader")
+# it keeps both cores busy: do not schedule another test beside it
+set_tests_properties(e2e_clusters_np64 PROPERTIES TIMEOUT 120 PROCESSORS 2)
+
 # --- not sequentially separable: exit 3, one report line, no output -------
 foreach(np 1 3)
   td_case(overlap_np${np} ${np} KIND=overlap M=3 N=600 SEED=21 EXPECT=3)
