@@ -7,6 +7,15 @@ set(TD_E2E_DIR ${CMAKE_CURRENT_BINARY_DIR}/e2e)
 
 # td_case(NAME NP VAR=VALUE ...): one run_case.sh invocation; see the header
 # of run_case.sh for the variables (KIND Q M N SEED DTYPE EXPECT MSG ...).
+#
+# Rows are split over the ranks in whole blocks of parallel.block_rows
+# (default 1024), so with N of a few thousand the program's default would
+# put every row on one or two ranks.  run_case.sh therefore writes
+# block_rows = 16 for NP > 1 unless a case sets BLOCK_ROWS, and fails unless
+# every rank owns at least 2 blocks (row_spread.py prints the split) and the
+# output's /run records that layout.  A few cases use other sizes (37: not a
+# power of two, last block partial; 32, 64) so the block size varies too.
+# REF_NP=1 reruns the same config on one rank and requires identical bytes.
 function(td_case name np)
   add_test(NAME e2e_${name}
            COMMAND bash ${TD_INTEG}/run_case.sh
@@ -27,12 +36,14 @@ foreach(np 1 2 3 4)
   td_case(q3_m5_np${np} ${np} KIND=clusters Q=3 M=5 N=1500 SEED=${np} DTYPE=float64)
 endforeach()
 td_case(q4_m4_np1 1 KIND=clusters Q=4 M=4 N=2000 SEED=11 DTYPE=float32)
-td_case(q4_m4_np3 3 KIND=clusters Q=4 M=4 N=2000 SEED=11 DTYPE=float64 YDTYPE=int16)
-td_case(q6_m12_np2 2 KIND=clusters Q=6 M=12 N=5000 SEED=12 DTYPE=float32)
-td_case(q6_m12_np4 4 KIND=clusters Q=6 M=12 N=5000 SEED=12 DTYPE=float64 YDTYPE=uint8)
+td_case(q4_m4_np3 3 KIND=clusters Q=4 M=4 N=2000 SEED=11 DTYPE=float64 YDTYPE=int16
+        BLOCK_ROWS=37 REF_NP=1)
+td_case(q6_m12_np2 2 KIND=clusters Q=6 M=12 N=5000 SEED=12 DTYPE=float32 BLOCK_ROWS=64)
+td_case(q6_m12_np4 4 KIND=clusters Q=6 M=12 N=5000 SEED=12 DTYPE=float64 YDTYPE=uint8
+        BLOCK_ROWS=64)
 td_case(q2_m1_np2 2 KIND=clusters Q=2 M=1 N=400 SEED=13 DTYPE=float64)
 td_case(q2_m1_np3 3 KIND=clusters Q=2 M=1 N=400 SEED=13 DTYPE=float32 YDTYPE=int64)
-td_case(q5_m4_np2 2 KIND=clusters Q=5 M=4 N=2500 SEED=14 DTYPE=float64)
+td_case(q5_m4_np2 2 KIND=clusters Q=5 M=4 N=2500 SEED=14 DTYPE=float64 BLOCK_ROWS=32)
 # 2 threads per rank
 td_case(q3_m5_np2_omp2 2 KIND=clusters Q=3 M=5 N=1500 SEED=2 OMP=2)
 # config in a subdirectory: relative paths resolve against the config's dir
@@ -42,8 +53,22 @@ td_case(order_np2 2 KIND=clusters Q=3 M=3 N=900 SEED=16
         "EXTRA_TOML=[construction]\\norder = [13, 7, 10]"
         "STDOUT_MSG=layer  1: class 13")
 # the talk's segment rule for base points
-td_case(segment_rule_np2 2 KIND=clusters Q=4 M=6 N=1200 SEED=17
+td_case(segment_rule_np2 2 KIND=clusters Q=4 M=6 N=1200 SEED=17 REF_NP=1
         "EXTRA_TOML=[construction]\\nbase_point = \"segment\"")
+
+# --- 64 ranks on 2 cores --------------------------------------------------
+# N = 3210 rows in blocks of 16: 201 blocks, 3 or 4 (48..64 rows) on every
+# rank, the last block partial; checked independently and byte-identical to
+# the same config on one rank.  Open MPI 4.1 spawns 32 or more local ranks
+# from a thread pool (odls_base_cutoff = 32), and that launch hangs here
+# (even for /bin/true); odls_base_max_threads = 0 spawns them serially.
+# Shared memory only (ob1 over self,vader): 64 ranks probing ucx, ofi and
+# openib at MPI_Init cost about a second more of the 2 cores.
+td_case(clusters_np64 64 KIND=clusters Q=4 M=6 N=3210 SEED=64 DTYPE=float32
+        BLOCK_ROWS=16 REF_NP=1
+        "MPI_ARGS=--bind-to none --mca odls_base_max_threads 0 --mca pml ob1 --mca btl self,vader")
+# it keeps both cores busy: do not schedule another test beside it
+set_tests_properties(e2e_clusters_np64 PROPERTIES TIMEOUT 120 PROCESSORS 2)
 
 # --- not sequentially separable: exit 3, one report line, no output -------
 foreach(np 1 3)
@@ -103,6 +128,10 @@ rm -rf "$dir"
 test -f "$dir/example.h5" && test -f "$dir/example.toml"
 "$mpiexec" --oversubscribe -n 2 "$bin" "$dir/example.toml"
 "$py" "$integ/check_network.py" "$dir/example_network.h5" "$dir/example.h5"
+# the example keeps the default block_rows (1024): its 2000 rows are 2 blocks,
+# one per rank
+"$py" "$integ/row_spread.py" "$dir/example.h5" --np 2 --block-rows 1024 \
+    --min-blocks 1 --network "$dir/example_network.h5"
 ]=] e2e_example
                  $<TARGET_FILE:trunc-dist> ${MPIEXEC_EXECUTABLE} ${TD_PYTHON}
                  ${TD_INTEG} ${TD_E2E_DIR}/example)
@@ -130,7 +159,7 @@ td_case(trap_greedy_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
 # (no square brackets in these strings: CMake lists do not split inside them)
 # ... the depth-first search backtracks and reaches zero loss, with either
 # base-point policy ...
-td_case(trap_backtracks_np3 3 "GEN=--kind trap --m 3 --n 200"
+td_case(trap_backtracks_np3 3 "GEN=--kind trap --m 3 --n 200" REF_NP=1
         "STDOUT_MSG=backtrack: undo layer 1 (class 3)")
 td_case(trap_backtracks_segment_np2 2 "GEN=--kind trap --m 3 --n 200"
         "EXTRA_TOML=[construction]\\nbase_point = \"segment\""

@@ -4,7 +4,7 @@ the stored layers over the training data.  No trunc-dist code is involved;
 only the documented file layout is read.
 
     check_network.py NETWORK.h5 TRAIN.h5 [--tol 1e-8] [--x X] [--y y]
-                     [--hidden-width W]
+                     [--hidden-width W] [--run-layout NP,BLOCK_ROWS]
 
 Checks
   * /network attrs: num_layers == Q + 1, activation == "relu";
@@ -17,7 +17,9 @@ Checks
     float64: max |out - target| <= tol and every point's nearest target is
     its own label (accuracy 1.0);
   * when present, /verification attrs agree: n_points == N, n_correct == N,
-    max_error <= tol, cost consistent with ours.
+    max_error <= tol, cost consistent with ours;
+  * with --run-layout: /run records nranks == NP and block_rows == BLOCK_ROWS
+    (the run used the layout the test asked for; row_spread.py).
 
 Prints one summary line and exits 0, or prints each problem and exits 1.
 """
@@ -48,7 +50,14 @@ def main(argv=None):
     ap.add_argument("--y", default="y")
     ap.add_argument("--hidden-width", type=int, default=None,
                     help="expected width of the hidden layers (default M)")
+    ap.add_argument("--run-layout", default=None, metavar="NP,BLOCK_ROWS",
+                    help="expected /run nranks and block_rows")
     a = ap.parse_args(argv)
+    layout = None
+    if a.run_layout:
+        layout = [int(t) for t in a.run_layout.split(",")]
+        if len(layout) != 2:
+            ap.error("--run-layout needs NP,BLOCK_ROWS")
 
     problems = []
 
@@ -177,6 +186,12 @@ def main(argv=None):
         cost = 0.5 * sq
         acc = n_correct / n
 
+        # --- how the run was laid out ------------------------------------
+        if layout is not None:
+            import row_spread        # same directory as this script
+            for p in row_spread.run_layout(net, *layout):
+                fail(p)
+
         # --- the program's own report -----------------------------------
         if "verification" in net:
             v = net["verification"].attrs
@@ -193,7 +208,8 @@ def main(argv=None):
                          f"pass gives {cost:.6e}")
 
     print(f"check_network: N={n} Q={q} M={m} L={L} cost={cost:.3e} "
-          f"max_error={max_err:.3e} accuracy={acc:.6f}")
+          f"max_error={max_err:.3e} accuracy={acc:.6f}"
+          + (f" (run: np={layout[0]} block_rows={layout[1]})" if layout else ""))
     if max_err > a.tol:
         fail(f"max |out - target| = {max_err:.3e} > tol {a.tol:g} "
              f"(row {worst_row}, label {int(y[worst_row])})")

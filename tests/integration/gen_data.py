@@ -4,6 +4,7 @@
     gen_data.py OUT.h5 [--kind KIND] --q Q --m M --n N [--seed S]
                 [--dtype float32|float64] [--label-offset K] [--label-step D]
                 [--ydtype int8|int16|int32|int64|uint8|uint16|uint32]
+                [--spread NP,BLOCK_ROWS[,MIN_BLOCKS]]
 
 Kinds
   clusters    Q tight Gaussian clusters; every class is linearly separable from
@@ -21,6 +22,10 @@ Kinds
 Labels are offset + step * j (default 7, 10, 13, ...), deliberately not
 0..Q-1, assigned to the centres in a shuffled order; rows are shuffled.
 Everything depends only on the arguments (numpy.random.default_rng(seed)).
+
+--spread NP,B[,K] prints how trunc-dist will split the rows over NP ranks in
+blocks of B rows and exits 1 (after writing the file) unless every rank owns
+at least K blocks (default 2): see row_spread.py.
 """
 import argparse
 import sys
@@ -152,6 +157,9 @@ def main(argv=None):
                     choices=["int8", "int16", "int32", "int64",
                              "uint8", "uint16", "uint32", "uint64"],
                     help="default: int16 for overlap, int32 otherwise")
+    ap.add_argument("--spread", default=None, metavar="NP,B[,K]",
+                    help="check that NP ranks in blocks of B rows each own "
+                         ">= K blocks (row_spread.py)")
     ap.add_argument("--x-name", default="X")
     ap.add_argument("--y-name", default="y")
     a = ap.parse_args(argv)
@@ -203,6 +211,18 @@ def main(argv=None):
         f.attrs["args"] = " ".join(sys.argv[1:] if argv is None else argv)
     print(f"gen_data: {a.out}: kind={a.kind} N={len(y)} M={a.m} Q={q} "
           f"X {x.dtype} y {y.dtype} labels {sorted(set(int(v) for v in y))}")
+    if a.spread:
+        import row_spread            # same directory as this script
+        v = [int(t) for t in a.spread.split(",")]
+        if len(v) not in (2, 3) or v[0] < 1 or v[1] < 1:
+            ap.error("--spread needs NP,BLOCK_ROWS[,MIN_BLOCKS]")
+        line, problems = row_spread.spread(len(y), v[0], v[1],
+                                           v[2] if len(v) == 3 else None)
+        print(line)
+        for p in problems:
+            print(f"row_spread: FAIL: {p}")
+        if problems:
+            return 1
     return 0
 
 
