@@ -218,7 +218,7 @@ static void test_uint64_labels(void)
     check_rows("f32be_u64.h5", &s, 7);
 }
 
-/* block_rows > N: rank 0 holds everything, the others join with nothing. */
+/* block_rows > N: the last rank holds everything, the others join with nothing. */
 static void test_empty_ranks(void)
 {
     spec s = good(H5T_IEEE_F64LE, H5T_STD_I64LE);
