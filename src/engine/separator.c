@@ -294,6 +294,8 @@ static void progress(const cls_state *st, const int *open, int nc,
         lo = fmin(lo, st[i].ctl.margin);
         hi = fmax(hi, st[i].ctl.margin);
     }
+    if (no == 0)
+        return;                 /* the batch is done: its layer line follows */
     td_say("  separator: %d of %d classes open after %lld passes, %.0f s; "
            "working sets up to %d points; best margins %.3g to %.3g\n", no,
            nc, (long long)passes, now - t0, ws, lo, hi);
