@@ -1,9 +1,12 @@
 /* td_topk.h - the k worst candidates of a scan, chosen independently of
  * how rows are spread over ranks and threads.
  *
- * Candidates are ordered totally: larger violation first, then the lower
- * global row.  Any partition of the rows, each part keeping its own k
- * worst and the parts merged in any order, selects the same k. */
+ * Candidates are ordered totally: larger violation first, then a hash of
+ * the point's coordinates.  Copies of one point (same violation, same
+ * hash) count once, represented by their lowest global row, so duplicated
+ * data cannot crowd distinct points out of the k.  Any partition of the
+ * rows, each part keeping its own k worst and the parts merged in any
+ * order, selects the same k. */
 #ifndef TD_TOPK_H
 #define TD_TOPK_H
 
@@ -11,23 +14,29 @@
 
 typedef struct {
     double v;        /* violation: larger is worse */
-    int64_t gidx;    /* global row, or -(j+1) for base point j */
+    uint64_t key;    /* td_topk_key of the point */
+    int64_t gidx;    /* lowest global row holding the point */
 } td_topk_item;
 
 /* Padding of a list with fewer than k entries. */
-#define TD_TOPK_EMPTY ((td_topk_item){-1.0 / 0.0, INT64_MAX})
+#define TD_TOPK_EMPTY ((td_topk_item){-1.0 / 0.0, UINT64_MAX, INT64_MAX})
 
-/* 1 if a ranks before (is worse than) b. */
+/* Hash of a point's m coordinates (their bit patterns). */
+uint64_t td_topk_key(const double *x, int m);
+
+/* 1 if a ranks before (is worse than) b; neither: the same point. */
 int td_topk_worse(const td_topk_item *a, const td_topk_item *b);
 
-/* Offer an item to a min-heap (root = mildest kept) of capacity k. */
+/* Offer an item to a min-heap (root = mildest kept) of capacity k; a copy
+ * of a point already kept only lowers its row. */
 void td_topk_offer(td_topk_item *heap, int *n, int k, td_topk_item it);
 
 /* Turn a heap of n items into a list of exactly k, worst first, padded
  * with TD_TOPK_EMPTY (in place; heap has room for k). */
 void td_topk_finish(td_topk_item *heap, int n, int k);
 
-/* out (k) = the k worst of two finished lists a and b (k each). */
+/* out (k) = the k worst of two finished lists a and b (k each); a point
+ * in both appears once, with the lower row. */
 void td_topk_merge(const td_topk_item *a, const td_topk_item *b, int k,
                    td_topk_item *out);
 

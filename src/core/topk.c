@@ -1,10 +1,28 @@
 /* topk.c - partition-independent selection of the worst k (td_topk.h). */
 #include <stdlib.h>
+#include <string.h>
 #include "td_topk.h"
 
 int td_topk_worse(const td_topk_item *a, const td_topk_item *b)
 {
-    return a->v > b->v || (a->v == b->v && a->gidx < b->gidx);
+    return a->v > b->v || (a->v == b->v && a->key < b->key);
+}
+
+static int same(const td_topk_item *a, const td_topk_item *b)
+{
+    return a->v == b->v && a->key == b->key;
+}
+
+uint64_t td_topk_key(const double *x, int m)
+{
+    uint64_t h = 0x9e3779b97f4a7c15u;
+    for (int k = 0; k < m; k++) {
+        uint64_t b;
+        memcpy(&b, &x[k], sizeof b);
+        h ^= b + 0x9e3779b97f4a7c15u + (h << 6) + (h >> 2);
+        h *= 0xbf58476d1ce4e5b9u;
+    }
+    return h ^ (h >> 31);
 }
 
 static void swap(td_topk_item *a, td_topk_item *b)
@@ -29,8 +47,26 @@ static void sift_down(td_topk_item *h, int n, int i)
     }
 }
 
+/* A copy of a kept point: keep the lower row.  Linear, but only reached
+ * by offers the heap accepts, which are few once it has filled. */
+static int absorb(td_topk_item *heap, int n, const td_topk_item *it)
+{
+    for (int i = 0; i < n; i++)
+        if (same(&heap[i], it)) {
+            if (it->gidx < heap[i].gidx)
+                heap[i].gidx = it->gidx;
+            return 1;
+        }
+    return 0;
+}
+
 void td_topk_offer(td_topk_item *heap, int *n, int k, td_topk_item it)
 {
+    if (k == 0 || (*n == k && !td_topk_worse(&it, &heap[0]) &&
+                   !same(&it, &heap[0])))
+        return;
+    if (absorb(heap, *n, &it))
+        return;
     if (*n < k) {
         int i = (*n)++;
         heap[i] = it;
@@ -40,8 +76,6 @@ void td_topk_offer(td_topk_item *heap, int *n, int k, td_topk_item it)
         }
         return;
     }
-    if (k == 0 || !td_topk_worse(&it, &heap[0]))
-        return;
     heap[0] = it;
     sift_down(heap, *n, 0);
 }
@@ -64,11 +98,15 @@ void td_topk_merge(const td_topk_item *a, const td_topk_item *b, int k,
 {
     int i = 0, j = 0;
     for (int t = 0; t < k; t++) {
-        /* the same row never appears in both lists: rows are disjoint */
-        if (td_topk_worse(&b[j], &a[i]))
+        if (i < k && j < k && same(&a[i], &b[j]) && a[i].gidx != INT64_MAX) {
+            out[t] = a[i];
+            out[t].gidx = a[i].gidx < b[j].gidx ? a[i].gidx : b[j].gidx;
+            i++, j++;
+        } else if (i >= k || (j < k && td_topk_worse(&b[j], &a[i]))) {
             out[t] = b[j++];
-        else
+        } else {
             out[t] = a[i++];
+        }
     }
 }
 

@@ -62,14 +62,16 @@ static void scan_rows(const td_engine *e, int nc, const int *cls,
     for (int64_t i = i0; i < i1; i++) {
         if (e->layer[i] >= 0)
             continue;
-        row_scores(td_engine_row(e, i, t->buf), HT, C, e->m, nc, t->s);
+        const double *x = td_engine_row(e, i, t->buf);
+        row_scores(x, HT, C, e->m, nc, t->s);
+        uint64_t key = td_topk_key(x, e->m);
         for (int c = 0; c < nc; c++) {
             int side = e->cls[i] == cls[c] ? 0 : 1;
             double v = side ? -t->s[c] : t->s[c];
             int j = 2 * c + side;
             t->mx[j] = fmax(t->mx[j], v);
             td_topk_offer(t->heap + (size_t)j * k, &t->n[j], k,
-                          (td_topk_item){v, e->row0 + i});
+                          (td_topk_item){v, key, e->row0 + i});
         }
     }
 }

@@ -179,7 +179,8 @@ static void test_scan_topk_matches_serial(void)
                     s -= C[c];
                     double v = side ? -s : s;
                     mx = fmax(mx, v);
-                    td_topk_offer(heap, &n, k, (td_topk_item){v, r});
+                    td_topk_offer(heap, &n, k,
+                                  (td_topk_item){v, td_topk_key(x, MDIM), r});
                 }
                 td_topk_finish(heap, n, k);
                 int j = 2 * c + side;

@@ -397,7 +397,8 @@ static void test_topk_partition_independent(void)
     td_topk_item all[N], ref[K], part[4][K], tmp[K], acc[K];
     srand(11);
     for (int i = 0; i < N; i++)          /* many ties: only 50 values */
-        all[i] = (td_topk_item){(double)(rand() % 50), (int64_t)(rand() % 100000)};
+        all[i] = (td_topk_item){(double)(rand() % 50), (uint64_t)(rand() % 7),
+                                (int64_t)i};   /* many copies of 350 points */
     int n = 0;
     for (int i = 0; i < N; i++)
         td_topk_offer(ref, &n, K, all[i]);
@@ -418,9 +419,28 @@ static void test_topk_partition_independent(void)
         for (int t = 0; t < K; t++)
             CU_ASSERT(acc[t].gidx == ref[t].gidx && acc[t].v == ref[t].v);
     }
-    for (int t = 1; t < K; t++)          /* worst first */
-        CU_ASSERT(!td_topk_worse(&ref[t], &ref[t - 1]));
+    for (int t = 1; t < K; t++)          /* worst first, each point once */
+        CU_ASSERT(td_topk_worse(&ref[t - 1], &ref[t]));
     CU_ASSERT(td_topk_count(ref, K) == K);
+    /* brute force: rank t holds the t-th worst distinct point, by its
+     * lowest row */
+    for (int t = 0; t < K; t++) {
+        int worse = 0;
+        int64_t low = INT64_MAX;
+        for (int i = 0; i < N; i++) {
+            if (all[i].v == ref[t].v && all[i].key == ref[t].key && i < low)
+                low = i;
+        }
+        for (int u = 0; u < 50 * 7; u++) {   /* distinct points worse than it */
+            td_topk_item p = {(double)(u / 7), (uint64_t)(u % 7), 0};
+            int present = 0;
+            for (int i = 0; i < N && !present; i++)
+                present = all[i].v == p.v && all[i].key == p.key;
+            worse += present && td_topk_worse(&p, &ref[t]);
+        }
+        CU_ASSERT(worse == t);
+        CU_ASSERT(ref[t].gidx == low);
+    }
 }
 
 /* Base-point candidates lie on the hyperplane; the segment rule's point
