@@ -70,6 +70,10 @@ td_case(clusters_np64 64 KIND=clusters Q=4 M=6 N=3210 SEED=64 DTYPE=float32
 # it keeps both cores busy: do not schedule another test beside it
 set_tests_properties(e2e_clusters_np64 PROPERTIES TIMEOUT 120 PROCESSORS 2)
 
+# every point 50 times: the separator must see through the copies
+td_case(copies_np3 3 KIND=copies Q=4 M=6 N=6000 SEED=23 BLOCK_ROWS=64
+        "EXTRA_TOML=[separator]\\nworking_set = 8")
+
 # --- not sequentially separable: exit 3, one report line, no output -------
 foreach(np 1 3)
   td_case(overlap_np${np} ${np} KIND=overlap M=3 N=600 SEED=21 EXPECT=3)

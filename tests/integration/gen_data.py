@@ -18,6 +18,9 @@ Kinds
   duplicates  `clusters`, plus one point copied exactly with another label:
               inseparable by any function.
   nan         `clusters` with one coordinate set to NaN (an input error).
+  copies      `clusters` thinned to every 50th point, each repeated 50 times:
+              separable, but the worst rows of any scan are copies of a few
+              points (they must not crowd the working set).
 
 Labels are offset + step * j (default 7, 10, 13, ...), deliberately not
 0..Q-1, assigned to the centres in a shuffled order; rows are shuffled.
@@ -145,7 +148,7 @@ def main(argv=None):
     ap.add_argument("out")
     ap.add_argument("--kind", default="clusters",
                     choices=["clusters", "overlap", "duplicates", "nan",
-                             "trap", "collinear3"])
+                             "trap", "collinear3", "copies"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)
     ap.add_argument("--n", type=int, required=True)
@@ -182,6 +185,9 @@ def main(argv=None):
         n = a.n - 1 if a.kind == "duplicates" else a.n
         x, cls = make_clusters(rng, q, a.m, n)
 
+    if a.kind == "copies":            # each point 50 times: separable, but the
+        x = np.repeat(x[::50], 50, axis=0)[:len(cls)]   # worst rows are copies
+        cls = np.repeat(cls[::50], 50)[:len(x)]
     x = x.astype(a.dtype)             # duplicates must be exact after the cast
     if a.kind == "duplicates":
         i = int(rng.integers(len(cls)))
