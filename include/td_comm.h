@@ -26,8 +26,9 @@ void td_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * the message of the lowest rank that has it.  Returns the agreed code. */
 int td_comm_agree(td_err *err);
 
-/* Broadcast from rank 0. */
+/* Broadcast from rank 0, or from root. */
 void td_comm_bcast(void *buf, size_t bytes);
+void td_comm_bcast_from(int root, void *buf, size_t bytes);
 /* Broadcast a malloc'd string (NULL allowed) from rank 0; others get a
  * malloc'd copy. */
 int td_comm_bcast_string(char **s);
@@ -59,6 +60,12 @@ int td_comm_gather(const void *send, int64_t bytes, void **recv,
 /* Reduce nlists finished top-k lists (k items each, td_topk.h) to rank 0:
  * rank 0's lists become the global k worst of each list. */
 void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k);
+
+/* Personalised exchange: counts[r] doubles of send (packed in rank order)
+ * go to rank r; *recv (malloc'd) gets rcounts[r] doubles from each rank r,
+ * in rank order.  -1 on every rank if any rank ran out of memory. */
+int td_comm_alltoall_doubles(const double *send, const int *counts,
+                             double **recv, int *rcounts);
 
 /* Gather n doubles from every rank to rank 0 in rank order (counts in
  * doubles, total below 2^31 elements).  rank 0 gets a malloc'd *recv. */

@@ -74,15 +74,17 @@ typedef struct {
     td_topk_item *items;   /* 2 nc lists of k, worst first (all ranks);
                               violation v = s for class c, -s for the rest,
                               s = <h_c, x> - c_c */
-    double *coords;        /* rank 0: m coordinates of every item */
+    double *coords;        /* m coordinates of every item of the lists of
+                              the classes this rank owns (else unset) */
 } td_scan;
 
 /* Scan the hyperplanes H (nc x m), C (nc) of classes cls (nc) over the
- * active rows, the base points P (np x m) counting as the rest.
- * Collective; returns -1 on every rank if any rank ran out of memory. */
+ * active rows, the base points P (np x m) counting as the rest; class c's
+ * candidate coordinates go to rank owner[c].  Collective; returns -1 on
+ * every rank if any rank ran out of memory. */
 int td_engine_scan(td_engine *e, int nc, const int *cls, const double *H,
                    const double *C, const double *P, int np, int k,
-                   td_scan *out);
+                   const int *owner, td_scan *out);
 void td_scan_free(td_scan *s);
 
 /* Layer admissibility of ncone candidate cones collapsing class a, in

@@ -94,14 +94,19 @@ int td_comm_agree(td_err *err)
     return worst;
 }
 
-void td_comm_bcast(void *buf, size_t bytes)
+void td_comm_bcast_from(int root, void *buf, size_t bytes)
 {
     /* chunks keep each count inside int range */
     const size_t chunk = (size_t)1 << 30;
     for (size_t off = 0; off < bytes; off += chunk) {
         size_t n = bytes - off < chunk ? bytes - off : chunk;
-        MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+        MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, root, MPI_COMM_WORLD);
     }
+}
+
+void td_comm_bcast(void *buf, size_t bytes)
+{
+    td_comm_bcast_from(0, buf, bytes);
 }
 
 int td_comm_bcast_string(char **s)
@@ -247,4 +252,28 @@ int td_comm_gather_doubles(const double *send, int n, double **recv,
     free(counts);
     free(displs);
     return 0;
+}
+
+int td_comm_alltoall_doubles(const double *send, const int *counts,
+                             double **recv, int *rcounts)
+{
+    int *sd = malloc(sizeof(int) * 2 * g_size), *rd = sd + g_size, bad = !sd;
+    *recv = NULL;
+    MPI_Alltoall(counts, 1, MPI_INT, rcounts, 1, MPI_INT, MPI_COMM_WORLD);
+    int64_t st = 0, rt = 0;
+    for (int r = 0; !bad && r < g_size; r++) {
+        sd[r] = (int)st;
+        rd[r] = (int)rt;
+        st += counts[r];
+        rt += rcounts[r];
+    }
+    bad = bad || st > INT32_MAX || rt > INT32_MAX ||
+          !(*recv = malloc(sizeof(double) * (size_t)(rt ? rt : 1)));
+    int any = bad;           /* every rank must enter the exchange, or none */
+    MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    if (!any)
+        MPI_Alltoallv(send, counts, sd, MPI_DOUBLE, *recv, rcounts, rd,
+                      MPI_DOUBLE, MPI_COMM_WORLD);
+    free(sd);
+    return any ? -1 : 0;
 }

@@ -4,8 +4,10 @@
  * the negative side.  One pass computes, for every active row and every
  * class, the violation (how far the row is on the wrong side), the largest
  * violation per class and side, and the k worst rows per class and side.
- * The selection is reduced in the reduction tree (td_comm_topk_reduce), so
- * rank 0 receives O(Q k M) coordinates whatever the number of ranks. */
+ * The selection is reduced in the reduction tree (td_comm_topk_reduce);
+ * the coordinates of each class's candidates then go to the one rank that
+ * solves that class (an all-to-all of O(Q k M) doubles in total, whatever
+ * the number of ranks). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,62 +115,93 @@ static int scan_local(const td_engine *e, int nc, const int *cls,
     return fail ? -1 : 0;
 }
 
-/* Every rank sends the rows it owns among the selected items (in item
- * order); rank 0 places them by owner, which the partition rule tells. */
-static int gather_coords(const td_engine *e, const td_topk_item *items,
-                         int n, double *coords)
+/* Rank holding global row g: ranks own contiguous runs in rank order, so
+ * a binary search over their first rows (start: nranks + 1). */
+static int rank_of_row(const int64_t *start, int nranks, int64_t g)
 {
-    int m = e->m, mine = 0;
-    for (int j = 0; j < n; j++)
-        mine += items[j].gidx >= e->row0 && items[j].gidx < e->row0 + e->n_local;
-    double *send = malloc(sizeof(double) * (size_t)(mine ? mine : 1) * m);
-    int bad = send == NULL;
+    int lo = 0, hi = nranks - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (start[mid] <= g)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+static int64_t *rank_starts(const td_engine *e, int np)
+{
+    int64_t *start = malloc(sizeof(int64_t) * (np + 1)), nr;
+    for (int r = 0; start && r < np; r++)
+        td_partition_rows(e->n_total, e->block_rows, r, np, &start[r], &nr);
+    if (start)
+        start[np] = e->n_total;
+    return start;
+}
+
+/* Every rank sends the rows it holds among the selected items, in item
+ * order, to the owner of the item's list; each owner places what it gets
+ * from rank r in the same item order.  A list's coordinates therefore
+ * travel once, to the one rank that solves that class. */
+static int deliver_coords(const td_engine *e, td_scan *sc, const int *owner)
+{
+    int m = e->m, np = td_comm_size(), me = td_comm_rank(), n = 2 * sc->nc * sc->k;
+    int *cnt = calloc((size_t)2 * np, sizeof(int)), *rcnt = cnt + np;
+    int64_t *at = calloc((size_t)np + 1, sizeof(int64_t));
+    int64_t *start = rank_starts(e, np);
+    int *src = malloc(sizeof(int) * (n ? n : 1));   /* rank holding item j */
+    int bad = !cnt || !at || !start || !src;
+    for (int j = 0; !bad && j < n; j++) {
+        int64_t g = sc->items[j].gidx;
+        src[j] = g == INT64_MAX ? -1 : rank_of_row(start, np, g);
+        if (src[j] == me)
+            cnt[owner[j / sc->k / 2]] += m;
+    }
+    for (int r = 0; !bad && r < np; r++)
+        at[r + 1] = at[r] + cnt[r];
+    double *send = bad ? NULL : malloc(sizeof(double) * (size_t)(at[np] ? at[np] : 1));
+    bad = bad || !send;
+    for (int j = 0; !bad && j < n; j++) {
+        int64_t g = sc->items[j].gidx;
+        if (src[j] != me)
+            continue;
+        double *dst = send + at[owner[j / sc->k / 2]];
+        const double *x = td_engine_row(e, g - e->row0, dst);
+        if (x != dst)
+            memcpy(dst, x, sizeof(double) * m);
+        at[owner[j / sc->k / 2]] += m;
+    }
     td_comm_any(&bad);
-    if (bad) {
-        free(send);
+    double *recv = NULL;
+    if (bad || td_comm_alltoall_doubles(send, cnt, &recv, rcnt)) {
+        free(cnt); free(at); free(send); free(start); free(src);
         return -1;
     }
-    for (int j = 0, r = 0; j < n; j++) {
-        int64_t g = items[j].gidx;
-        if (g >= e->row0 && g < e->row0 + e->n_local) {
-            double *dst = send + (size_t)r++ * m;
-            const double *x = td_engine_row(e, g - e->row0, dst);
-            if (x != dst)
-                memcpy(dst, x, sizeof(double) * m);
-        }
-    }
-    double *all = NULL;
-    int64_t total = 0;
-    td_comm_gather_doubles(send, mine * m, &all, &total);
-    free(send);
-    if (td_comm_rank() == 0) {
-        int64_t pos = 0;
-        for (int r = 0; r < td_comm_size(); r++) {
-            int64_t r0, nr;
-            td_partition_rows(e->n_total, e->block_rows, r, td_comm_size(),
-                              &r0, &nr);
-            for (int j = 0; j < n; j++)
-                if (items[j].gidx >= r0 && items[j].gidx < r0 + nr)
-                    memcpy(coords + (size_t)j * m, all + (pos++) * m,
-                           sizeof(double) * m);
-        }
-    }
-    free(all);
+    for (int r = 0, pos = 0; r < np; r++)
+        for (int j = 0; j < n; j++)
+            if (owner[j / sc->k / 2] == me && src[j] == r)
+                memcpy(sc->coords + (size_t)j * m, recv + (size_t)(pos++) * m,
+                       sizeof(double) * m);
+    free(cnt); free(at); free(send); free(recv); free(start); free(src);
     return 0;
 }
 
 int td_engine_scan(td_engine *e, int nc, const int *cls, const double *H,
                    const double *C, const double *P, int np, int k,
-                   td_scan *out)
+                   const int *owner, td_scan *out)
 {
-    int m = e->m, root = td_comm_rank() == 0;
+    int m = e->m, root = td_comm_rank() == 0, mine = 0;
     size_t nitems = (size_t)nc * 2 * k;
+    for (int c = 0; c < nc; c++)
+        mine |= owner[c] == td_comm_rank();
     *out = (td_scan){.nc = nc, .k = k, .m = m};
     out->maxv = malloc(sizeof(double) * 2 * nc);
     out->items = malloc(sizeof(td_topk_item) * (nitems ? nitems : 1));
-    out->coords = root ? malloc(sizeof(double) * (nitems ? nitems : 1) * m) : NULL;
+    /* sized for every list, touched for the owned ones only */
+    out->coords = mine ? malloc(sizeof(double) * (nitems ? nitems : 1) * m) : NULL;
     double *HT = malloc(sizeof(double) * (size_t)nc * m);
-    int bad = !out->maxv || !out->items || !HT || (root && !out->coords);
+    int bad = !out->maxv || !out->items || !HT || (mine && !out->coords);
     for (int c = 0; !bad && c < nc; c++)
         for (int d = 0; d < m; d++)
             HT[(size_t)d * nc + c] = H[(size_t)c * m + d];
@@ -187,7 +220,7 @@ int td_engine_scan(td_engine *e, int nc, const int *cls, const double *H,
     td_comm_max(out->maxv, 2 * nc);
     td_comm_topk_reduce(out->items, 2 * nc, k);
     td_comm_bcast(out->items, sizeof(td_topk_item) * nitems);
-    return gather_coords(e, out->items, (int)nitems, out->coords);
+    return deliver_coords(e, out, owner);
 }
 
 void td_scan_free(td_scan *s)

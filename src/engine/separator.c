@@ -15,7 +15,8 @@
 #define BAND_SLACK 1e-6        /* relative slack of the optimality band */
 #define PROGRESS_S 10.0        /* seconds between progress lines */
 
-/* Rank 0's working set of one class: class points (side 0), the rest. */
+/* The owning rank's working set of one class: class points (side 0), the
+ * rest. */
 typedef struct {
     int m, n[2], cap[2], limit;   /* limit: points per class */
     double *x[2];
@@ -63,7 +64,7 @@ static int ws_add(wset *w, int side, int64_t gidx, const double *x)
     return 1;
 }
 
-/* What rank 0 decided for one class; broadcast at the end. */
+/* What the owner decided for one class; broadcast at the end. */
 typedef struct {
     int status, rounds, ws_size, nev_a, nev_b, nsupp_a, nsupp_b, uses_base;
     long hull_iters;
@@ -71,7 +72,7 @@ typedef struct {
     int64_t ev_a[TD_SEP_EVIDENCE], ev_b[TD_SEP_EVIDENCE];
 } sep_ctrl;
 
-/* Rank 0's state of one class's solve. */
+/* The owner's state of one class's solve. */
 typedef struct {
     wset w;
     sep_ctrl ctl;
@@ -187,7 +188,7 @@ static void keep_best(cls_state *st, const double *mx, const double *h,
     }
 }
 
-/* Rank 0, after the pass that certified (h, c) for scan slot j: keep the
+/* The owner, after the pass that certified (h, c) for scan slot j: keep the
  * best, stop if optimal, else grow the set and solve for the next (h, c).
  * Returns 1 to stop. */
 static int sep_round(cls_state *st, const td_scan *sc, int j,
@@ -251,9 +252,18 @@ static int ws_limit(int nc, int m)
     return fit >= WS_CAP ? WS_CAP : fit <= WS_MIN ? WS_MIN : (int)fit;
 }
 
+/* The rank that keeps class i's working set and solves it: classes are
+ * dealt round-robin, so the serial solves spread over up to nc ranks. */
+static int owner_of(int i)
+{
+    return i % td_comm_size();
+}
+
 static int states_init(cls_state *st, int nc, int m, const double *P, int np)
 {
     for (int i = 0; i < nc; i++) {
+        if (owner_of(i) != td_comm_rank())
+            continue;
         st[i].w.m = m;
         st[i].w.limit = ws_limit(nc, m);
         st[i].band = INFINITY;
@@ -276,43 +286,49 @@ static void states_free(cls_state *st, int nc)
     free(st);
 }
 
-/* Rank 0: a line at least every PROGRESS_S seconds while classes are open
- * (what is open, how big the working sets, how far from separating). */
+/* A line at least every PROGRESS_S seconds while classes are open (how
+ * many, how big the working sets, how far from separating).  Collective:
+ * the owners' figures are reduced first. */
 static void progress(const cls_state *st, const int *open, int nc,
                      int64_t passes, double t0, double *tlast)
 {
-    double now = omp_get_wtime();
-    if (td_comm_rank() != 0 || now - *tlast < PROGRESS_S)
-        return;
-    int no = 0, ws = 0;
-    double lo = INFINITY, hi = -INFINITY;
+    int no = 0;
+    double v[3] = {0, INFINITY, -INFINITY};   /* -ws, min, max margin */
     for (int i = 0; i < nc; i++) {
         if (!open[i])
             continue;
         no++;
-        ws = st[i].w.n[0] + st[i].w.n[1] > ws ? st[i].w.n[0] + st[i].w.n[1] : ws;
-        lo = fmin(lo, st[i].ctl.margin);
-        hi = fmax(hi, st[i].ctl.margin);
+        if (owner_of(i) != td_comm_rank())
+            continue;
+        v[0] = fmin(v[0], -(double)(st[i].w.n[0] + st[i].w.n[1]));
+        v[1] = fmin(v[1], st[i].ctl.margin);
+        v[2] = fmax(v[2], st[i].ctl.margin);
     }
-    if (no == 0)
-        return;                 /* the batch is done: its layer line follows */
+    double lo[2] = {v[0], v[1]};
+    td_comm_min(lo, 2);
+    td_comm_max(&v[2], 1);
+    double now = omp_get_wtime();
+    if (no == 0 || now - *tlast < PROGRESS_S)
+        return;                 /* a finished batch: its layer line follows */
     td_say("  separator: %d of %d classes open after %lld passes, %.0f s; "
-           "working sets up to %d points; best margins %.3g to %.3g\n", no,
-           nc, (long long)passes, now - t0, ws, lo, hi);
+           "working sets up to %.0f points; best margins %.3g to %.3g\n", no,
+           nc, (long long)passes, now - t0, -lo[0], lo[1], v[2]);
     *tlast = now;
 }
 
-/* Rank 0: solve every open class's next working-set problem (classes in
- * parallel: they share nothing).  Returns 1 if memory ran out. */
+/* Solve this rank's open classes' next working-set problems (in parallel
+ * threads: they share nothing).  Returns 1 if memory ran out. */
 static int solve_open(cls_state *st, const td_scan *sc, const int *oidx,
                       int no, const td_sep_params *prm, double *H, double *C,
                       int *open)
 {
-    int m = sc->m, oom = 0, done = 0;
+    int m = sc->m, oom = 0, done = 0, me = td_comm_rank();
     double t0 = omp_get_wtime(), tlast = t0;
     #pragma omp parallel for schedule(dynamic, 1) reduction(| : oom)
     for (int j = 0; j < no; j++) {
         int i = oidx[j];
+        if (owner_of(i) != me)
+            continue;
         if (sep_round(&st[i], sc, j, prm, H + (size_t)i * m, &C[i]))
             open[i] = 0;
         st[i].ctl.rounds++;
@@ -320,61 +336,114 @@ static int solve_open(cls_state *st, const td_scan *sc, const int *oidx,
         #pragma omp critical
         if (++done < no && omp_get_wtime() - tlast >= PROGRESS_S) {
             tlast = omp_get_wtime();
-            td_say("  separator: working-set solves, %d of %d classes done "
-                   "this round, %.0f s\n", done, no, tlast - t0);
+            td_say("  separator: working-set solves, %d classes done this "
+                   "round on rank 0, %.0f s\n", done, tlast - t0);
         }
     }
     return oom;
 }
 
+/* Each open class's owner tells every rank whether it stays open and its
+ * next hyperplane. */
+static int share_open(const int *oidx, int no, int m, int *open, double *H,
+                      double *C)
+{
+    double *buf = malloc(sizeof(double) * (m + 2));
+    int bad = !buf;
+    td_comm_any(&bad);
+    for (int j = 0; !bad && j < no; j++) {
+        int i = oidx[j];
+        buf[0] = open[i];
+        buf[1] = C[i];
+        memcpy(buf + 2, H + (size_t)i * m, sizeof(double) * m);
+        td_comm_bcast_from(owner_of(i), buf, sizeof(double) * (m + 2));
+        open[i] = buf[0] != 0;
+        C[i] = buf[1];
+        memcpy(H + (size_t)i * m, buf + 2, sizeof(double) * m);
+    }
+    free(buf);
+    return bad;
+}
+
 /* Collect the open classes' current hyperplanes for the next pass. */
 static int open_set(int nc, const int *cls, const int *open, const double *H,
-                    const double *C, int m, int *oidx, int *ocls, double *Ho,
-                    double *Co)
+                    const double *C, int m, int *oidx, int *ocls, int *oown,
+                    double *Ho, double *Co)
 {
     int no = 0;
     for (int i = 0; i < nc; i++)
         if (open[i]) {
             oidx[no] = i;
             ocls[no] = cls[i];
+            oown[no] = owner_of(i);
             memcpy(Ho + (size_t)no * m, H + (size_t)i * m, sizeof(double) * m);
             Co[no++] = C[i];
         }
     return no;
 }
 
-/* Rank 0's decisions to every rank, class by class. */
+/* The owners' results to every rank, class by class. */
 static void publish_all(cls_state *st, int nc, int m, td_sep *out)
 {
     for (int i = 0; i < nc; i++) {
-        sep_ctrl ctl = st ? st[i].ctl : (sep_ctrl){0};
-        td_comm_bcast(&ctl, sizeof ctl);
-        if (st)
+        int own = owner_of(i) == td_comm_rank();
+        sep_ctrl ctl = own ? st[i].ctl : (sep_ctrl){0};
+        td_comm_bcast_from(owner_of(i), &ctl, sizeof ctl);
+        if (own)
             memcpy(out[i].h, st[i].best_h, sizeof(double) * m);
-        td_comm_bcast(out[i].h, sizeof(double) * m);
+        td_comm_bcast_from(owner_of(i), out[i].h, sizeof(double) * m);
         sep_publish(&out[i], &ctl);
         out[i].passes = ctl.rounds;
         out[i].rounds = ctl.rounds > 0 ? ctl.rounds - 1 : 0;
     }
 }
 
+/* One pass for every open class, then each owner's solves; 1 to stop. */
+static int sep_pass(td_engine *e, cls_state *st, int nc, const int *cls,
+                    double *H, double *C, int *open, double *Ho, double *Co,
+                    const double *P, int np, const td_sep_params *prm,
+                    td_sep_stats *stats, int *bad)
+{
+    int m = e->m, *oidx = open + nc, *ocls = open + 2 * nc, *oown = open + 3 * nc;
+    int no = open_set(nc, cls, open, H, C, m, oidx, ocls, oown, Ho, Co);
+    if (no == 0)
+        return 1;
+    td_scan sc;
+    double t1 = omp_get_wtime();
+    if (td_engine_scan(e, no, ocls, Ho, Co, P, np, prm->working_set, oown, &sc)) {
+        *bad = 1;                       /* agreed inside the scan */
+        return 1;
+    }
+    double t2 = omp_get_wtime();
+    stats->passes++;
+    stats->t_scan += t2 - t1;
+    stats->bytes_root += (int64_t)2 * no * prm->working_set *
+                         (int64_t)(sizeof(td_topk_item) + sizeof(double) * m);
+    *bad = solve_open(st, &sc, oidx, no, prm, H, C, open);
+    td_scan_free(&sc);
+    td_comm_any(bad);
+    *bad = *bad || share_open(oidx, no, m, open, H, C);
+    stats->t_solve += omp_get_wtime() - t2;
+    return *bad;
+}
+
 int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
                 const double *C0, const double *P, int np,
                 const td_sep_params *prm, td_sep *out, td_sep_stats *stats)
 {
-    int m = e->m, root = td_comm_rank() == 0;
+    int m = e->m;
     size_t hm = sizeof(double) * (size_t)(nc ? nc : 1) * m;
     double *H = malloc(hm), *Ho = malloc(hm);
     double *C = malloc(sizeof(double) * (nc ? nc : 1));
     double *Co = malloc(sizeof(double) * (nc ? nc : 1));
-    int *open = malloc(sizeof(int) * (nc ? nc : 1) * 3);
-    cls_state *st = root ? calloc((size_t)(nc ? nc : 1), sizeof *st) : NULL;
-    int bad = !H || !Ho || !C || !Co || !open || (root && !st);
+    int *open = malloc(sizeof(int) * (nc ? nc : 1) * 4);
+    cls_state *st = calloc((size_t)(nc ? nc : 1), sizeof *st);
+    int bad = !H || !Ho || !C || !Co || !open || !st;
     for (int i = 0; i < nc; i++) {
         out[i] = (td_sep){0};
         bad |= !(out[i].h = malloc(sizeof(double) * m));
     }
-    if (!bad && root)
+    if (!bad)
         bad = states_init(st, nc, m, P, np);
     td_comm_any(&bad);                  /* no rank may enter a scan alone */
     if (!bad) {
@@ -383,33 +452,10 @@ int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
         for (int i = 0; i < nc; i++)
             open[i] = 1;
     }
-    int *oidx = open + nc, *ocls = open + 2 * nc;
     double t0 = omp_get_wtime(), tlast = t0;
-    while (!bad) {
-        int no = open_set(nc, cls, open, H, C, m, oidx, ocls, Ho, Co);
-        if (no == 0)
-            break;
-        td_scan sc;
-        double t1 = omp_get_wtime();
-        if (td_engine_scan(e, no, ocls, Ho, Co, P, np, prm->working_set, &sc)) {
-            bad = 1;                    /* agreed inside the scan */
-            break;
-        }
-        double t2 = omp_get_wtime();
-        stats->passes++;
-        stats->t_scan += t2 - t1;
-        stats->bytes_root += (int64_t)2 * no * prm->working_set *
-                             (int64_t)(sizeof(td_topk_item) + sizeof(double) * m);
-        if (root)
-            bad = solve_open(st, &sc, oidx, no, prm, H, C, open);
-        stats->t_solve += omp_get_wtime() - t2;
-        td_scan_free(&sc);
-        td_comm_bcast(&bad, sizeof bad);
-        td_comm_bcast(open, sizeof(int) * nc);
-        td_comm_bcast(H, sizeof(double) * (size_t)nc * m);
-        td_comm_bcast(C, sizeof(double) * nc);
+    while (!bad && !sep_pass(e, st, nc, cls, H, C, open, Ho, Co, P, np, prm,
+                             stats, &bad))
         progress(st, open, nc, stats->passes, t0, &tlast);
-    }
     if (!bad)
         publish_all(st, nc, m, out);
     states_free(st, nc);

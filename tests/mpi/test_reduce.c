@@ -162,37 +162,40 @@ static void test_scan_topk_matches_serial(void)
     for (int j = 0; j < 3 * MDIM; j++)
         H[j] = value_at(j, 1);
     td_scan sc;
-    CU_ASSERT_FATAL(td_engine_scan(&e, 3, cls, H, C, NULL, 0, k, &sc) == 0);
-    if (td_comm_rank() == 0) {
-        for (int c = 0; c < 3; c++)
-            for (int side = 0; side < 2; side++) {
-                td_topk_item heap[7];
-                int n = 0;
-                double mx = -INFINITY;
-                for (int64_t r = 0; r < NROWS; r++) {
-                    if ((r % 3 == c) != (side == 0))
-                        continue;
-                    row_at(r, x);
-                    double s = 0;
-                    for (int d = 0; d < MDIM; d++)
-                        s += H[c * MDIM + d] * x[d];
-                    s -= C[c];
-                    double v = side ? -s : s;
-                    mx = fmax(mx, v);
-                    td_topk_offer(heap, &n, k,
-                                  (td_topk_item){v, td_topk_key(x, MDIM), r});
-                }
-                td_topk_finish(heap, n, k);
-                int j = 2 * c + side;
-                CU_ASSERT(sc.maxv[j] == mx);
-                for (int t = 0; t < k; t++) {
-                    const td_topk_item *it = &sc.items[(size_t)j * k + t];
-                    CU_ASSERT(it->gidx == heap[t].gidx && it->v == heap[t].v);
-                    row_at(heap[t].gidx, x);
-                    CU_ASSERT(memcmp(x, sc.coords + ((size_t)j * k + t) * MDIM,
-                                     sizeof x) == 0);
-                }
+    /* class c's coordinates go to its owner, the last rank for class 1 */
+    int owner[3] = {0, td_comm_size() - 1, 0};
+    CU_ASSERT_FATAL(td_engine_scan(&e, 3, cls, H, C, NULL, 0, k, owner, &sc) == 0);
+    for (int c = 0; c < 3; c++) {
+        if (owner[c] != td_comm_rank())
+            continue;
+        for (int side = 0; side < 2; side++) {
+            td_topk_item heap[7];
+            int n = 0;
+            double mx = -INFINITY;
+            for (int64_t r = 0; r < NROWS; r++) {
+                if ((r % 3 == c) != (side == 0))
+                    continue;
+                row_at(r, x);
+                double s = 0;
+                for (int d = 0; d < MDIM; d++)
+                    s += H[c * MDIM + d] * x[d];
+                s -= C[c];
+                double v = side ? -s : s;
+                mx = fmax(mx, v);
+                td_topk_offer(heap, &n, k,
+                              (td_topk_item){v, td_topk_key(x, MDIM), r});
             }
+            td_topk_finish(heap, n, k);
+            int j = 2 * c + side;
+            CU_ASSERT(sc.maxv[j] == mx);
+            for (int t = 0; t < k; t++) {
+                const td_topk_item *it = &sc.items[(size_t)j * k + t];
+                CU_ASSERT(it->gidx == heap[t].gidx && it->v == heap[t].v);
+                row_at(heap[t].gidx, x);
+                CU_ASSERT(memcmp(x, sc.coords + ((size_t)j * k + t) * MDIM,
+                                 sizeof x) == 0);
+            }
+        }
     }
     td_scan_free(&sc);
     free(labels);
