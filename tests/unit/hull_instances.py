@@ -68,6 +68,71 @@ def gaussian_meet(n, m, seed):
     return rng.standard_normal((n, m)), rng.standard_normal((n, m))
 
 
+def tight(n, m, margin, seed, rank=None, pairs=8, dup=0, const_cols=0,
+          feat_scale=0.0, offset=0.0):
+    """Two classes at distance exactly `margin` times the spread (the
+    largest in-plane norm): `pairs` points a_t = p_t - gap/2 w, b_t = p_t + gap/2 w share
+    their in-plane part p_t, every other point lies beyond its class's
+    supporting hyperplane.  Points span an affine subspace of dimension
+    `rank` (default all), in-plane coordinates are scaled per feature by
+    10^U(-feat_scale, feat_scale), `const_cols` columns are constant,
+    `dup` rows per class are copies, everything is shifted by `offset`.
+    Returns (A, B, (L, U)): L the margin of w and U the shortest pair,
+    both recomputed in extended precision from the stored points, so
+    L <= hull distance <= U."""
+    rng = np.random.default_rng(seed)
+    me = m - const_cols
+    r = min(rank or me, me)
+    basis = np.linalg.qr(rng.standard_normal((me, r)))[0]
+    w = basis[:, 0]
+    fs = 10.0 ** rng.uniform(-feat_scale, feat_scale, me)
+    def inplane(k):
+        P = (rng.standard_normal((k, r)) @ basis.T) * fs
+        P = P @ basis @ basis.T               # back into the subspace
+        return P - np.outer(P @ w, w)
+    PA, PB = inplane(n), inplane(n)
+    spread = max(np.linalg.norm(PA, axis=1).max(), 1.0)
+    gap = margin * spread
+    def side(P, sign):
+        depth = 0.5 * gap + spread * np.abs(rng.standard_normal(n))
+        depth[:pairs] = 0.5 * gap
+        return P + sign * np.outer(depth, w)
+    A, B = side(PA, -1.0), side(PB, 1.0)
+    B[:pairs] = A[:pairs] + gap * w           # the pairs share p_t
+    X = []
+    for Y in (A, B):
+        Z = np.full((n, m), 1.0 + offset)
+        Z[:, const_cols:] = Y + offset
+        if dup:
+            Z[n - dup:] = Z[rng.integers(0, n - dup, dup)]
+        X.append(Z)
+    wf = np.zeros(m)
+    wf[const_cols:] = w
+    return X[0], X[1], bracket(X[0], X[1], wf, pairs)
+
+
+def bracket(A, B, w, pairs):
+    """Extended-precision bounds on the hull distance: the margin of w and
+    the shortest of the first `pairs` differences b_t - a_t."""
+    ld = np.longdouble
+    c = A[0].astype(ld)
+    Al, Bl, wl = A.astype(ld) - c, B.astype(ld) - c, w.astype(ld)
+    wl /= np.sqrt((wl * wl).sum())
+    lower = (Bl @ wl).min() - (Al @ wl).max()
+    D = Bl[:pairs] - Al[:pairs]
+    upper = np.sqrt((D * D).sum(axis=1)).min()
+    return float(lower), float(upper)
+
+
+def gaussian_pair(n, m, shift, seed):
+    """Small Gaussian clouds shifted apart along a random direction."""
+    rng = np.random.default_rng(seed)
+    d = rng.standard_normal(m)
+    d *= shift / np.linalg.norm(d)
+    return (rng.standard_normal((n, m)) - d / 2,
+            rng.standard_normal((n + 3, m)) + d / 2)
+
+
 def slab(n, m, margin, seed, rank=None, dup=0, on_margin=0, const_cols=0,
          spread=1.0, offset=0.0):
     """Two classes either side of a random hyperplane at distance `margin`
