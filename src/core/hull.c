@@ -84,7 +84,9 @@ static const double *zb(const wolfe *w, int j)
 static int wolfe_init(wolfe *w, int m, int na, int nb, const double *Z,
                       double sigma)
 {
-    int cap = m + 1;         /* m + 1 lifted columns are already a basis */
+    /* at most dim(P) + 1 <= min(m, na + nb - 2) + 1 affinely independent
+     * vertices: m + 1 lifted columns are already a basis */
+    int cap = m + 1 < na + nb - 1 ? m + 1 : na + nb - 1;
     *w = (wolfe){.m = m, .mq = m + 1, .na = na, .nb = nb, .cap = cap,
                  .Z = Z, .sigma = sigma};
     w->ia = malloc(sizeof(int) * cap);
@@ -174,6 +176,8 @@ static void point(wolfe *w)
 static int qr_append(wolfe *w, int i, int j)
 {
     int k = w->k, mq = w->mq;
+    if (k >= w->cap)         /* cap vertices already span aff(P) */
+        return 1;
     double *c = w->Q + (size_t)k * mq, *r = w->R + (size_t)k * w->cap;
     const double *a = za(w, i), *b = zb(w, j);
     c[0] = w->sigma;

@@ -402,6 +402,40 @@ static void test_warm_start(void)
     inst_free(&t);
 }
 
+/* Two crossing segments in R^50: P has dimension 2, so the corral is full
+ * at 3 vertices; with meet_tol 0 the full corral's rounding must end the
+ * run (no vertex fits any more), not overrun it. */
+static void test_full_corral(void)
+{
+    int m = 50;
+    double A[100] = {0}, B[100] = {0};
+    A[m] = 1;                                   /* a1 = e0 */
+    B[0] = B[m] = 0.5;
+    B[1] = -1;
+    B[m + 1] = 1;                               /* b0, b1 = (0.5, -+1) */
+    result r;
+    td_hull_opts o = td_hull_defaults();
+    solve(m, 2, A, 2, B, &o, NULL, &r);
+    CU_ASSERT(r.info.converged == TD_HULL_MEET);
+    CU_ASSERT_DOUBLE_EQUAL(r.al[1], 0.5, 1e-12);
+    check_weights(&r, A, B);
+    result_free(&r);
+    rng_state = 71;
+    int n = 60, mm = 6;
+    double *X = malloc(sizeof(double) * n * mm), *Y = malloc(sizeof(double) * n * mm);
+    for (int i = 0; i < n * mm; i++) {
+        X[i] = nrand();
+        Y[i] = nrand();
+    }
+    o.meet_tol = 0;
+    solve(mm, n, X, n, Y, &o, NULL, &r);
+    CU_ASSERT(r.info.converged == TD_HULL_MEET || r.info.converged == TD_HULL_STALL);
+    CU_ASSERT(r.info.dist <= 1e-12 * r.info.scale && r.info.iters < 100);
+    check_weights(&r, X, Y);
+    result_free(&r);
+    free(X); free(Y);
+}
+
 /* max_iter bounds the work; the exit still carries valid bounds. */
 static void test_iteration_cap(void)
 {
@@ -524,6 +558,7 @@ int main(void)
     CU_add_test(s, "meeting hulls give a certificate", test_meet_certificate);
     CU_add_test(s, "identical sets, one shared point", test_meet_degenerate);
     CU_add_test(s, "warm start from a prefix", test_warm_start);
+    CU_add_test(s, "full corral, meet_tol 0", test_full_corral);
     CU_add_test(s, "iteration cap", test_iteration_cap);
     CU_add_test(s, "gap 0 terminates", test_gap_zero_terminates);
     CU_add_test(s, "bad input, NULL options, defaults", test_bad_input_and_defaults);
