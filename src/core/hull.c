@@ -44,7 +44,11 @@
 #include <string.h>
 #include "td_hull.h"
 
-#define STALL_WINDOW 10      /* major cycles allowed without progress */
+#define STALL_WINDOW 10      /* major cycles allowed without progress
+                                (3x in precise mode, where a step that shows
+                                no rounding symptom is real progress, if
+                                too small for |x|^2 to show: on faces with
+                                many points on the margin) */
 #define REL_PROGRESS 1e-12   /* |x|^2 must drop by this fraction ... */
 #define NOISE_FACTOR 16.0    /* ... and by this many rounding units of it */
 #define GAP_PROGRESS 0.01    /* or the duality gap must fall by this much */
@@ -494,7 +498,8 @@ static void start_cold(wolfe *w)
  * Wolfe's method decreases |x| strictly in exact arithmetic, but near the
  * optimum a better direction shows in the gap long before it shows in
  * |x|^2 (the excess of |x|^2 is quadratic in the direction's error), so
- * both count.  A longer flat run of both is rounding at work. */
+ * both count.  A longer flat run of both is rounding at work (or progress
+ * too slow to be worth it). */
 typedef struct {
     double xx, gap;          /* lowest |x|^2 and duality gap seen */
     long since;              /* major cycle of the last progress */
@@ -509,7 +514,8 @@ static int stalled(progress *pr, const wolfe *w, double xx, double gap,
     int better = xx < pr->xx - need || gap < (1 - GAP_PROGRESS) * pr->gap;
     pr->xx = fmin(pr->xx, xx);
     pr->gap = fmin(pr->gap, gap);
-    if (better || it - pr->since < STALL_WINDOW) {
+    long window = w->precise ? 3 * STALL_WINDOW : STALL_WINDOW;
+    if (better || it - pr->since < window) {
         pr->since = better ? it : pr->since;
         return 0;
     }
