@@ -273,7 +273,7 @@ static void qr_rebuild(wolfe *w)
     free(ia); free(ib); free(lam);
 }
 
-/* ---- minor cycles ----------------------------------------------------------- */
+/* ---- minor cycles ------------------------------------------------------- */
 
 /* a * b = p + e exactly (Dekker; exact because contraction is off). */
 static double two_prod(double a, double b, double *e)
@@ -414,7 +414,7 @@ static int minor_cycles(wolfe *w)
     return -1;
 }
 
-/* ---- major cycles ----------------------------------------------------------- */
+/* ---- major cycles ------------------------------------------------------- */
 
 /* The r best indices of g (n values) by sign * g, best first; ties go to
  * the lower index, so runs are reproducible.  O(n r), r small. */
@@ -589,7 +589,7 @@ static void ensure_valid(wolfe *w)
     start_cold(w);
 }
 
-/* ---- entry points ----------------------------------------------------------- */
+/* ---- entry points ------------------------------------------------------- */
 
 int td_hull_warm_init(td_hull_warm *w, int m)
 {
@@ -625,7 +625,7 @@ static void corral_save(const wolfe *w, td_hull_warm *warm)
 
 /* Centred copies (A's rows, then B's): differences are unchanged, the
  * magnitudes and so the rounding shrink.  Also the centroid and the
- * radius (largest distance from it). */
+ * radius (largest distance from it; NaN if a coordinate is not finite). */
 static double *centred(int m, int na, const double *A, int nb,
                        const double *B, double *cen, double *scale)
 {
@@ -639,15 +639,18 @@ static double *centred(int m, int na, const double *A, int nb,
     for (size_t i = 0; i < n; i++)
         for (int d = 0; d < m; d++)
             cen[d] += Z[i * m + d] / (double)n;
-    *scale = 0;
+    double worst = 0;
+    int finite = 1;
     for (size_t i = 0; i < n; i++) {
         double r = 0;
         for (int d = 0; d < m; d++) {
             double z = Z[i * m + d] -= cen[d];
             r += z * z;
         }
-        *scale = fmax(*scale, sqrt(r));
+        finite &= isfinite(r) != 0;
+        worst = fmax(worst, r);
     }
+    *scale = finite ? sqrt(worst) : NAN;
     return Z;
 }
 
@@ -698,7 +701,8 @@ static int major_cycles(wolfe *w, const td_hull_opts *opt, double scale,
         info->lower = info->dist > 0 ? xq / info->dist : 0.0;
         if (info->dist <= opt->meet_tol * scale)
             return TD_HULL_MEET;
-        if (info->lower > 0 && info->dist - info->lower <= opt->gap * info->dist)
+        if (info->lower > 0 &&
+            info->dist - info->lower <= opt->gap * info->dist)
             return TD_HULL_GAP;
         if (stop)
             return TD_HULL_STALL;
@@ -725,7 +729,8 @@ int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
     double scale = 0, *cen = malloc(sizeof(double) * m);
     double *Z = cen ? centred(m, na, A, nb, B, cen, &scale) : NULL;
     wolfe w = {0};
-    if (!Z || wolfe_init(&w, m, na, nb, Z, scale > 0 ? scale : 1.0)) {
+    if (!Z || !isfinite(scale) ||       /* NaN or inf among the points */
+        wolfe_init(&w, m, na, nb, Z, scale > 0 ? scale : 1.0)) {
         free(cen); free(Z);
         wolfe_free(&w);
         return -1;

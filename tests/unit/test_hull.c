@@ -219,10 +219,11 @@ static void make_tight(inst *t, shape s)
             t->B[(size_t)i * m + s.cc + d] = t->A[(size_t)i * m + s.cc + d] + gap * Q[d];
     for (int side = 0; side < 2; side++)
         for (int i = 0; i < n; i++) {
+            double *x = X[side] + (size_t)i * m;
             for (int d = 0; d < m; d++)
-                X[side][(size_t)i * m + d] = (d < s.cc ? 1.0 : X[side][(size_t)i * m + d]) + s.offset;
-            if (i >= n - s.dup)
-                memcpy(X[side] + (size_t)i * m, X[side] + (size_t)(urand() * (n - s.dup)) * m,
+                x[d] = (d < s.cc ? 1.0 : x[d]) + s.offset;
+            if (i >= n - s.dup)        /* a copy of an earlier row */
+                memcpy(x, X[side] + (size_t)(urand() * (n - s.dup)) * m,
                        sizeof(double) * m);
         }
     memcpy(wf + s.cc, Q, sizeof(double) * me);
@@ -480,6 +481,9 @@ static void test_bad_input_and_defaults(void)
     CU_ASSERT(td_hull_nearest(0, 1, A, 1, B, &o, u, v, al, be, &info, NULL) == -1);
     CU_ASSERT(td_hull_nearest(2, 0, A, 1, B, &o, u, v, al, be, &info, NULL) == -1);
     CU_ASSERT(td_hull_nearest(2, 1, A, 0, B, &o, u, v, al, be, &info, NULL) == -1);
+    B[1] = NAN;
+    CU_ASSERT(td_hull_nearest(2, 1, A, 1, B, &o, u, v, al, be, &info, NULL) == -1);
+    B[1] = 4;
     CU_ASSERT(td_hull_nearest(2, 1, A, 1, B, NULL, u, v, al, be, &info, NULL) == 0);
     CU_ASSERT(info.converged == TD_HULL_GAP && info.dist == 5.0);
 }
@@ -554,7 +558,8 @@ int main(void)
     CU_add_test(s, "single points", test_single_points);
     CU_add_test(s, "one dimension, ties", test_one_dimensional);
     CU_add_test(s, "tight margins 1e-4 .. 1e-8, scaled features", test_tight_margins);
-    CU_add_test(s, "degenerate subspace, constant columns, duplicates", test_degenerate_subspace);
+    CU_add_test(s, "degenerate subspace, constant columns, duplicates",
+                test_degenerate_subspace);
     CU_add_test(s, "meeting hulls give a certificate", test_meet_certificate);
     CU_add_test(s, "identical sets, one shared point", test_meet_degenerate);
     CU_add_test(s, "warm start from a prefix", test_warm_start);
