@@ -3,12 +3,21 @@
  * The hard-margin separator of point sets A and B is the perpendicular
  * bisector of the nearest points u in conv(A), v in conv(B); its margin is
  * |v - u| / 2.  Solved by Wolfe's minimum-norm-point method on the
- * difference polytope conv(A) - conv(B), with an updated Cholesky factor
- * of the corral (O(k^2) per step) and a bounded, progress-checked loop.
+ * difference polytope conv(A) - conv(B), with an updated QR factor of the
+ * corral (O(k m) per vertex added or dropped, k <= m + 1 vertices) and a
+ * bounded, progress-checked loop; tight hulls switch it to double-double
+ * weights (see hull.c).
  *
  * Every exit is self-certifying: x = u - v gives an upper bound `dist` on
  * the hull distance and the oracle gives a lower bound `lower` (the margin
- * of the hyperplane normal to x); lower > 0 proves separation. */
+ * of the hyperplane normal to the solver's x); lower > 0 proves separation.
+ *
+ * Precision: u and v are doubles in the caller's coordinates, so the
+ * direction of v - u carries a relative error of about eps |u| / dist per
+ * coordinate.  When dist is ~1e-8 of the coordinates' size the hyperplane
+ * (v - u) / dist may therefore separate with a margin somewhat below
+ * `lower` (on breast cancer: 0.1 % below), although `lower` itself is
+ * right for the solver's internal, more accurate x. */
 #ifndef TD_HULL_H
 #define TD_HULL_H
 
@@ -17,13 +26,16 @@ enum td_hull_exit {
     TD_HULL_GAP = 1,    /* separated: dist - lower <= gap * dist */
     TD_HULL_MEET = 2,   /* hulls meet: dist <= meet_tol * scale; alpha and
                            beta are the certificate */
-    TD_HULL_STALL = 3   /* no further progress in floating point */
+    TD_HULL_STALL = 3   /* no further progress in floating point (even in
+                           double-double); dist and lower are still valid
+                           bounds */
 };
 
 typedef struct {
     double gap;        /* relative optimality gap; default 1e-3 */
     double meet_tol;   /* hulls meet below meet_tol * scale; default 1e-10 */
-    long max_iter;     /* major cycles; <= 0: a bound from the sizes */
+    long max_iter;     /* major cycles; <= 0: a bound from the sizes,
+                          20 (m + 1) + na + nb + 100 */
 } td_hull_opts;
 
 /* The defaults above. */
@@ -54,8 +66,10 @@ void td_hull_warm_free(td_hull_warm *w);
 
 /* A is na x m, B is nb x m (row-major).  On return u, v (m each) are the
  * nearest points found, alpha (na) and beta (nb) their convex weights.
- * Returns 0, -1 on bad input or allocation failure.  warm (may be NULL) is
- * read as the starting corral and overwritten with the final one. */
+ * Returns 0, -1 on bad input (sizes < 1, non-finite coordinates) or
+ * allocation failure.  opt may be NULL (the
+ * defaults).  warm (may be NULL) is read as the starting corral and
+ * overwritten with the final one.  Prints nothing. */
 int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
                     const td_hull_opts *opt, double *u, double *v,
                     double *alpha, double *beta, td_hull_info *info,
