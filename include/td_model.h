@@ -77,7 +77,7 @@ typedef struct {
     int64_t data_passes;    /* full passes over the shards */
     int64_t separator_passes;  /* of which separator scans */
     double t_scan, t_solve; /* separator scan / rank-0 solve seconds */
-    int64_t bytes_root;     /* separator candidate bytes sent to rank 0 */
+    int64_t bytes_root;     /* separator candidate bytes moved to owners */
     int sequentially_separable;  /* 1 when every layer separated exactly */
 } td_model;
 

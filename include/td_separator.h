@@ -51,8 +51,8 @@ typedef struct {
 typedef struct {
     int64_t passes;       /* full passes over the shards */
     double t_scan;        /* seconds in those passes (incl. reductions) */
-    double t_solve;       /* seconds of rank 0's working-set solves */
-    int64_t bytes_root;   /* candidate bytes that reached rank 0 */
+    double t_solve;       /* seconds of the owners' working-set solves */
+    int64_t bytes_root;   /* candidate bytes moved to the owners */
 } td_sep_stats;
 
 /* Separate each active class cls[i] (i < nc) from the other active rows

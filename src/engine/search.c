@@ -380,8 +380,8 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
         rc = td_layer_output(mdl, &s, err);
     }
     td_say("search: %lld separator solves (%lld reused), %lld backtracks, "
-           "%lld data passes (%lld separator passes %.3f s, rank-0 solves "
-           "%.3f s, %.3g MB to rank 0)\n", (long long)mdl->separator_solves,
+           "%lld data passes (%lld separator passes %.3f s, working-set solves "
+           "%.3f s, %.3g MB of candidates)\n", (long long)mdl->separator_solves,
            (long long)mdl->separators_reused, (long long)mdl->backtracks,
            (long long)mdl->data_passes, (long long)mdl->separator_passes,
            mdl->t_scan, mdl->t_solve, mdl->bytes_root / 1e6);

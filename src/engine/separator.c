@@ -11,7 +11,7 @@
 
 #define WS_CAP 4096            /* points per class at most */
 #define WS_MIN 512             /* ... and at least, whatever the budget */
-#define WS_BUDGET (2.0 * 1024 * 1024 * 1024)  /* rank 0's working-set bytes */
+#define WS_BUDGET (2.0 * 1024 * 1024 * 1024)  /* working-set bytes of nc classes */
 #define BAND_SLACK 1e-6        /* relative slack of the optimality band */
 #define PROGRESS_S 10.0        /* seconds between progress lines */
 
