@@ -67,9 +67,4 @@ void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k);
 int td_comm_alltoall_doubles(const double *send, const int *counts,
                              double **recv, int *rcounts);
 
-/* Gather n doubles from every rank to rank 0 in rank order (counts in
- * doubles, total below 2^31 elements).  rank 0 gets a malloc'd *recv. */
-int td_comm_gather_doubles(const double *send, int n, double **recv,
-                           int64_t *total);
-
 #endif

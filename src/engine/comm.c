@@ -224,36 +224,6 @@ void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k)
     MPI_Type_free(&list);
 }
 
-int td_comm_gather_doubles(const double *send, int n, double **recv,
-                           int64_t *total)
-{
-    int *counts = NULL, *displs = NULL, bad = 0;
-    *recv = NULL;
-    *total = 0;
-    if (g_rank == 0) {
-        counts = malloc(sizeof(int) * g_size);
-        displs = malloc(sizeof(int) * g_size);
-        bad = !counts || !displs;
-    }
-    MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (g_rank == 0 && !bad) {
-        int64_t t = 0;
-        for (int r = 0; r < g_size; r++) {
-            displs[r] = (int)t;
-            t += counts[r];
-        }
-        bad = t > INT32_MAX || !(*recv = malloc(sizeof(double) * (size_t)(t ? t : 1)));
-        *total = t;
-    }
-    if (bad)                /* only rank 0 can fail: it holds the result */
-        MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
-    MPI_Gatherv(send, n, MPI_DOUBLE, *recv, counts, displs, MPI_DOUBLE, 0,
-                MPI_COMM_WORLD);
-    free(counts);
-    free(displs);
-    return 0;
-}
-
 int td_comm_alltoall_doubles(const double *send, const int *counts,
                              double **recv, int *rcounts)
 {

@@ -12,21 +12,7 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static uint64_t rng_state;
-
-static double urand(void)          /* uniform in [0, 1), splitmix64 */
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
-}
-
-static double nrand(void)
-{
-    double u = urand() + 1e-300, v = urand();
-    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
+#include "test_rng.h"
 
 /* A solve and everything it returned. */
 typedef struct {
