@@ -10,25 +10,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-for arg in "$@"; do
-    case "$arg" in
-        *=*) name="${arg%%=*}"
-             [[ "$name" =~ ^[A-Z_][A-Z0-9_]*$ ]] || { echo "precision: bad argument '$arg'" >&2; exit 2; }
-             printf -v "$name" '%s' "${arg#*=}"; export "${name?}" ;;
-        *)   echo "precision: unexpected argument '$arg'" >&2; exit 2 ;;
-    esac
-done
-: "${BIN:?precision: BIN is required}"
-: "${WORK:?precision: WORK is required}"
-MPIEXEC="${MPIEXEC:-mpiexec}"
-PYTHON="${PYTHON:-/usr/bin/python3}"
-export OMPI_ALLOW_RUN_AS_ROOT="${OMPI_ALLOW_RUN_AS_ROOT:-1}"
-export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}"
-read -r -a mpiexec_cmd <<< "$MPIEXEC"
-
-rm -rf "$WORK"
-mkdir -p "$WORK"
-WORK="$(cd "$WORK" && pwd)"
+# shellcheck source=script_args.sh
+. "$here/script_args.sh"
+td_script_args precision "$@"
 
 # SRC.h5 (float32 X) -> DST.h5: the same values as float64, same y.
 widen() {

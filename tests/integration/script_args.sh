@@ -1,0 +1,26 @@
+# script_args.sh - sourced by the whole-run test scripts (determinism.sh,
+# precision.sh): VAR=VALUE arguments become exported variables, BIN and
+# WORK are required, the MPI launcher may run as root, and WORK is made
+# empty and absolute.  $1: the script's name for messages; then its args.
+td_script_args() {
+    local me="$1" arg name
+    shift
+    for arg in "$@"; do
+        case "$arg" in
+            *=*) name="${arg%%=*}"
+                 [[ "$name" =~ ^[A-Z_][A-Z0-9_]*$ ]] || { echo "$me: bad argument '$arg'" >&2; exit 2; }
+                 printf -v "$name" '%s' "${arg#*=}"; export "${name?}" ;;
+            *)   echo "$me: unexpected argument '$arg'" >&2; exit 2 ;;
+        esac
+    done
+    : "${BIN:?$me: BIN is required}"
+    : "${WORK:?$me: WORK is required}"
+    MPIEXEC="${MPIEXEC:-mpiexec}"
+    PYTHON="${PYTHON:-/usr/bin/python3}"
+    export OMPI_ALLOW_RUN_AS_ROOT="${OMPI_ALLOW_RUN_AS_ROOT:-1}"
+    export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}"
+    read -r -a mpiexec_cmd <<< "$MPIEXEC"
+    rm -rf "$WORK"
+    mkdir -p "$WORK"
+    WORK="$(cd "$WORK" && pwd)"
+}
