@@ -17,6 +17,7 @@
 #include "td_engine.h"
 
 #define TD_SEP_EVIDENCE 3
+#define TD_SEP_CERT_CLASSES 32
 
 typedef struct {
     int working_set;    /* candidates gathered per side per round */
@@ -40,6 +41,9 @@ typedef struct {
     long hull_iters;
     int uses_base;      /* inseparable: a base point carries weight in the
                            certificate (so another order might help) */
+    int ncert_cls;      /* inseparable: the classes whose rows carry weight
+                           on the rest side (cert_cls), -1 if too many */
+    int cert_cls[TD_SEP_CERT_CLASSES];
     /* Evidence for a failure: global rows (or -(k+1) for base point k) with
      * the largest weights in the nearest points of the two hulls, and how
      * many rows carry weight on each side. */

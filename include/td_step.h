@@ -25,7 +25,7 @@ typedef struct {
     int used_scalapack;      /* the Fisher solves ran on a BLACS grid */
 } td_step;
 
-/* One td_level of the depth-first order search: every candidate's
+/* One level of the depth-first order search: every candidate's
  * separator, the separable ones ordered best margin first (order[0..nok)),
  * and which of those is being tried. */
 typedef struct {

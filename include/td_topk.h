@@ -16,10 +16,13 @@ typedef struct {
     double v;        /* violation: larger is worse */
     uint64_t key;    /* td_topk_key of the point */
     int64_t gidx;    /* lowest global row holding the point */
+    int64_t cls;     /* its class index (copies share points, not labels:
+                        a copy with another label makes data inseparable
+                        anyway, and the certificate will show it) */
 } td_topk_item;
 
 /* Padding of a list with fewer than k entries. */
-#define TD_TOPK_EMPTY ((td_topk_item){-1.0 / 0.0, UINT64_MAX, INT64_MAX})
+#define TD_TOPK_EMPTY ((td_topk_item){-1.0 / 0.0, UINT64_MAX, INT64_MAX, -1})
 
 /* Hash of a point's m coordinates (their bit patterns). */
 uint64_t td_topk_key(const double *x, int m);

@@ -53,8 +53,10 @@ static int absorb(td_topk_item *heap, int n, const td_topk_item *it)
 {
     for (int i = 0; i < n; i++)
         if (same(&heap[i], it)) {
-            if (it->gidx < heap[i].gidx)
+            if (it->gidx < heap[i].gidx) {
                 heap[i].gidx = it->gidx;
+                heap[i].cls = it->cls;
+            }
             return 1;
         }
     return 0;
@@ -99,8 +101,7 @@ void td_topk_merge(const td_topk_item *a, const td_topk_item *b, int k,
     int i = 0, j = 0;
     for (int t = 0; t < k; t++) {
         if (i < k && j < k && same(&a[i], &b[j]) && a[i].gidx != INT64_MAX) {
-            out[t] = a[i];
-            out[t].gidx = a[i].gidx < b[j].gidx ? a[i].gidx : b[j].gidx;
+            out[t] = a[i].gidx < b[j].gidx ? a[i] : b[j];
             i++, j++;
         } else if (i >= k || (j < k && td_topk_worse(&b[j], &a[i]))) {
             out[t] = b[j++];

@@ -8,7 +8,7 @@
 #include "td_basepoint.h"
 #include "td_step.h"
 
-/* How many other remaining classes' separators at this td_level p voids. */
+/* How many other remaining classes' separators at this level p voids. */
 static int blocking(const td_level *lv, int a, const double *p, int m)
 {
     int n = 0;

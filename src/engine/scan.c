@@ -73,7 +73,7 @@ static void scan_rows(const td_engine *e, int nc, const int *cls,
             int j = 2 * c + side;
             t->mx[j] = fmax(t->mx[j], v);
             td_topk_offer(t->heap + (size_t)j * k, &t->n[j], k,
-                          (td_topk_item){v, key, e->row0 + i});
+                          (td_topk_item){v, key, e->row0 + i, e->cls[i]});
         }
     }
 }

@@ -64,7 +64,21 @@ static td_sep_params sep_params(const td_config *cfg)
                            cfg->hull_tol};
 }
 
-/* The previous td_level's separator of class c still holds at this td_level if
+/* A certificate of inseparability stays valid at the next level if it
+ * used no base point and no row of the class that level collapsed: the
+ * same convex combinations are still in the two hulls. */
+static int still_inseparable(const td_level *prev, const td_sep *sp)
+{
+    if (sp->status != TD_SEP_INSEPARABLE || sp->uses_base || sp->ncert_cls < 0)
+        return 0;
+    int gone = prev->cls[prev->order[prev->tried]];
+    for (int t = 0; t < sp->ncert_cls; t++)
+        if (sp->cert_cls[t] == gone)
+            return 0;
+    return 1;
+}
+
+/* The previous level's separator of class c still holds at this level if
  * the base point just added keeps clear of it: the rest has only lost the
  * collapsed class's rows, so its certified margin still bounds the new
  * one from below.  Exact mode only (best effort moves points). */
@@ -75,6 +89,10 @@ static int reuse_previous(const td_step *s, const td_config *cfg,
         return 0;
     for (int i = 0; i < prev->n; i++) {
         const td_sep *sp = &prev->seps[i];
+        if (prev->cls[i] == c && still_inseparable(prev, sp)) {
+            *oom |= td_sep_copy(out, sp, s->m) != 0;
+            return !*oom;
+        }
         if (prev->cls[i] != c || !td_sep_ok(sp) || sp->status == TD_SEP_SOFT)
             continue;
         const double *p = s->P + (size_t)(s->np - 1) * s->m;
@@ -137,7 +155,7 @@ static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
 }
 
 /* Separate every candidate (seps[i] for cand[i]): reuse what the previous
- * td_level proved, solve the rest in one batch. */
+ * level proved, solve the rest in one batch. */
 static int separate_all(td_engine *e, td_step *s, const td_config *cfg,
                         const td_level *prev, const int *cand, int ncand,
                         td_sep *seps, td_model *mdl, td_err *err)
@@ -212,7 +230,7 @@ static void level_free(td_level *lv)
     *lv = (td_level){0};
 }
 
-/* Keep every candidate's separator (the next td_level reuses them) and order
+/* Keep every candidate's separator (the next level reuses them) and order
  * the separable ones by margin (desc), class (asc).  Takes over seps. */
 static int level_keep(td_level *lv, const int *cand, int ncand, td_sep *seps)
 {
@@ -257,7 +275,7 @@ typedef struct {
     char report[TD_ERR_MSG_LEN];
 } search_log;
 
-/* Explore td_level l: separate its candidates and keep them all.  On a dead
+/* Explore level l: separate its candidates and keep them all.  On a dead
  * end, remember the report if it is the deepest so far. */
 static int open_level(td_engine *e, td_step *s, const td_config *cfg,
                       int l, td_level *lv, const td_level *prev, td_model *mdl,
@@ -296,7 +314,7 @@ static int open_level(td_engine *e, td_step *s, const td_config *cfg,
     return rc;
 }
 
-/* Depth-first search over orders: at each td_level try the separable classes
+/* Depth-first search over orders: at each level try the separable classes
  * best margin first; at a dead end undo the previous layer and try its
  * next candidate, within the backtrack budget. */
 static int search_orders(td_engine *e, td_step *s, const td_config *cfg,

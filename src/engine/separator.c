@@ -21,6 +21,7 @@ typedef struct {
     int m, n[2], cap[2], limit;   /* limit: points per class */
     double *x[2];
     int64_t *gidx[2];
+    int *cls[2];         /* class index of each point (-1: base point) */
     td_hull_warm warm;   /* last solve's support, to restart from */
 } wset;
 
@@ -30,6 +31,7 @@ static void ws_free(wset *w)
     for (int s = 0; s < 2; s++) {
         free(w->x[s]);
         free(w->gidx[s]);
+        free(w->cls[s]);
     }
 }
 
@@ -42,14 +44,17 @@ static int ws_grow(wset *w, int side)
     int64_t *g = realloc(w->gidx[side], sizeof(int64_t) * cap);
     if (g)
         w->gidx[side] = g;
-    if (!x || !g)
+    int *c = realloc(w->cls[side], sizeof(int) * cap);
+    if (c)
+        w->cls[side] = c;
+    if (!x || !g || !c)
         return -1;
     w->cap[side] = cap;
     return 0;
 }
 
 /* Add a point unless present or full; 1 if added, -1 out of memory. */
-static int ws_add(wset *w, int side, int64_t gidx, const double *x)
+static int ws_add(wset *w, int side, int64_t gidx, int cls, const double *x)
 {
     for (int i = 0; i < w->n[side]; i++)
         if (w->gidx[side][i] == gidx)
@@ -60,6 +65,7 @@ static int ws_add(wset *w, int side, int64_t gidx, const double *x)
         return -1;
     int i = w->n[side]++;
     w->gidx[side][i] = gidx;
+    w->cls[side][i] = cls;
     memcpy(w->x[side] + (size_t)i * w->m, x, sizeof(double) * w->m);
     return 1;
 }
@@ -67,6 +73,7 @@ static int ws_add(wset *w, int side, int64_t gidx, const double *x)
 /* What the owner decided for one class; broadcast at the end. */
 typedef struct {
     int status, rounds, ws_size, nev_a, nev_b, nsupp_a, nsupp_b, uses_base;
+    int ncert_cls, cert_cls[TD_SEP_CERT_CLASSES];
     long hull_iters;
     double c, margin, hull_dist, hull_lower, hull_scale;
     int64_t ev_a[TD_SEP_EVIDENCE], ev_b[TD_SEP_EVIDENCE];
@@ -105,6 +112,19 @@ static int top_weights(const double *wt, const int64_t *gidx, int n,
     return k;
 }
 
+/* Remember which classes the rest side of a certificate draws on; -1
+ * once there are more than TD_SEP_CERT_CLASSES of them. */
+static void note_class(sep_ctrl *ctl, int c)
+{
+    for (int t = 0; t < ctl->ncert_cls; t++)
+        if (ctl->cert_cls[t] == c)
+            return;
+    if (ctl->ncert_cls < 0 || ctl->ncert_cls == TD_SEP_CERT_CLASSES)
+        ctl->ncert_cls = -1;
+    else
+        ctl->cert_cls[ctl->ncert_cls++] = c;
+}
+
 static void record_certificate(cls_state *st, const double *al,
                                const double *be)
 {
@@ -114,8 +134,14 @@ static void record_certificate(cls_state *st, const double *al,
     ctl->nev_a = top_weights(al, w->gidx[0], w->n[0], ctl->ev_a, &ctl->nsupp_a);
     ctl->nev_b = top_weights(be, w->gidx[1], w->n[1], ctl->ev_b, &ctl->nsupp_b);
     ctl->uses_base = 0;
-    for (int i = 0; i < w->n[1]; i++)
-        ctl->uses_base |= w->gidx[1][i] < 0 && be[i] > 0;
+    ctl->ncert_cls = 0;
+    for (int i = 0; i < w->n[1]; i++) {
+        if (!(be[i] > 0))
+            continue;
+        ctl->uses_base |= w->gidx[1][i] < 0;
+        if (w->gidx[1][i] >= 0)
+            note_class(ctl, w->cls[1][i]);
+    }
 }
 
 /* Put c in the middle of the working set's slab along h and return the
@@ -207,6 +233,7 @@ static int sep_round(cls_state *st, const td_scan *sc, int j,
             if (sc->items[it].gidx == INT64_MAX || !(sc->items[it].v > -st->band))
                 break;
             int r = ws_add(&st->w, side, sc->items[it].gidx,
+                           (int)sc->items[it].cls,
                            sc->coords + it * sc->m);
             st->oom |= r < 0;
             added += r > 0;
@@ -236,6 +263,8 @@ static void sep_publish(td_sep *out, const sep_ctrl *ctl)
     out->hull_scale = ctl->hull_scale;
     out->hull_iters = ctl->hull_iters;
     out->uses_base = ctl->uses_base;
+    out->ncert_cls = ctl->ncert_cls;
+    memcpy(out->cert_cls, ctl->cert_cls, sizeof ctl->cert_cls);
     out->nev_a = ctl->nev_a;
     out->nev_b = ctl->nev_b;
     out->nsupp_a = ctl->nsupp_a;
@@ -271,7 +300,7 @@ static int states_init(cls_state *st, int nc, int m, const double *P, int np)
         if (!st[i].best_h || td_hull_warm_init(&st[i].w.warm, m))
             return -1;
         for (int j = 0; j < np; j++)       /* base points always count */
-            if (ws_add(&st[i].w, 1, -(int64_t)(j + 1), P + (size_t)j * m) < 0)
+            if (ws_add(&st[i].w, 1, -(int64_t)(j + 1), -1, P + (size_t)j * m) < 0)
                 return -1;
     }
     return 0;

@@ -183,14 +183,15 @@ static void test_scan_topk_matches_serial(void)
                 double v = side ? -s : s;
                 mx = fmax(mx, v);
                 td_topk_offer(heap, &n, k,
-                              (td_topk_item){v, td_topk_key(x, MDIM), r});
+                              (td_topk_item){v, td_topk_key(x, MDIM), r, r % 3});
             }
             td_topk_finish(heap, n, k);
             int j = 2 * c + side;
             CU_ASSERT(sc.maxv[j] == mx);
             for (int t = 0; t < k; t++) {
                 const td_topk_item *it = &sc.items[(size_t)j * k + t];
-                CU_ASSERT(it->gidx == heap[t].gidx && it->v == heap[t].v);
+                CU_ASSERT(it->gidx == heap[t].gidx && it->v == heap[t].v &&
+                          it->cls == heap[t].cls);
                 row_at(heap[t].gidx, x);
                 CU_ASSERT(memcmp(x, sc.coords + ((size_t)j * k + t) * MDIM,
                                  sizeof x) == 0);

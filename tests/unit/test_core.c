@@ -384,7 +384,7 @@ static void test_topk_partition_independent(void)
     srand(11);
     for (int i = 0; i < N; i++)          /* many ties: only 50 values */
         all[i] = (td_topk_item){(double)(rand() % 50), (uint64_t)(rand() % 7),
-                                (int64_t)i};   /* many copies of 350 points */
+                                (int64_t)i, 0};   /* many copies of 350 points */
     int n = 0;
     for (int i = 0; i < N; i++)
         td_topk_offer(ref, &n, K, all[i]);
@@ -418,7 +418,7 @@ static void test_topk_partition_independent(void)
                 low = i;
         }
         for (int u = 0; u < 50 * 7; u++) {   /* distinct points worse than it */
-            td_topk_item p = {(double)(u / 7), (uint64_t)(u % 7), 0};
+            td_topk_item p = {(double)(u / 7), (uint64_t)(u % 7), 0, 0};
             int present = 0;
             for (int i = 0; i < N && !present; i++)
                 present = all[i].v == p.v && all[i].key == p.key;
