@@ -39,10 +39,12 @@ typedef struct {
     double hull_lower;  /* lower bound (<= 0 when not separated) */
     double hull_scale;  /* radius of the working set, for relative terms */
     long hull_iters;
-    int uses_base;      /* inseparable: a base point carries weight in the
-                           certificate (so another order might help) */
-    int ncert_cls;      /* inseparable: the classes whose rows carry weight
-                           on the rest side (cert_cls), -1 if too many */
+    int uses_base;      /* a base point carries weight on the rest side of
+                           the last working-set solution (for a certificate:
+                           so another order might help) */
+    int ncert_cls;      /* the classes whose rows carry weight on that rest
+                           side (cert_cls), -1 if too many: the solution
+                           stands while they are there */
     int cert_cls[TD_SEP_CERT_CLASSES];
     /* Evidence for a failure: global rows (or -(k+1) for base point k) with
      * the largest weights in the nearest points of the two hulls, and how

@@ -64,24 +64,34 @@ static td_sep_params sep_params(const td_config *cfg)
                            cfg->hull_tol};
 }
 
+/* Whether the class the previous level collapsed carried weight on the
+ * rest side of sp's working-set solution. */
+static int support_lost(const td_level *prev, const td_sep *sp)
+{
+    if (sp->ncert_cls < 0)
+        return 1;
+    int gone = prev->cls[prev->order[prev->tried]];
+    for (int t = 0; t < sp->ncert_cls; t++)
+        if (sp->cert_cls[t] == gone)
+            return 1;
+    return 0;
+}
+
 /* A certificate of inseparability stays valid at the next level if it
  * used no base point and no row of the class that level collapsed: the
  * same convex combinations are still in the two hulls. */
 static int still_inseparable(const td_level *prev, const td_sep *sp)
 {
-    if (sp->status != TD_SEP_INSEPARABLE || sp->uses_base || sp->ncert_cls < 0)
-        return 0;
-    int gone = prev->cls[prev->order[prev->tried]];
-    for (int t = 0; t < sp->ncert_cls; t++)
-        if (sp->cert_cls[t] == gone)
-            return 0;
-    return 1;
+    return sp->status == TD_SEP_INSEPARABLE && !sp->uses_base &&
+           !support_lost(prev, sp);
 }
 
 /* The previous level's separator of class c still holds at this level if
- * the base point just added keeps clear of it: the rest has only lost the
- * collapsed class's rows, so its certified margin still bounds the new
- * one from below.  Exact mode only (best effort moves points). */
+ * the base point just added keeps clear of half its margin: the rest has only
+ * lost the collapsed class's rows, so its certified margin still bounds
+ * the new one from below (if those rows supported it, a fresh solve
+ * could find a wider margin: conditioning, traded here for passes).
+ * Exact mode only (best effort moves points). */
 static int reuse_previous(const td_step *s, const td_config *cfg,
                           const td_level *prev, int c, td_sep *out, int *oom)
 {

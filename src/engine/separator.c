@@ -125,14 +125,11 @@ static void note_class(sep_ctrl *ctl, int c)
         ctl->cert_cls[ctl->ncert_cls++] = c;
 }
 
-static void record_certificate(cls_state *st, const double *al,
-                               const double *be)
+/* The rest side of a working-set solution: does a base point carry weight,
+ * and which classes' rows do.  The solution depends on these alone, so it
+ * stays optimal (or a certificate stays valid) while they remain. */
+static void note_support(const wset *w, const double *be, sep_ctrl *ctl)
 {
-    wset *w = &st->w;
-    sep_ctrl *ctl = &st->ctl;
-    ctl->status = TD_SEP_INSEPARABLE;
-    ctl->nev_a = top_weights(al, w->gidx[0], w->n[0], ctl->ev_a, &ctl->nsupp_a);
-    ctl->nev_b = top_weights(be, w->gidx[1], w->n[1], ctl->ev_b, &ctl->nsupp_b);
     ctl->uses_base = 0;
     ctl->ncert_cls = 0;
     for (int i = 0; i < w->n[1]; i++) {
@@ -142,6 +139,17 @@ static void record_certificate(cls_state *st, const double *al,
         if (w->gidx[1][i] >= 0)
             note_class(ctl, w->cls[1][i]);
     }
+}
+
+static void record_certificate(cls_state *st, const double *al,
+                               const double *be)
+{
+    wset *w = &st->w;
+    sep_ctrl *ctl = &st->ctl;
+    ctl->status = TD_SEP_INSEPARABLE;
+    ctl->nev_a = top_weights(al, w->gidx[0], w->n[0], ctl->ev_a, &ctl->nsupp_a);
+    ctl->nev_b = top_weights(be, w->gidx[1], w->n[1], ctl->ev_b, &ctl->nsupp_b);
+    note_support(w, be, ctl);
 }
 
 /* Put c in the middle of the working set's slab along h and return the
@@ -194,6 +202,7 @@ static void ws_solve(cls_state *st, const td_sep_params *prm, double *h,
     if (info.converged == TD_HULL_MEET || !(info.dist > 0)) {
         record_certificate(st, al, be);
     } else {
+        note_support(w, be, &st->ctl);
         for (int k = 0; k < m; k++)
             h[k] = (v[k] - u[k]) / info.dist;
         centre_slab(w, h, c, &st->ctl.hull_lower);
