@@ -11,22 +11,46 @@
 #include "td_cone.h"
 #include "td_err.h"
 
+/* What a layer of the exported network does (see td_network_from_cones). */
+enum td_layer_kind {
+    TD_LAYER_CONE = 0,      /* one cone of the construction (Lemma 2) */
+    TD_LAYER_RESET = 1,     /* width 2n: [relu(z); relu(-z)], z = x^tau - c */
+    TD_LAYER_OUTPUT = 2     /* the affine output layer (no relu) */
+};
+
 typedef struct {
     int num_layers;   /* L */
     int *dims;        /* d_0 .. d_L */
     double **W;       /* W[k] is layer k+1: dims[k+1] x dims[k], row-major */
     double **b;       /* b[k] is layer k+1: dims[k+1] */
+    int *kind;        /* kind[k]: enum td_layer_kind of layer k+1 */
 } td_network;
 
-/* Allocate a network with the given dims (L+1 entries); weights zeroed. */
+/* Allocate a network with the given dims (L+1 entries); weights zeroed,
+ * every kind TD_LAYER_CONE except the last (TD_LAYER_OUTPUT). */
 int td_network_alloc(td_network *net, int num_layers, const int *dims);
 void td_network_free(td_network *net);
 
+/* A cone layer that reads the previous cone's output directly has the
+ * weight W^(l) (W^(l-1))^-1: it undoes one shrink (norm 1/lambda_{l-1})
+ * and applies the next (1/lambda_l), so a float64 evaluation rounds it at
+ * about u / (lambda_{l-1} lambda_l) of the data scale in input space.
+ * Above this product of condition numbers a reset layer goes between the
+ * two cones: then each cone costs u / lambda once, with no product. */
+#define TD_RESET_COND 1e6
+
+/* 1 when cones a and b (consecutive) need a reset layer between them. */
+int td_network_needs_reset(const td_cone *a, const td_cone *b);
+
 /* Per-layer parameters from Theorem 6's cumulative ones:
- *   hidden layers l = 1..Q: W^(l) = cone[l-1].W, b^(l) = -W^(l) p_l,
- *   output layer Q+1:       W^(Q+1) = wout (dout x n), b^(Q+1) = bout,
- * via W_1 = W^(1), W_l = W^(l) (W^(l-1))^-1, b_l = b^(l) - W_l b^(l-1).
- * Uses the structured inverses, O(Q n^2) work. */
+ *   cone layers l = 1..Q: W^(l) = cone[l-1].W, b^(l) = -W^(l) p_l,
+ *   output layer:         W^(Q+1) = wout (dout x n), b^(Q+1) = bout,
+ * via W_l = W^(l) (W^(l-1))^-1, b_l = W^(l)(p_{l-1} - p_l), using the
+ * structured maps, O(Q n^2) work.  Where td_network_needs_reset, a reset
+ * layer centred at c = p_{l+1} follows cone l: it outputs
+ * [relu(z); relu(-z)] with z = x^(tau,l) - c = (W^(l))^-1 x^(l) + p_l - c,
+ * an exact identity whatever the data range, and cone l+1 reads it as
+ * [W^(l+1), -W^(l+1)] with zero bias. */
 int td_network_from_cones(td_network *net, int n, int q,
                           const td_cone *cones, int dout, const double *wout,
                           const double *bout, td_err *err);
