@@ -60,8 +60,8 @@ typedef struct {
 
     double *w_out;          /* Q x M cumulative output weight W^(Q+1) */
     double *b_out;          /* Q cumulative output bias b^(Q+1) */
-    int output_bias;        /* 1 when b^(Q+1) != 0 was needed */
-    double output_cond;     /* cond of the system solved for W^(Q+1) */
+    int output_bias;        /* 1 when b^(Q+1) != 0 */
+    double output_cond;     /* cond of the centred base points */
 
     td_network net;         /* the exported per-layer network */
 

@@ -65,11 +65,14 @@ int64_t td_network_work_size(const td_network *net, int64_t rows);
 
 /* Output layer (Theorem 6, eq. 29): solve W p_j + b = y_j for j = 1..q.
  * P is q x n (row j = p_j), Y is q x dout (row j = y_j).
- * First tries b = 0, W = Y P^+ (needs the p_j linearly independent); if P
- * is rank deficient, uses [W b] = Y [P 1]^+ (needs affine independence).
- * Writes wout (dout x n), bout (dout), *used_bias, and *cond (condition
- * number of the matrix that was inverted).  TD_ERR_INSEPARABLE-free: fails
- * with TD_ERR_VERIFY when neither system has full rank. */
+ * The output layer multiplies every rounding error upstream by |W|, so it
+ * takes the exact solution of least norm: W (p_j - pbar) = y_j - ybar with
+ * minimum-norm W, b = ybar - W pbar.  It needs the p_j affinely
+ * independent (n >= q - 1), is translation invariant, and its |W| is at
+ * most that of the paper's b = 0 form Y P^+ (one of the solutions).
+ * Writes wout (dout x n), bout (dout), *used_bias (b != 0) and *cond (of
+ * the centred base points on their span).  Fails with TD_ERR_VERIFY when
+ * the base points are affinely dependent. */
 int td_output_layer(int n, int q, const double *P, int dout, const double *Y,
                     double *wout, double *bout, int *used_bias, double *cond,
                     td_err *err);

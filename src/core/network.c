@@ -196,51 +196,54 @@ void td_network_forward(const td_network *net, const double *x, int64_t rows,
     }
 }
 
-/* Solve A X = Y for the output layer; 0 when A has full row rank q. */
-static int solve_output(int q, int ncol, const double *A, int dout,
-                        const double *Y, double *X, double *cond)
+/* Rows of A (r x c) minus their mean, into C; the mean into mean. */
+static void centre_rows(int r, int c, const double *A, double *C,
+                        double *mean)
 {
-    int rank = 0;
-    if (td_lstsq(q, ncol, dout, A, Y, 1e-12, X, &rank, cond))
-        return -1;
-    return rank == q ? 0 : -1;
+    for (int k = 0; k < c; k++) {
+        double s = 0;
+        for (int j = 0; j < r; j++)
+            s += A[(size_t)j * c + k];
+        mean[k] = s / r;
+        for (int j = 0; j < r; j++)
+            C[(size_t)j * c + k] = A[(size_t)j * c + k] - mean[k];
+    }
 }
 
 int td_output_layer(int n, int q, const double *P, int dout, const double *Y,
                     double *wout, double *bout, int *used_bias, double *cond,
                     td_err *err)
 {
-    int n1 = n + 1;
-    double *X = malloc(sizeof(double) * (size_t)n1 * dout);
-    double *A = malloc(sizeof(double) * (size_t)q * n1);
-    if (!X || !A) {
-        free(X); free(A);
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory in output layer");
-    }
-    /* Paper's form first (b = 0, W = Y P^+); the bias form needs only
-     * affinely independent base points. */
-    *used_bias = 0;
-    int rc = q <= n ? solve_output(q, n, P, dout, Y, X, cond) : -1;
-    if (rc) {
-        *used_bias = 1;
-        for (int j = 0; j < q; j++) {
-            memcpy(A + (size_t)j * n1, P + (size_t)j * n, sizeof(double) * n);
-            A[(size_t)j * n1 + n] = 1.0;
-        }
-        rc = solve_output(q, n1, A, dout, Y, X, cond);
-    }
+    double *A = malloc(sizeof(double) * (size_t)q * n);
+    double *B = malloc(sizeof(double) * (size_t)q * dout);
+    double *X = malloc(sizeof(double) * (size_t)n * dout);
+    double *pm = malloc(sizeof(double) * n), *ym = malloc(sizeof(double) * dout);
+    int rank = 0, rc = !A || !B || !X || !pm || !ym;
     if (!rc) {
+        /* W (p_j - pbar) = y_j - ybar, minimum-norm W, b = ybar - W pbar */
+        centre_rows(q, n, P, A, pm);
+        centre_rows(q, dout, Y, B, ym);
+        rc = td_lstsq(q, n, dout, A, B, 1e-12, X, &rank, cond) ? -1 : 0;
+    }
+    if (!rc && rank == q - 1) {
+        *used_bias = 0;
         for (int i = 0; i < dout; i++) {
-            for (int k = 0; k < n; k++)
+            double s = 0;
+            for (int k = 0; k < n; k++) {
                 wout[(size_t)i * n + k] = X[(size_t)k * dout + i];
-            bout[i] = *used_bias ? X[(size_t)n * dout + i] : 0.0;
+                s += X[(size_t)k * dout + i] * pm[k];
+            }
+            bout[i] = ym[i] - s;
+            *used_bias |= bout[i] != 0;
         }
     }
-    free(X); free(A);
+    free(A); free(B); free(X); free(pm); free(ym);
     if (rc)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory in output layer");
+    if (rank != q - 1)
         return td_err_set(err, TD_ERR_VERIFY,
                           "base points p_1..p_%d are affinely dependent "
-                          "(cond %.3g): output layer W P + b = Y has no exact "
-                          "solution", q, *cond);
+                          "(rank %d of %d): output layer W P + b = Y has no "
+                          "exact solution", q, rank, q - 1);
     return TD_OK;
 }

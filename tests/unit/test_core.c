@@ -400,13 +400,31 @@ static void test_output_layer_interpolates(void)
         td_err err;
         td_err_clear(&err);
         CU_ASSERT_FATAL(td_output_layer(n, q, P, q, Y, W, b, &used_bias, &cond, &err) == 0);
-        CU_ASSERT(used_bias == (n < q));
         for (int j = 0; j < q; j++) {
             matvec(W, P + j * n, y, q, n);
             for (int i = 0; i < q; i++)
                 CU_ASSERT_DOUBLE_EQUAL(y[i] + b[i], Y[j * q + i], 1e-10);
         }
-        free(P); free(Y); free(W);
+        if (q <= n) {      /* no larger than the paper's b = 0 form Y P^+ */
+            double *Pp = malloc(sizeof(double) * n * q);
+            pinv(P, q, n, Pp);                  /* Y = I: W = (P^+)^T */
+            double fw = 0, fp = 0;
+            for (int k = 0; k < q * n; k++) {
+                fw += W[k] * W[k];
+                fp += Pp[k] * Pp[k];
+            }
+            CU_ASSERT(fw <= fp * (1 + 1e-12));
+            free(Pp);
+        }
+        /* translation invariant: shifting every p_j by t leaves W */
+        double *W2 = malloc(sizeof(double) * q * n), b2[8];
+        for (int j = 0; j < q; j++)
+            for (int k = 0; k < n; k++)
+                P[j * n + k] += 1.0 + k;
+        CU_ASSERT_FATAL(td_output_layer(n, q, P, q, Y, W2, b2, &used_bias, &cond, &err) == 0);
+        for (int k = 0; k < q * n; k++)
+            CU_ASSERT_DOUBLE_EQUAL(W2[k], W[k], 1e-10 * (1 + fabs(W[k])));
+        free(P); free(Y); free(W); free(W2);
     }
 }
 
