@@ -62,23 +62,25 @@ typedef struct {
 } stage;
 
 /* Column j of D: the x^tau direction of unit j of the stage's output. */
-static void decode_column(const stage *s, int n, int j, double *out)
+static void decode_column(const stage *s, int n, int j, long double *out)
 {
-    memset(out, 0, sizeof(double) * n);
+    for (int i = 0; i < n; i++)
+        out[i] = 0;
     if (s->kind == TD_LAYER_RESET)
-        out[j % n] = j < n ? 1.0 : -1.0;
+        out[j % n] = j < n ? 1 : -1;
     else
-        out[j] = 1.0;
+        out[j] = 1;
     if (s->kind == TD_LAYER_CONE)
-        td_cone_apply_Winv(s->cone, out, out);
+        td_cone_apply_Winv_ld(s->cone, out);
 }
 
-/* out = E v (s->dim entries). */
-static void encode(const stage *s, int n, const double *wout, const double *v,
-                   double *out)
+/* out = E v (s->dim entries); v is overwritten. */
+static void encode(const stage *s, int n, const double *wout, long double *v,
+                   long double *out)
 {
     if (s->kind == TD_LAYER_CONE) {
-        td_cone_apply_W(s->cone, v, out);
+        td_cone_apply_W_ld(s->cone, v);
+        memcpy(out, v, sizeof(long double) * n);
     } else if (s->kind == TD_LAYER_RESET) {
         for (int i = 0; i < n; i++) {
             out[i] = v[i];
@@ -87,7 +89,7 @@ static void encode(const stage *s, int n, const double *wout, const double *v,
     } else {
         for (int i = 0; i < s->dim; i++) {
             const double *row = wout + (size_t)i * n;
-            double t = 0;
+            long double t = 0;
             for (int k = 0; k < n; k++)
                 t += row[k] * v[k];
             out[i] = t;
@@ -98,24 +100,25 @@ static void encode(const stage *s, int n, const double *wout, const double *v,
 /* The layer from stage prev to stage cur: column j of W is E_cur(D_prev
  * e_j) and b = E_cur(anchor_prev - anchor_cur) (+ bout): the two points
  * are subtracted before any large product, so b has no cancellation.
- * work needs n + max(dim) doubles. */
+ * Long double throughout, rounded once (see td_cone_apply_W_ld).
+ * work needs n + max(dim) long doubles. */
 static void build_layer(const stage *prev, const stage *cur, int n,
                         const double *wout, const double *bout, double *W,
-                        double *b, double *work)
+                        double *b, long double *work)
 {
-    double *v = work, *col = work + n;
+    long double *v = work, *col = work + n;
     for (int j = 0; j < prev->dim; j++) {
         decode_column(prev, n, j, v);
         encode(cur, n, wout, v, col);
         for (int i = 0; i < cur->dim; i++)
-            W[(size_t)i * prev->dim + j] = col[i];
+            W[(size_t)i * prev->dim + j] = (double)col[i];
     }
     for (int i = 0; i < n; i++)
-        v[i] = (prev->anchor ? prev->anchor[i] : 0.0) -
+        v[i] = (long double)(prev->anchor ? prev->anchor[i] : 0.0) -
                (cur->anchor ? cur->anchor[i] : 0.0);
-    encode(cur, n, wout, v, b);
-    for (int i = 0; bout && i < cur->dim; i++)
-        b[i] += bout[i];
+    encode(cur, n, wout, v, col);
+    for (int i = 0; i < cur->dim; i++)
+        b[i] = (double)(col[i] + (bout ? bout[i] : 0.0));
 }
 
 /* The stages in layer order: cones, resets where needed, the output. */
@@ -139,7 +142,7 @@ int td_network_from_cones(td_network *net, int n, int q,
     stage *st = malloc(sizeof(stage) * (2 * q + 1));
     int *dims = malloc(sizeof(int) * (2 * q + 2));
     int wmax = 2 * n > dout ? 2 * n : dout;
-    double *work = malloc(sizeof(double) * (n + wmax));
+    long double *work = malloc(sizeof(long double) * (n + wmax));
     int rc = !st || !dims || !work, L = 0;
     if (!rc) {
         L = plan_stages(n, q, cones, dout, st);
