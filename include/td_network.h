@@ -60,6 +60,14 @@ int td_network_from_cones(td_network *net, int n, int q,
 void td_network_forward(const td_network *net, const double *x, int64_t rows,
                         double *out, double *work);
 
+/* The same, calling hook(ctx, k, act, rows) after layer k (0-based) with
+ * its activations (rows x dims[k+1], after the relu). */
+typedef void (*td_layer_hook)(void *ctx, int k, const double *act,
+                              int64_t rows);
+void td_network_forward_hook(const td_network *net, const double *x,
+                             int64_t rows, double *out, double *work,
+                             td_layer_hook hook, void *ctx);
+
 /* Work size (doubles) td_network_forward needs for `rows` points. */
 int64_t td_network_work_size(const td_network *net, int64_t rows);
 

@@ -266,6 +266,7 @@ static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
     COL_I64(n_kept);
     COL_I64(n_collapsed);
     COL_I64(n_mixed);
+    i64(w, g, "n_departed", (hsize_t)mdl->nlayers, mdl->n_departed);
     COL_I32(sep_status);
     COL_I32(sep_rounds);
     COL_I32(base_rule);

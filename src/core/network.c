@@ -174,8 +174,9 @@ int64_t td_network_work_size(const td_network *net, int64_t rows)
     return 2 * rows * dmax;
 }
 
-void td_network_forward(const td_network *net, const double *x, int64_t rows,
-                        double *out, double *work)
+void td_network_forward_hook(const td_network *net, const double *x,
+                             int64_t rows, double *out, double *work,
+                             td_layer_hook hook, void *ctx)
 {
     int dmax = 0;
     for (int k = 0; k <= net->num_layers; k++)
@@ -195,8 +196,16 @@ void td_network_forward(const td_network *net, const double *x, int64_t rows,
         if (!last)
             for (int64_t i = 0; i < rows * dk; i++)
                 y[i] = y[i] > 0 ? y[i] : 0.0;
+        if (hook)
+            hook(ctx, k, y, rows);
         in = y;
     }
+}
+
+void td_network_forward(const td_network *net, const double *x, int64_t rows,
+                        double *out, double *work)
+{
+    td_network_forward_hook(net, x, rows, out, work, NULL, NULL);
 }
 
 /* Rows of A (r x c) minus their mean, into C; the mean into mean. */
