@@ -34,13 +34,19 @@ void td_network_free(td_network *net);
 /* A cone layer that reads the previous cone's output directly has the
  * weight W^(l) (W^(l-1))^-1: it undoes one shrink (norm 1/lambda_{l-1})
  * and applies the next (1/lambda_l), so a float64 evaluation rounds it at
- * about u / (lambda_{l-1} lambda_l) of the data scale in input space.
- * Above this product of condition numbers a reset layer goes between the
- * two cones: then each cone costs u / lambda once, with no product. */
-#define TD_RESET_COND 1e6
+ * about u / (lambda_{l-1} lambda_l) of the data scale in input space, and
+ * the outputs (O(1) targets) by as much.  Above a product of condition
+ * numbers reset_cond a reset layer goes between the two cones: then each
+ * cone costs u / lambda once, with no product.
+ * td_reset_cond(tolerance): a tenth of the tolerance in units of u, at
+ * most 1e7 (merged rounding 1e-9 of the data scale) so that a loose
+ * tolerance does not let rounding reach later ReLU kinks. */
+#define TD_RESET_COND_MAX 1e7
+double td_reset_cond(double tolerance);
 
 /* 1 when cones a and b (consecutive) need a reset layer between them. */
-int td_network_needs_reset(const td_cone *a, const td_cone *b);
+int td_network_needs_reset(const td_cone *a, const td_cone *b,
+                           double reset_cond);
 
 /* Per-layer parameters from Theorem 6's cumulative ones:
  *   cone layers l = 1..Q: W^(l) = cone[l-1].W, b^(l) = -W^(l) p_l,
@@ -53,7 +59,7 @@ int td_network_needs_reset(const td_cone *a, const td_cone *b);
  * [W^(l+1), -W^(l+1)] with zero bias. */
 int td_network_from_cones(td_network *net, int n, int q,
                           const td_cone *cones, int dout, const double *wout,
-                          const double *bout, td_err *err);
+                          const double *bout, double reset_cond, td_err *err);
 
 /* Forward pass of `rows` points (row-major rows x d_0) into out
  * (rows x d_L).  work needs 2 * rows * max(d) doubles. */

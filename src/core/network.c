@@ -1,5 +1,6 @@
 /* network.c - per-layer weights from cumulative cones, the output layer,
  * and the plain forward pass (see td_network.h). */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,16 @@ void td_network_free(td_network *net)
     *net = (td_network){0};
 }
 
-int td_network_needs_reset(const td_cone *a, const td_cone *b)
+double td_reset_cond(double tolerance)
 {
-    return td_cone_cond(a) * td_cone_cond(b) > TD_RESET_COND;
+    double t = 0.1 * tolerance / (DBL_EPSILON / 2);
+    return t < TD_RESET_COND_MAX ? t : TD_RESET_COND_MAX;
+}
+
+int td_network_needs_reset(const td_cone *a, const td_cone *b,
+                           double reset_cond)
+{
+    return td_cone_cond(a) * td_cone_cond(b) > reset_cond;
 }
 
 /* One stage of the construction in input space: a layer's output is
@@ -123,12 +131,13 @@ static void build_layer(const stage *prev, const stage *cur, int n,
 
 /* The stages in layer order: cones, resets where needed, the output. */
 static int plan_stages(int n, int q, const td_cone *cones, int dout,
-                       stage *st)
+                       double reset_cond, stage *st)
 {
     int L = 0;
     for (int l = 0; l < q; l++) {
         st[L++] = (stage){TD_LAYER_CONE, &cones[l], cones[l].p, n};
-        if (l + 1 < q && td_network_needs_reset(&cones[l], &cones[l + 1]))
+        if (l + 1 < q &&
+            td_network_needs_reset(&cones[l], &cones[l + 1], reset_cond))
             st[L++] = (stage){TD_LAYER_RESET, NULL, cones[l + 1].p, 2 * n};
     }
     st[L++] = (stage){TD_LAYER_OUTPUT, NULL, NULL, dout};
@@ -137,7 +146,7 @@ static int plan_stages(int n, int q, const td_cone *cones, int dout,
 
 int td_network_from_cones(td_network *net, int n, int q,
                           const td_cone *cones, int dout, const double *wout,
-                          const double *bout, td_err *err)
+                          const double *bout, double reset_cond, td_err *err)
 {
     stage *st = malloc(sizeof(stage) * (2 * q + 1));
     int *dims = malloc(sizeof(int) * (2 * q + 2));
@@ -145,7 +154,7 @@ int td_network_from_cones(td_network *net, int n, int q,
     long double *work = malloc(sizeof(long double) * (n + wmax));
     int rc = !st || !dims || !work, L = 0;
     if (!rc) {
-        L = plan_stages(n, q, cones, dout, st);
+        L = plan_stages(n, q, cones, dout, reset_cond, st);
         dims[0] = n;
         for (int k = 0; k < L; k++)
             dims[k + 1] = st[k].dim;

@@ -259,7 +259,8 @@ static void test_proposition2_cumulative(void)
     td_network net;
     td_err err;
     td_err_clear(&err);
-    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout, &err) == 0);
+    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout,
+                                          td_reset_cond(1e-8), &err) == 0);
     for (int trial = 0; trial < 200; trial++) {
         double x[5], xt[5], act[5], nxt[5], cum[5], work[10];
         rand_vec(x, n, 2);
@@ -314,14 +315,16 @@ static void test_tight_chain_rounding(void)
         td_cone_init(&cones[l], n, h, p, 1e-6);
     }
     for (int l = 0; l + 1 < q; l++)
-        CU_ASSERT(td_network_needs_reset(&cones[l], &cones[l + 1]));
+        CU_ASSERT(td_network_needs_reset(&cones[l], &cones[l + 1],
+                                         td_reset_cond(1e-8)));
     double wout[4 * 5], bout[4];
     rand_vec(wout, q * n, 1);
     rand_vec(bout, q, 1);
     td_network net;
     td_err err;
     td_err_clear(&err);
-    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout, &err) == 0);
+    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout,
+                                          td_reset_cond(1e-8), &err) == 0);
     CU_ASSERT_FATAL(net.num_layers == 2 * q);       /* q cones, q-1 resets */
     for (int k = 0; k + 1 < net.num_layers; k++) {
         CU_ASSERT(net.kind[k] == (k % 2 ? TD_LAYER_RESET : TD_LAYER_CONE));
