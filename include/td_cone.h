@@ -42,6 +42,11 @@ void td_cone_apply_R(const td_cone *c, const double *x, double *out);
 void td_cone_apply_W(const td_cone *c, const double *x, double *out);
 void td_cone_apply_Winv(const td_cone *c, const double *y, double *out);
 
+/* x = W x and y = W^-1 y in place, in long double: for exporting weights
+ * rounded once (see cone.c). */
+void td_cone_apply_W_ld(const td_cone *c, long double *x);
+void td_cone_apply_Winv_ld(const td_cone *c, long double *y);
+
 /* out = W (x - p): the pre-activation of this layer in cumulative form.
  * `work` needs n doubles. */
 void td_cone_preact(const td_cone *c, const double *x, double *out,

@@ -60,8 +60,8 @@ typedef struct {
 
     double *w_out;          /* Q x M cumulative output weight W^(Q+1) */
     double *b_out;          /* Q cumulative output bias b^(Q+1) */
-    int output_bias;        /* 1 when b^(Q+1) != 0 was needed */
-    double output_cond;     /* cond of the system solved for W^(Q+1) */
+    int output_bias;        /* 1 when b^(Q+1) != 0 */
+    double output_cond;     /* cond of the centred base points */
 
     td_network net;         /* the exported per-layer network */
 
@@ -69,6 +69,10 @@ typedef struct {
     double cost;            /* C = 1/2 sum |x^(L) - y|^2 */
     double max_error;       /* max over points and coords of |x^(L) - y| */
     int64_t n_correct;      /* points whose nearest target is their own */
+    int64_t *n_departed;    /* Q, per hidden layer l: points whose float64
+                               pass first leaves the construction there (a
+                               unit alive where all should be dead, or the
+                               reverse): rounding crossed a ReLU kink */
 
     /* Search statistics. */
     int64_t separator_solves;

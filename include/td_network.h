@@ -11,41 +11,82 @@
 #include "td_cone.h"
 #include "td_err.h"
 
+/* What a layer of the exported network does (see td_network_from_cones). */
+enum td_layer_kind {
+    TD_LAYER_CONE = 0,      /* one cone of the construction (Lemma 2) */
+    TD_LAYER_RESET = 1,     /* width 2n: [relu(z); relu(-z)], z = x^tau - c */
+    TD_LAYER_OUTPUT = 2     /* the affine output layer (no relu) */
+};
+
 typedef struct {
     int num_layers;   /* L */
     int *dims;        /* d_0 .. d_L */
     double **W;       /* W[k] is layer k+1: dims[k+1] x dims[k], row-major */
     double **b;       /* b[k] is layer k+1: dims[k+1] */
+    int *kind;        /* kind[k]: enum td_layer_kind of layer k+1 */
 } td_network;
 
-/* Allocate a network with the given dims (L+1 entries); weights zeroed. */
+/* Allocate a network with the given dims (L+1 entries); weights zeroed,
+ * every kind TD_LAYER_CONE except the last (TD_LAYER_OUTPUT). */
 int td_network_alloc(td_network *net, int num_layers, const int *dims);
 void td_network_free(td_network *net);
 
+/* A cone layer that reads the previous cone's output directly has the
+ * weight W^(l) (W^(l-1))^-1: it undoes one shrink (norm 1/lambda_{l-1})
+ * and applies the next (1/lambda_l), so a float64 evaluation rounds it at
+ * about u / (lambda_{l-1} lambda_l) of the data scale in input space, and
+ * the outputs (O(1) targets) by as much.  Above a product of condition
+ * numbers reset_cond a reset layer goes between the two cones: then each
+ * cone costs u / lambda once, with no product.
+ * td_reset_cond(tolerance): a tenth of the tolerance in units of u, at
+ * most 1e7 (merged rounding 1e-9 of the data scale) so that a loose
+ * tolerance does not let rounding reach later ReLU kinks. */
+#define TD_RESET_COND_MAX 1e7
+double td_reset_cond(double tolerance);
+
+/* 1 when cones a and b (consecutive) need a reset layer between them. */
+int td_network_needs_reset(const td_cone *a, const td_cone *b,
+                           double reset_cond);
+
 /* Per-layer parameters from Theorem 6's cumulative ones:
- *   hidden layers l = 1..Q: W^(l) = cone[l-1].W, b^(l) = -W^(l) p_l,
- *   output layer Q+1:       W^(Q+1) = wout (dout x n), b^(Q+1) = bout,
- * via W_1 = W^(1), W_l = W^(l) (W^(l-1))^-1, b_l = b^(l) - W_l b^(l-1).
- * Uses the structured inverses, O(Q n^2) work. */
+ *   cone layers l = 1..Q: W^(l) = cone[l-1].W, b^(l) = -W^(l) p_l,
+ *   output layer:         W^(Q+1) = wout (dout x n), b^(Q+1) = bout,
+ * via W_l = W^(l) (W^(l-1))^-1, b_l = W^(l)(p_{l-1} - p_l), using the
+ * structured maps, O(Q n^2) work.  Where td_network_needs_reset, a reset
+ * layer centred at c = p_{l+1} follows cone l: it outputs
+ * [relu(z); relu(-z)] with z = x^(tau,l) - c = (W^(l))^-1 x^(l) + p_l - c,
+ * an exact identity whatever the data range, and cone l+1 reads it as
+ * [W^(l+1), -W^(l+1)] with zero bias. */
 int td_network_from_cones(td_network *net, int n, int q,
                           const td_cone *cones, int dout, const double *wout,
-                          const double *bout, td_err *err);
+                          const double *bout, double reset_cond, td_err *err);
 
 /* Forward pass of `rows` points (row-major rows x d_0) into out
  * (rows x d_L).  work needs 2 * rows * max(d) doubles. */
 void td_network_forward(const td_network *net, const double *x, int64_t rows,
                         double *out, double *work);
 
+/* The same, calling hook(ctx, k, act, rows) after layer k (0-based) with
+ * its activations (rows x dims[k+1], after the relu). */
+typedef void (*td_layer_hook)(void *ctx, int k, const double *act,
+                              int64_t rows);
+void td_network_forward_hook(const td_network *net, const double *x,
+                             int64_t rows, double *out, double *work,
+                             td_layer_hook hook, void *ctx);
+
 /* Work size (doubles) td_network_forward needs for `rows` points. */
 int64_t td_network_work_size(const td_network *net, int64_t rows);
 
 /* Output layer (Theorem 6, eq. 29): solve W p_j + b = y_j for j = 1..q.
  * P is q x n (row j = p_j), Y is q x dout (row j = y_j).
- * First tries b = 0, W = Y P^+ (needs the p_j linearly independent); if P
- * is rank deficient, uses [W b] = Y [P 1]^+ (needs affine independence).
- * Writes wout (dout x n), bout (dout), *used_bias, and *cond (condition
- * number of the matrix that was inverted).  TD_ERR_INSEPARABLE-free: fails
- * with TD_ERR_VERIFY when neither system has full rank. */
+ * The output layer multiplies every rounding error upstream by |W|, so it
+ * takes the exact solution of least norm: W (p_j - pbar) = y_j - ybar with
+ * minimum-norm W, b = ybar - W pbar.  It needs the p_j affinely
+ * independent (n >= q - 1), is translation invariant, and its |W| is at
+ * most that of the paper's b = 0 form Y P^+ (one of the solutions).
+ * Writes wout (dout x n), bout (dout), *used_bias (b != 0) and *cond (of
+ * the centred base points on their span).  Fails with TD_ERR_VERIFY when
+ * the base points are affinely dependent. */
 int td_output_layer(int n, int q, const double *P, int dout, const double *Y,
                     double *wout, double *bout, int *used_bias, double *cond,
                     td_err *err);

@@ -64,7 +64,9 @@ int td_layer_build(td_engine *e, td_step *s, const td_config *cfg, int l,
                    int a, const td_sep *sp, const td_level *lv,
                    td_model *mdl, td_err *err);
 void td_layer_undo(td_engine *e, td_step *s, td_model *mdl, int l);
-int td_layer_output(td_model *mdl, const td_step *s, td_err *err);
+/* tolerance (verify.tolerance) sets where reset layers go (td_reset_cond) */
+int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
+                    td_err *err);
 
 /* report.c: step l found no separable class among cand: a one-line
  * summary with each class's evidence, in err (TD_ERR_INSEPARABLE). */

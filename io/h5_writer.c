@@ -146,12 +146,19 @@ static void attr_str(h5w *w, hid_t o, const char *name, const char *s)
         H5Tclose(t);
 }
 
+static const char *layer_kind_name(int kind)
+{
+    return kind == TD_LAYER_CONE ? "cone"
+         : kind == TD_LAYER_RESET ? "reset" : "output";
+}
+
 static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
 {
     for (int l = 0; l < net->num_layers && !failed(w); l++) {
         char name[32];
         snprintf(name, sizeof name, "layer_%d", l + 1);
         hid_t gl = group(w, g, name);
+        attr_str(w, gl, "kind", layer_kind_name(net->kind[l]));
         f64(w, gl, "weight", 2, net->dims[l + 1], net->dims[l], net->W[l]);
         f64(w, gl, "bias", 1, net->dims[l + 1], 0, net->b[l]);
         close_group(gl);
@@ -259,6 +266,7 @@ static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
     COL_I64(n_kept);
     COL_I64(n_collapsed);
     COL_I64(n_mixed);
+    i64(w, g, "n_departed", (hsize_t)mdl->nlayers, mdl->n_departed);
     COL_I32(sep_status);
     COL_I32(sep_rounds);
     COL_I32(base_rule);

@@ -113,11 +113,13 @@ static int check_zero_loss(const td_model *mdl, const td_config *cfg,
            (long long)mdl->n_points);
     if (!mdl->sequentially_separable)    /* best effort: honest, not zero */
         return TD_OK;
+    char why[512];
+    td_verify_explain(mdl, why, sizeof why);
     if (mdl->n_correct != mdl->n_points || !(mdl->max_error <= cfg->tolerance))
         td_err_set(err, TD_ERR_VERIFY, "forward pass is not at zero loss: max "
-                   "error %.3e > tolerance %.1e or %lld points misclassified",
+                   "error %.3e > tolerance %.1e or %lld points misclassified%s",
                    mdl->max_error, cfg->tolerance,
-                   (long long)(mdl->n_points - mdl->n_correct));
+                   (long long)(mdl->n_points - mdl->n_correct), why);
     return agreed(err);
 }
 

@@ -25,7 +25,7 @@ int td_lstsq(int m, int n, int nrhs, const double *A, const double *B,
     if (info == 0) {
         memcpy(X, b, sizeof(double) * (size_t)n * nrhs);
         *rank = (int)r;
-        *cond = r == kmin && s[kmin - 1] > 0 ? s[0] / s[kmin - 1] : INFINITY;
+        *cond = r > 0 ? s[0] / s[r - 1] : INFINITY;
     }
     free(a); free(b); free(s);
     return info != 0;

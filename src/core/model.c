@@ -15,7 +15,8 @@ int td_model_alloc(td_model *mdl, int m, int q)
     mdl->cones = calloc((size_t)q, sizeof *mdl->cones);
     mdl->w_out = calloc((size_t)q * m, sizeof *mdl->w_out);
     mdl->b_out = calloc((size_t)q, sizeof *mdl->b_out);
-    if (!mdl->labels || !mdl->counts || !mdl->means || !mdl->targets ||
+    mdl->n_departed = calloc((size_t)q, sizeof *mdl->n_departed);
+    if (!mdl->n_departed || !mdl->labels || !mdl->counts || !mdl->means || !mdl->targets ||
         !mdl->layers || !mdl->cones || !mdl->w_out || !mdl->b_out) {
         td_model_free(mdl);
         return -1;
@@ -44,5 +45,6 @@ void td_model_free(td_model *mdl)
     free(mdl->cones);
     free(mdl->w_out);
     free(mdl->b_out);
+    free(mdl->n_departed);
     *mdl = (td_model){0};
 }

@@ -1,5 +1,6 @@
 /* network.c - per-layer weights from cumulative cones, the output layer,
  * and the plain forward pass (see td_network.h). */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,10 @@ int td_network_alloc(td_network *net, int num_layers, const int *dims)
     *net = (td_network){0};
     net->num_layers = num_layers;
     net->dims = malloc(sizeof(int) * (num_layers + 1));
+    net->kind = calloc((size_t)(num_layers > 0 ? num_layers : 1), sizeof(int));
     net->W = calloc((size_t)num_layers, sizeof(double *));
     net->b = calloc((size_t)num_layers, sizeof(double *));
-    if (!net->dims || !net->W || !net->b)
+    if (!net->dims || !net->kind || !net->W || !net->b)
         goto fail;
     memcpy(net->dims, dims, sizeof(int) * (num_layers + 1));
     for (int k = 0; k < num_layers; k++) {
@@ -23,6 +25,8 @@ int td_network_alloc(td_network *net, int num_layers, const int *dims)
         if (!net->W[k] || !net->b[k])
             goto fail;
     }
+    if (num_layers > 0)
+        net->kind[num_layers - 1] = TD_LAYER_OUTPUT;
     return 0;
 fail:
     td_network_free(net);
@@ -38,92 +42,135 @@ void td_network_free(td_network *net)
     free(net->W);
     free(net->b);
     free(net->dims);
+    free(net->kind);
     *net = (td_network){0};
 }
 
-/* W_l = W^(l) (W^(l-1))^-1 column by column, both structured: O(n^2). */
-static void hidden_layer(const td_cone *cur, const td_cone *prev, double *W,
-                         double *b, double *work)
+double td_reset_cond(double tolerance)
 {
-    int n = cur->n;
-    double *e = work, *col = work + n;
-    for (int j = 0; j < n; j++) {
-        memset(e, 0, sizeof(double) * n);
-        e[j] = 1.0;
-        td_cone_apply_Winv(prev, e, e);
-        td_cone_apply_W(cur, e, col);
-        for (int i = 0; i < n; i++)
-            W[(size_t)i * n + j] = col[i];
-    }
-    /* b_l = b^(l) - W_l b^(l-1) = W^(l) (p_{l-1} - p_l): no cancellation
-     * between two large products. */
-    for (int i = 0; i < n; i++)
-        e[i] = prev->p[i] - cur->p[i];
-    td_cone_apply_W(cur, e, b);
+    double t = 0.1 * tolerance / (DBL_EPSILON / 2);
+    return t < TD_RESET_COND_MAX ? t : TD_RESET_COND_MAX;
 }
 
-static void first_layer(const td_cone *c, double *W, double *b, double *work)
+int td_network_needs_reset(const td_cone *a, const td_cone *b,
+                           double reset_cond)
 {
-    int n = c->n;
-    td_cone_dense_W(c, W);
-    for (int i = 0; i < n; i++)
-        work[i] = -c->p[i];
-    td_cone_apply_W(c, work, b);
+    return td_cone_cond(a) * td_cone_cond(b) > reset_cond;
 }
 
-/* W_{Q+1} = W^(Q+1) (W^(Q))^-1, b_{Q+1} = b^(Q+1) + W^(Q+1) p_Q. */
-static void output_layer(const td_cone *last, int dout, const double *wout,
-                         const double *bout, double *W, double *b,
-                         double *work)
+/* One stage of the construction in input space: a layer's output is
+ * E (x^tau - anchor) (+ bout for the output layer), with E = W^(l) for a
+ * cone, v -> [v; -v] for a reset and wout for the output layer.  Read
+ * back, x^tau = D a + anchor with D = E^-1 on E's image. */
+typedef struct {
+    int kind;               /* enum td_layer_kind, or -1 for the input x */
+    const td_cone *cone;    /* TD_LAYER_CONE */
+    const double *anchor;   /* p_l, the reset centre, or NULL (zero) */
+    int dim;                /* output width */
+} stage;
+
+/* Column j of D: the x^tau direction of unit j of the stage's output. */
+static void decode_column(const stage *s, int n, int j, long double *out)
 {
-    int n = last->n;
-    double *e = work;
-    for (int j = 0; j < n; j++) {
-        memset(e, 0, sizeof(double) * n);
-        e[j] = 1.0;
-        td_cone_apply_Winv(last, e, e);
-        for (int i = 0; i < dout; i++) {
+    for (int i = 0; i < n; i++)
+        out[i] = 0;
+    if (s->kind == TD_LAYER_RESET)
+        out[j % n] = j < n ? 1 : -1;
+    else
+        out[j] = 1;
+    if (s->kind == TD_LAYER_CONE)
+        td_cone_apply_Winv_ld(s->cone, out);
+}
+
+/* out = E v (s->dim entries); v is overwritten. */
+static void encode(const stage *s, int n, const double *wout, long double *v,
+                   long double *out)
+{
+    if (s->kind == TD_LAYER_CONE) {
+        td_cone_apply_W_ld(s->cone, v);
+        memcpy(out, v, sizeof(long double) * n);
+    } else if (s->kind == TD_LAYER_RESET) {
+        for (int i = 0; i < n; i++) {
+            out[i] = v[i];
+            out[n + i] = -v[i];
+        }
+    } else {
+        for (int i = 0; i < s->dim; i++) {
             const double *row = wout + (size_t)i * n;
-            double s = 0;
+            long double t = 0;
             for (int k = 0; k < n; k++)
-                s += row[k] * e[k];
-            W[(size_t)i * n + j] = s;
+                t += row[k] * v[k];
+            out[i] = t;
         }
     }
-    for (int i = 0; i < dout; i++) {
-        const double *row = wout + (size_t)i * n;
-        double s = 0;
-        for (int k = 0; k < n; k++)
-            s += row[k] * last->p[k];
-        b[i] = bout[i] + s;
+}
+
+/* The layer from stage prev to stage cur: column j of W is E_cur(D_prev
+ * e_j) and b = E_cur(anchor_prev - anchor_cur) (+ bout): the two points
+ * are subtracted before any large product, so b has no cancellation.
+ * Long double throughout, rounded once (see td_cone_apply_W_ld).
+ * work needs n + max(dim) long doubles. */
+static void build_layer(const stage *prev, const stage *cur, int n,
+                        const double *wout, const double *bout, double *W,
+                        double *b, long double *work)
+{
+    long double *v = work, *col = work + n;
+    for (int j = 0; j < prev->dim; j++) {
+        decode_column(prev, n, j, v);
+        encode(cur, n, wout, v, col);
+        for (int i = 0; i < cur->dim; i++)
+            W[(size_t)i * prev->dim + j] = (double)col[i];
     }
+    for (int i = 0; i < n; i++)
+        v[i] = (long double)(prev->anchor ? prev->anchor[i] : 0.0) -
+               (cur->anchor ? cur->anchor[i] : 0.0);
+    encode(cur, n, wout, v, col);
+    for (int i = 0; i < cur->dim; i++)
+        b[i] = (double)(col[i] + (bout ? bout[i] : 0.0));
+}
+
+/* The stages in layer order: cones, resets where needed, the output. */
+static int plan_stages(int n, int q, const td_cone *cones, int dout,
+                       double reset_cond, stage *st)
+{
+    int L = 0;
+    for (int l = 0; l < q; l++) {
+        st[L++] = (stage){TD_LAYER_CONE, &cones[l], cones[l].p, n};
+        if (l + 1 < q &&
+            td_network_needs_reset(&cones[l], &cones[l + 1], reset_cond))
+            st[L++] = (stage){TD_LAYER_RESET, NULL, cones[l + 1].p, 2 * n};
+    }
+    st[L++] = (stage){TD_LAYER_OUTPUT, NULL, NULL, dout};
+    return L;
 }
 
 int td_network_from_cones(td_network *net, int n, int q,
                           const td_cone *cones, int dout, const double *wout,
-                          const double *bout, td_err *err)
+                          const double *bout, double reset_cond, td_err *err)
 {
-    int *dims = malloc(sizeof(int) * (q + 2));
-    double *work = malloc(sizeof(double) * 2 * n);
-    if (!dims || !work) {
-        free(dims);
-        free(work);
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory building network");
+    stage *st = malloc(sizeof(stage) * (2 * q + 1));
+    int *dims = malloc(sizeof(int) * (2 * q + 2));
+    int wmax = 2 * n > dout ? 2 * n : dout;
+    long double *work = malloc(sizeof(long double) * (n + wmax));
+    int rc = !st || !dims || !work, L = 0;
+    if (!rc) {
+        L = plan_stages(n, q, cones, dout, reset_cond, st);
+        dims[0] = n;
+        for (int k = 0; k < L; k++)
+            dims[k + 1] = st[k].dim;
+        rc = td_network_alloc(net, L, dims);
     }
-    for (int k = 0; k <= q; k++)
-        dims[k] = n;
-    dims[q + 1] = dout;
-    int rc = td_network_alloc(net, q + 1, dims);
+    stage input = {-1, NULL, NULL, n};
+    for (int k = 0; !rc && k < L; k++) {
+        net->kind[k] = st[k].kind;
+        build_layer(k ? &st[k - 1] : &input, &st[k], n, wout,
+                    k == L - 1 ? bout : NULL, net->W[k], net->b[k], work);
+    }
+    free(st);
     free(dims);
-    if (rc) {
-        free(work);
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory building network");
-    }
-    first_layer(&cones[0], net->W[0], net->b[0], work);
-    for (int l = 1; l < q; l++)
-        hidden_layer(&cones[l], &cones[l - 1], net->W[l], net->b[l], work);
-    output_layer(&cones[q - 1], dout, wout, bout, net->W[q], net->b[q], work);
     free(work);
+    if (rc)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory building network");
     return TD_OK;
 }
 
@@ -136,8 +183,9 @@ int64_t td_network_work_size(const td_network *net, int64_t rows)
     return 2 * rows * dmax;
 }
 
-void td_network_forward(const td_network *net, const double *x, int64_t rows,
-                        double *out, double *work)
+void td_network_forward_hook(const td_network *net, const double *x,
+                             int64_t rows, double *out, double *work,
+                             td_layer_hook hook, void *ctx)
 {
     int dmax = 0;
     for (int k = 0; k <= net->num_layers; k++)
@@ -157,55 +205,66 @@ void td_network_forward(const td_network *net, const double *x, int64_t rows,
         if (!last)
             for (int64_t i = 0; i < rows * dk; i++)
                 y[i] = y[i] > 0 ? y[i] : 0.0;
+        if (hook)
+            hook(ctx, k, y, rows);
         in = y;
     }
 }
 
-/* Solve A X = Y for the output layer; 0 when A has full row rank q. */
-static int solve_output(int q, int ncol, const double *A, int dout,
-                        const double *Y, double *X, double *cond)
+void td_network_forward(const td_network *net, const double *x, int64_t rows,
+                        double *out, double *work)
 {
-    int rank = 0;
-    if (td_lstsq(q, ncol, dout, A, Y, 1e-12, X, &rank, cond))
-        return -1;
-    return rank == q ? 0 : -1;
+    td_network_forward_hook(net, x, rows, out, work, NULL, NULL);
+}
+
+/* Rows of A (r x c) minus their mean, into C; the mean into mean. */
+static void centre_rows(int r, int c, const double *A, double *C,
+                        double *mean)
+{
+    for (int k = 0; k < c; k++) {
+        double s = 0;
+        for (int j = 0; j < r; j++)
+            s += A[(size_t)j * c + k];
+        mean[k] = s / r;
+        for (int j = 0; j < r; j++)
+            C[(size_t)j * c + k] = A[(size_t)j * c + k] - mean[k];
+    }
 }
 
 int td_output_layer(int n, int q, const double *P, int dout, const double *Y,
                     double *wout, double *bout, int *used_bias, double *cond,
                     td_err *err)
 {
-    int n1 = n + 1;
-    double *X = malloc(sizeof(double) * (size_t)n1 * dout);
-    double *A = malloc(sizeof(double) * (size_t)q * n1);
-    if (!X || !A) {
-        free(X); free(A);
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory in output layer");
-    }
-    /* Paper's form first (b = 0, W = Y P^+); the bias form needs only
-     * affinely independent base points. */
-    *used_bias = 0;
-    int rc = q <= n ? solve_output(q, n, P, dout, Y, X, cond) : -1;
-    if (rc) {
-        *used_bias = 1;
-        for (int j = 0; j < q; j++) {
-            memcpy(A + (size_t)j * n1, P + (size_t)j * n, sizeof(double) * n);
-            A[(size_t)j * n1 + n] = 1.0;
-        }
-        rc = solve_output(q, n1, A, dout, Y, X, cond);
-    }
+    double *A = malloc(sizeof(double) * (size_t)q * n);
+    double *B = malloc(sizeof(double) * (size_t)q * dout);
+    double *X = malloc(sizeof(double) * (size_t)n * dout);
+    double *pm = malloc(sizeof(double) * n), *ym = malloc(sizeof(double) * dout);
+    int rank = 0, rc = !A || !B || !X || !pm || !ym;
     if (!rc) {
+        /* W (p_j - pbar) = y_j - ybar, minimum-norm W, b = ybar - W pbar */
+        centre_rows(q, n, P, A, pm);
+        centre_rows(q, dout, Y, B, ym);
+        rc = td_lstsq(q, n, dout, A, B, 1e-12, X, &rank, cond) ? -1 : 0;
+    }
+    if (!rc && rank == q - 1) {
+        *used_bias = 0;
         for (int i = 0; i < dout; i++) {
-            for (int k = 0; k < n; k++)
+            double s = 0;
+            for (int k = 0; k < n; k++) {
                 wout[(size_t)i * n + k] = X[(size_t)k * dout + i];
-            bout[i] = *used_bias ? X[(size_t)n * dout + i] : 0.0;
+                s += X[(size_t)k * dout + i] * pm[k];
+            }
+            bout[i] = ym[i] - s;
+            *used_bias |= bout[i] != 0;
         }
     }
-    free(X); free(A);
+    free(A); free(B); free(X); free(pm); free(ym);
     if (rc)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory in output layer");
+    if (rank != q - 1)
         return td_err_set(err, TD_ERR_VERIFY,
                           "base points p_1..p_%d are affinely dependent "
-                          "(cond %.3g): output layer W P + b = Y has no exact "
-                          "solution", q, *cond);
+                          "(rank %d of %d): output layer W P + b = Y has no "
+                          "exact solution", q, rank, q - 1);
     return TD_OK;
 }

@@ -145,7 +145,8 @@ void td_layer_undo(td_engine *e, td_step *s, td_model *mdl, int l)
     mdl->backtracks++;
 }
 
-int td_layer_output(td_model *mdl, const td_step *s, td_err *err)
+int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
+                    td_err *err)
 {
     int m = mdl->m, q = mdl->q, rc = TD_OK;
     double *P = malloc(sizeof(double) * (size_t)q * m);
@@ -162,7 +163,7 @@ int td_layer_output(td_model *mdl, const td_step *s, td_err *err)
     if (rc)
         return rc;
     rc = td_network_from_cones(&mdl->net, m, q, mdl->cones, q, mdl->w_out,
-                               mdl->b_out, err);
+                               mdl->b_out, td_reset_cond(tolerance), err);
     if (!td_all_ok(rc == TD_OK))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (network)");
     /* rank 0's bytes are the network: no rank may differ in the last bit */

@@ -405,7 +405,7 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
         mdl->sequentially_separable = 1;
         for (int l = 0; l < q; l++)
             mdl->sequentially_separable &= mdl->layers[l].sep_status <= TD_SEP_CERTIFIED;
-        rc = td_layer_output(mdl, &s, err);
+        rc = td_layer_output(mdl, &s, cfg->tolerance, err);
     }
     td_say("search: %lld separator solves (%lld reused), %lld backtracks, "
            "%lld data passes (%lld separator passes %.3f s, working-set solves "

@@ -1,6 +1,9 @@
 /* verify.c - forward pass over all shards, reducing cost and accuracy. */
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "td_comm.h"
 #include "td_verify.h"
 
@@ -19,15 +22,48 @@ static const double *block_points(const td_engine *e, int64_t i0,
     return xbuf;
 }
 
-/* Cost, max error and correct count of one block of rows. */
+/* What the float64 pass must do at each hidden cone layer: the class
+ * collapsed there has every unit dead (exactly 0), every other point and
+ * base point every unit alive.  A row that does otherwise crossed a ReLU
+ * kink by rounding; it is counted once, at the first such layer. */
+typedef struct {
+    const td_network *net;
+    const int *cone_of;     /* net layer k -> hidden (cone) layer, or -1 */
+    const int *pos;         /* class -> the cone layer that collapses it */
+    const int *cls;         /* class of each row of the block */
+    char *left;             /* row has left the construction already */
+    int64_t *departed;      /* per cone layer */
+} fates;
+
+static void check_fates(void *ctx, int k, const double *act, int64_t rows)
+{
+    fates *f = ctx;
+    int c = f->cone_of[k], d = f->net->dims[k + 1];
+    for (int64_t r = 0; c >= 0 && r < rows; r++) {
+        const double *a = act + r * d;
+        int dead = f->pos[f->cls[r]] == c, bad = 0;
+        for (int i = 0; i < d && !bad; i++)
+            bad = dead ? a[i] > 0 : !(a[i] > 0);
+        if (bad && !f->left[r])
+            f->departed[c]++;
+        f->left[r] |= bad;
+    }
+}
+
+/* Cost, max error and correct count of one block of rows; with f, the
+ * departures from the construction too. */
 static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
                          int64_t rows, double *out, double *work,
-                         double *xbuf, double *cost, double *maxerr,
+                         double *xbuf, fates *f, double *cost, double *maxerr,
                          int64_t *correct)
 {
     int q = mdl->q;
-    td_network_forward(&mdl->net, block_points(e, i0, rows, xbuf), rows, out,
-                       work);
+    if (f) {
+        f->cls = e->cls + i0;
+        memset(f->left, 0, (size_t)rows);
+    }
+    td_network_forward_hook(&mdl->net, block_points(e, i0, rows, xbuf), rows,
+                            out, work, f ? check_fates : NULL, f);
     for (int64_t r = 0; r < rows; r++) {
         const double *o = out + r * q;
         const double *y = mdl->targets + (size_t)e->cls[i0 + r] * q;
@@ -52,20 +88,41 @@ static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
     }
 }
 
+/* Net layer -> cone (hidden) layer index, class -> its cone layer: the
+ * fates of an exact construction (NULL for best effort, whose points
+ * may end in neither cone). */
+static int fate_maps(const td_model *mdl, int *cone_of, int *pos)
+{
+    if (!mdl->sequentially_separable)
+        return 0;
+    for (int k = 0, c = 0; k < mdl->net.num_layers; k++)
+        cone_of[k] = mdl->net.kind[k] == TD_LAYER_CONE ? c++ : -1;
+    for (int l = 0; l < mdl->nlayers; l++)
+        pos[mdl->layers[l].class_index] = l;
+    return 1;
+}
+
 int td_verify(td_engine *e, td_model *mdl, td_err *err)
 {
     int64_t br = e->block_rows;
+    int q = mdl->q, L = mdl->net.num_layers;
     double *part = calloc((size_t)(e->nblocks > 0 ? e->nblocks : 1), sizeof(double));
+    int *cone_of = malloc(sizeof(int) * (L > 0 ? L : 1));
+    int *pos = malloc(sizeof(int) * q);
     double maxerr = 0;
     int64_t correct = 0;
-    int fail = part == NULL;
+    int fail = !part || !cone_of || !pos;
+    int check = !fail && fate_maps(mdl, cone_of, pos);
+    memset(mdl->n_departed, 0, sizeof(int64_t) * q);
     #pragma omp parallel reduction(max : maxerr) reduction(+ : correct)
     {
-        double *out = malloc(sizeof(double) * br * mdl->q);
+        double *out = malloc(sizeof(double) * br * q);
         double *work = malloc(sizeof(double) * td_network_work_size(&mdl->net, br));
         /* float32 input: one block widened at a time */
         double *xbuf = e->x0 ? NULL : malloc(sizeof(double) * br * e->m);
-        int ok = out && work && (e->x0 || xbuf);
+        int64_t *dep = calloc((size_t)q, sizeof(int64_t));
+        fates f = {&mdl->net, cone_of, pos, NULL, malloc((size_t)br), dep};
+        int ok = out && work && (e->x0 || xbuf) && dep && f.left;
         if (!ok) {
             #pragma omp atomic write
             fail = 1;
@@ -74,13 +131,20 @@ int td_verify(td_engine *e, td_model *mdl, td_err *err)
         for (int64_t b = 0; b < e->nblocks; b++) {
             int64_t i0 = b * br, rows = e->n_local - i0 < br ? e->n_local - i0 : br;
             if (ok && part)
-                verify_block(e, mdl, i0, rows, out, work, xbuf, &part[b],
-                             &maxerr, &correct);
+                verify_block(e, mdl, i0, rows, out, work, xbuf,
+                             check ? &f : NULL, &part[b], &maxerr, &correct);
         }
+        #pragma omp critical
+        for (int c = 0; ok && c < q; c++)
+            mdl->n_departed[c] += dep[c];
         free(out);
         free(work);
         free(xbuf);
+        free(dep);
+        free(f.left);
     }
+    free(cone_of);
+    free(pos);
     td_err local;
     td_err_clear(&local);
     if (fail)
@@ -91,10 +155,55 @@ int td_verify(td_engine *e, td_model *mdl, td_err *err)
     }
     td_comm_sum_blocks(part, e->nblocks, 1, &mdl->cost);
     td_comm_max(&maxerr, 1);
+    td_comm_sum_i64(mdl->n_departed, q);
     mdl->max_error = maxerr;
     mdl->n_correct = correct;
     td_comm_sum_i64(&mdl->n_correct, 1);
     mdl->n_points = e->n_total;
     free(part);
     return TD_OK;
+}
+
+/* Rounding floor of the exported network: every cone adds about u cond
+ * of the data scale in input space, which the output layer multiplies by
+ * |W_out| (README, "Rounding, and the reset layers"). */
+static double rounding_scale(const td_model *mdl, int *worst)
+{
+    double sum = 0, w = 0;
+    *worst = 0;
+    for (int l = 0; l < mdl->nlayers; l++) {
+        sum += mdl->layers[l].cond;
+        if (mdl->layers[l].cond > mdl->layers[*worst].cond)
+            *worst = l;
+    }
+    for (int k = 0; k < mdl->q * mdl->m; k++)
+        w += mdl->w_out[k] * mdl->w_out[k];
+    return DBL_EPSILON / 2 * sum * sqrt(w);
+}
+
+void td_verify_explain(const td_model *mdl, char *buf, size_t len)
+{
+    int first = -1, worst;
+    int64_t total = 0;
+    for (int l = 0; l < mdl->nlayers; l++) {
+        total += mdl->n_departed[l];
+        if (first < 0 && mdl->n_departed[l] > 0)
+            first = l;
+    }
+    double scale = rounding_scale(mdl, &worst);
+    const td_layer_rec *r = &mdl->layers[first >= 0 ? first : worst];
+    if (first >= 0)
+        snprintf(buf, len, "; in float64 %lld points leave the construction, "
+                 "first at hidden layer %d (class %lld, cond %.3g, margins "
+                 "%.3g kept / %.3g collapsed): rounding upstream crossed its "
+                 "ReLU kinks", (long long)total, first + 1,
+                 (long long)r->label, r->cond, r->margin_kept,
+                 r->margin_collapsed);
+    else
+        snprintf(buf, len, "; the float64 pass follows the construction at "
+                 "every layer, so this is rounding in the affine maps, not a "
+                 "crossed kink: cond(W^(l)) up to %.3g (hidden layer %d, "
+                 "class %lld), u * sum of cond * |W_out| = %.2g; at these "
+                 "margins this construction cannot do better in double "
+                 "precision", r->cond, worst + 1, (long long)r->label, scale);
 }

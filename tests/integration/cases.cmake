@@ -86,6 +86,18 @@ td_case(best_effort_np2 2 KIND=overlap M=3 N=600 SEED=21 EXPECT=3 KEEP_OUTPUT=1
         "EXTRA_TOML=[construction]\\non_inseparable = \"best_effort\""
         "MSG=best-effort")
 
+# --- tight layers: float64 rounding ----------------------------------------
+# Every gap 1e-6 of the spread, cond(W^(l)) 1e6..2e7 per layer.  Merging two
+# such cones in one weight matrix rounds at u cond^2: points crossed ReLU
+# kinks and the output missed by 1.0.  With reset layers between the cones
+# the independent check passes at ~4e-10.
+td_case(tight_q4_np2 2 KIND=tight Q=4 M=6 N=400 SEED=3)
+# the same network asked for 1e-13: exit 4 naming the rounding floor, not a
+# bare verification failure
+td_case(tight_floor_np1 1 KIND=tight Q=4 M=6 N=400 SEED=3 EXPECT=4
+        "EXTRA_TOML=[verify]\ntolerance = 1e-13"
+        "MSG=the float64 pass follows the construction at every layer")
+
 # --- bad input: exit 2 on every rank, one error line naming the thing -----
 foreach(np 1 3)
   td_case(missing_file_np${np} ${np} KIND=clusters Q=2 M=2 N=100

@@ -7,12 +7,16 @@ only the documented file layout is read.
                      [--hidden-width W] [--run-layout NP,BLOCK_ROWS]
 
 Checks
-  * /network attrs: num_layers == Q + 1, activation == "relu";
+  * /network attrs: activation == "relu"; num_layers == Q + 1 plus one
+    per reset layer: layer_l attr `kind` is "cone" (Q of them), "reset"
+    (only right after a cone that another cone follows) or "output" (the
+    last); a file without `kind` attrs must have exactly Q + 1 layers;
   * /network/label_values: int, strictly increasing, exactly the distinct
     labels of y; /network/targets: (Q, Q) identity (one-hot row j for
     label_values[j]);
   * layer_l/weight (d_l, d_{l-1}) float64, layer_l/bias (d_l,) float64, all
-    finite, d_0 = M, d_L = Q, hidden widths = M (or --hidden-width);
+    finite, d_0 = M, d_L = Q, cone widths = M (or --hidden-width), reset
+    widths twice that;
   * forward pass x -> relu(W_l x + b_l) (no relu after the last layer), in
     float64: max |out - target| <= tol and every point's nearest target is
     its own label (accuracy 1.0);
@@ -38,6 +42,31 @@ def as_str(v):
     if isinstance(v, np.ndarray) and v.shape == ():
         return as_str(v[()])
     return str(v)
+
+
+def layer_kinds(g, L, q, fail):
+    """The kind of every layer (see the docstring), or None after fail()."""
+    names = [f"layer_{l}" for l in range(1, L + 1)]
+    if not all(n in g for n in names):
+        fail(f"num_layers = {L} but a layer_<l> group is missing")
+        return None
+    if not any("kind" in g[n].attrs for n in names):
+        if L != q + 1:                       # a file from before resets
+            fail(f"num_layers = {L}, expected Q + 1 = {q + 1}")
+            return None
+        return ["cone"] * q + ["output"]
+    kinds = [as_str(g[n].attrs.get("kind", "")) for n in names]
+    ok = (kinds.count("cone") == q and kinds[-1] == "output"
+          and kinds.count("output") == 1
+          and set(kinds) <= {"cone", "reset", "output"}
+          and all(k != "reset" or (i > 0 and kinds[i - 1] == "cone"
+                                   and kinds[i + 1] == "cone")
+                  for i, k in enumerate(kinds)))
+    if not ok:
+        fail(f"layer kinds {kinds}: expected {q} cones, resets only between "
+             f"two cones, one output layer last")
+        return None
+    return kinds
 
 
 def main(argv=None):
@@ -124,11 +153,13 @@ def main(argv=None):
             return finish()
         if not np.array_equal(T, np.eye(q)):
             fail("targets are not one-hot (identity)")
-        if L != q + 1:
-            fail(f"num_layers = {L}, expected Q + 1 = {q + 1}")
+        kinds = layer_kinds(g, L, q, fail)
+        if kinds is None:
+            return finish()
 
         # --- layers -----------------------------------------------------
         hidden = m if a.hidden_width is None else a.hidden_width
+        width = {"cone": hidden, "reset": 2 * hidden, "output": q}
         Ws, bs = [], []
         d_prev = m
         for l in range(1, L + 1):
@@ -137,7 +168,7 @@ def main(argv=None):
                 fail(f"/network/{name}/weight or bias missing")
                 return finish()
             W, b = g[name]["weight"], g[name]["bias"]
-            want = q if l == L else hidden
+            want = width[kinds[l - 1]]
             if W.dtype != np.float64 or b.dtype != np.float64:
                 fail(f"{name}: dtypes {W.dtype}, {b.dtype}, expected float64")
             if W.shape != (want, d_prev) or b.shape != (want,):

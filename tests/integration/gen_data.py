@@ -21,6 +21,11 @@ Kinds
   copies      `clusters` thinned to every 50th point, each repeated 50 times:
               separable, but the worst rows of any scan are copies of a few
               points (they must not crowd the working set).
+  tight       sequentially separable with every gap 1e-6 of the spread
+              (M >= Q - 1): class k < Q-1 is cut off from the later classes
+              along its own axis.  Every layer then has cond(W^(l)) of about
+              1e6..1e7, the regime where a network that merges two such
+              layers into one weight matrix loses zero loss to rounding.
 
 Labels are offset + step * j (default 7, 10, 13, ...), deliberately not
 0..Q-1, assigned to the centres in a shuffled order; rows are shuffled.
@@ -107,6 +112,34 @@ def make_clusters(rng, q, m, n):
     return x, cls
 
 
+def make_tight(rng, q, m, n, rel=1e-6):
+    if m < q - 1:
+        raise SystemExit(f"gen_data: tight needs M >= Q - 1 (M={m}, Q={q})")
+    x = rng.standard_normal((n, m))
+    cls, free = np.full(n, q - 1), np.ones(n, bool)
+    for k in range(q - 1):          # class k: the top 1/(Q-k) of the rest on axis k
+        tau = np.quantile(x[free, k], 1.0 - 1.0 / (q - k))
+        cls[free & (x[:, k] > tau)] = k
+        free &= cls != k
+    # the base point of class k lands among its points: move them behind the
+    # later cuts so it cannot block a later class; the last class furthest
+    for k in range(q - 1):
+        x[cls == k, k + 1:q - 1] -= 3.0
+    x[cls == q - 1, :q - 1] -= 6.0
+    gap = rel * np.ptp(x)
+    for k in range(q - 1):          # open each cut to exactly `gap` on axis k
+        later = cls > k
+        x[cls == k, k] += x[later, k].max() + gap - x[cls == k, k].min()
+    # then make the hulls that close: a class-k point right across the cut
+    # from the leading later point (backwards, so no partner moves later)
+    for k in reversed(range(q - 1)):
+        later = np.flatnonzero(cls > k)
+        lead = later[np.argmax(x[later, k])]
+        mine = np.flatnonzero(cls == k)
+        x[mine[np.argmin(x[mine, k])]] = x[lead] + gap * np.eye(m)[k]
+    return x @ rotation(rng, m).T, cls
+
+
 def make_overlap(rng, m, n):
     cls = np.repeat(np.arange(2), [n // 2, n - n // 2])
     x = 1.0 + rng.standard_normal((n, m))
@@ -148,7 +181,7 @@ def main(argv=None):
     ap.add_argument("out")
     ap.add_argument("--kind", default="clusters",
                     choices=["clusters", "overlap", "duplicates", "nan",
-                             "trap", "collinear3", "copies"])
+                             "trap", "collinear3", "copies", "tight"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)
     ap.add_argument("--n", type=int, required=True)
@@ -178,6 +211,9 @@ def main(argv=None):
     elif a.kind == "overlap":
         q = 2
         x, cls = make_overlap(rng, a.m, a.n)
+    elif a.kind == "tight":
+        q = a.q
+        x, cls = make_tight(rng, q, a.m, a.n)
     else:
         q = a.q
         if q < 2:

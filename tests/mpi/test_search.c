@@ -175,6 +175,14 @@ static void test_overlap_reported(void)
     td_engine_free(&e);
 }
 
+static int count_kind(const td_network *net, int kind)
+{
+    int n = 0;
+    for (int k = 0; k < net->num_layers; k++)
+        n += net->kind[k] == kind;
+    return n;
+}
+
 static void test_best_effort_builds(void)
 {
     td_config cfg = base_config();
@@ -182,7 +190,8 @@ static void test_best_effort_builds(void)
     td_model mdl;
     td_engine e;
     CU_ASSERT_FATAL(build(1200, 3, 3, 5.0, &cfg, &mdl, &e) == TD_OK);
-    CU_ASSERT(mdl.net.num_layers == 4);
+    CU_ASSERT(count_kind(&mdl.net, TD_LAYER_CONE) == 3);   /* + resets */
+    CU_ASSERT(mdl.net.kind[mdl.net.num_layers - 1] == TD_LAYER_OUTPUT);
     CU_ASSERT(mdl.sequentially_separable == 0);
     CU_ASSERT(mdl.n_correct < 1200);      /* honest: not zero loss */
     CU_ASSERT(mdl.n_correct > 1200 / 3);  /* but better than chance */
@@ -195,7 +204,8 @@ static void test_best_effort_builds(void)
 static int same_network(const td_network *a, const td_network *b)
 {
     if (a->num_layers != b->num_layers ||
-        memcmp(a->dims, b->dims, sizeof(int) * (a->num_layers + 1)))
+        memcmp(a->dims, b->dims, sizeof(int) * (a->num_layers + 1)) ||
+        memcmp(a->kind, b->kind, sizeof(int) * a->num_layers))
         return 0;
     for (int k = 0; k < a->num_layers; k++) {
         size_t rows = (size_t)a->dims[k + 1], cols = (size_t)a->dims[k];

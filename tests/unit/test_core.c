@@ -245,7 +245,8 @@ static void test_proposition2_cumulative(void)
     td_network net;
     td_err err;
     td_err_clear(&err);
-    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout, &err) == 0);
+    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout,
+                                          td_reset_cond(1e-8), &err) == 0);
     for (int trial = 0; trial < 200; trial++) {
         double x[5], xt[5], act[5], nxt[5], cum[5], work[10];
         rand_vec(x, n, 2);
@@ -265,6 +266,67 @@ static void test_proposition2_cumulative(void)
         for (int i = 0; i < q; i++)
             CU_ASSERT(fabs(out[i] + net.b[q][i] - ref[i] - bout[i]) < 1e-8 * (1 + fabs(ref[i])));
     }
+    td_network_free(&net);
+    for (int l = 0; l < q; l++)
+        td_cone_free(&cones[l]);
+}
+
+/* Plain float64 forward pass of one point through net (as users run it). */
+static void forward_one(const td_network *net, const double *x, double *out)
+{
+    double a[64], z[64];
+    memcpy(a, x, sizeof(double) * net->dims[0]);
+    for (int k = 0; k < net->num_layers; k++) {
+        matvec(net->W[k], a, z, net->dims[k + 1], net->dims[k]);
+        for (int i = 0; i < net->dims[k + 1]; i++)
+            a[i] = k + 1 < net->num_layers ? fmax(z[i] + net->b[k][i], 0.0)
+                                           : z[i] + net->b[k][i];
+    }
+    memcpy(out, a, sizeof(double) * net->dims[net->num_layers]);
+}
+
+/* Tight cones (cond 1e6 each): every point near the origin is kept by all
+ * of them, so the network is the output layer on x exactly.  Merging two
+ * such cones in one weight matrix rounds at u cond^2 ~ 1e-4; with the reset
+ * layers between them the float64 pass stays at the u cond level. */
+static void test_tight_chain_rounding(void)
+{
+    int n = 5, q = 4;
+    td_cone cones[4];
+    double h[5], p[5];
+    for (int l = 0; l < q; l++) {
+        rand_vec(h, n, 1);
+        for (int i = 0; i < n; i++)
+            p[i] = -h[i] / norm(h, n);        /* origin 1 inside the cone */
+        td_cone_init(&cones[l], n, h, p, 1e-6);
+    }
+    for (int l = 0; l + 1 < q; l++)
+        CU_ASSERT(td_network_needs_reset(&cones[l], &cones[l + 1],
+                                         td_reset_cond(1e-8)));
+    double wout[4 * 5], bout[4];
+    rand_vec(wout, q * n, 1);
+    rand_vec(bout, q, 1);
+    td_network net;
+    td_err err;
+    td_err_clear(&err);
+    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout,
+                                          td_reset_cond(1e-8), &err) == 0);
+    CU_ASSERT_FATAL(net.num_layers == 2 * q);       /* q cones, q-1 resets */
+    for (int k = 0; k + 1 < net.num_layers; k++) {
+        CU_ASSERT(net.kind[k] == (k % 2 ? TD_LAYER_RESET : TD_LAYER_CONE));
+        CU_ASSERT(net.dims[k + 1] == (k % 2 ? 2 * n : n));
+    }
+    CU_ASSERT(net.kind[net.num_layers - 1] == TD_LAYER_OUTPUT);
+    double worst = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        double x[5], out[4], ref[4];
+        rand_vec(x, n, 0.1);
+        forward_one(&net, x, out);
+        matvec(wout, x, ref, q, n);
+        for (int i = 0; i < q; i++)
+            worst = fmax(worst, fabs(out[i] - ref[i] - bout[i]));
+    }
+    CU_ASSERT(worst < 1e-8);
     td_network_free(&net);
     for (int l = 0; l < q; l++)
         td_cone_free(&cones[l]);
@@ -327,13 +389,31 @@ static void test_output_layer_interpolates(void)
         td_err err;
         td_err_clear(&err);
         CU_ASSERT_FATAL(td_output_layer(n, q, P, q, Y, W, b, &used_bias, &cond, &err) == 0);
-        CU_ASSERT(used_bias == (n < q));
         for (int j = 0; j < q; j++) {
             matvec(W, P + j * n, y, q, n);
             for (int i = 0; i < q; i++)
                 CU_ASSERT_DOUBLE_EQUAL(y[i] + b[i], Y[j * q + i], 1e-10);
         }
-        free(P); free(Y); free(W);
+        if (q <= n) {      /* no larger than the paper's b = 0 form Y P^+ */
+            double *Pp = malloc(sizeof(double) * n * q);
+            pinv(P, q, n, Pp);                  /* Y = I: W = (P^+)^T */
+            double fw = 0, fp = 0;
+            for (int k = 0; k < q * n; k++) {
+                fw += W[k] * W[k];
+                fp += Pp[k] * Pp[k];
+            }
+            CU_ASSERT(fw <= fp * (1 + 1e-12));
+            free(Pp);
+        }
+        /* translation invariant: shifting every p_j by t leaves W */
+        double *W2 = malloc(sizeof(double) * q * n), b2[8];
+        for (int j = 0; j < q; j++)
+            for (int k = 0; k < n; k++)
+                P[j * n + k] += 1.0 + k;
+        CU_ASSERT_FATAL(td_output_layer(n, q, P, q, Y, W2, b2, &used_bias, &cond, &err) == 0);
+        for (int k = 0; k < q * n; k++)
+            CU_ASSERT_DOUBLE_EQUAL(W2[k], W[k], 1e-10 * (1 + fabs(W[k])));
+        free(P); free(Y); free(W); free(W2);
     }
 }
 
@@ -503,6 +583,7 @@ int main(void)
     CU_add_test(s, "Lemma 2: forward cone fixed, backward cone to p", test_lemma2_cones);
     CU_add_test(s, "lambda recipe is tight", test_lambda_recipe_tight);
     CU_add_test(s, "Proposition 2: cumulative parameters", test_proposition2_cumulative);
+    CU_add_test(s, "tight cones: reset layers, float64 pass exact", test_tight_chain_rounding);
     CU_add_test(s, "Lemma 1: projector identities", test_lemma1_projectors);
     CU_add_test(s, "output layer interpolates", test_output_layer_interpolates);
     CU_add_test(s, "output layer rejects dependent points", test_output_layer_rejects_dependent_points);
