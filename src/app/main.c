@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "td_comm.h"
 #include "td_config.h"
 #include "td_example.h"
@@ -54,10 +55,37 @@ static int load_config(const char *path, td_config *cfg, td_err *err)
     return agreed(err);
 }
 
-/* Fail before hours of work, not after: the output directory must exist. */
+/* 1 if a and b name the same existing file (through links too). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* The result must never replace an input, nor be a directory. */
+static void check_output_target(const td_config *cfg, td_err *err)
+{
+    struct stat st;
+    if (same_file(cfg->output_path, cfg->data_path))
+        td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is the data file: "
+                   "refusing to overwrite the training data", cfg->source,
+                   cfg->output_path);
+    else if (same_file(cfg->output_path, cfg->source))
+        td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is the config "
+                   "file itself", cfg->source, cfg->output_path);
+    else if (stat(cfg->output_path, &st) == 0 && S_ISDIR(st.st_mode))
+        td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is a directory",
+                   cfg->source, cfg->output_path);
+}
+
+/* Fail before hours of work, not after: the output directory must exist
+ * and the result must not land on an input. */
 static int check_output_dir(const td_config *cfg, td_err *err)
 {
-    if (td_comm_rank() == 0) {
+    if (td_comm_rank() == 0)
+        check_output_target(cfg, err);
+    if (td_comm_rank() == 0 && err->code == TD_OK) {
         char *copy = strdup(cfg->output_path);
         const char *dir = copy ? dirname(copy) : ".";
         if (access(dir, W_OK) != 0)

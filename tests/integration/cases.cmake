@@ -111,6 +111,9 @@ foreach(np 1 3)
 endforeach()
 td_case(few_features_np2 2 KIND=clusters Q=4 M=2 N=400 EXPECT=2
         "MSG=need at least 3 features")
+# the output path is the training data itself: refused, data untouched
+td_case(output_is_data_np2 2 KIND=clusters Q=2 M=2 N=100 OUT=train.h5 EXPECT=2
+        "MSG=is the data file: refusing to overwrite the training data")
 td_case(no_outdir_np2 2 KIND=clusters Q=2 M=2 N=100 OUT=missing_dir/network.h5
         EXPECT=5 "MSG=does not exist")
 

@@ -33,7 +33,8 @@
 #              "not sequentially separable"
 #   STDOUT_MSG text stdout must contain (fixed string)
 #   DATA_PATH  data.path in the config (default train.h5, the generated file)
-#   OUT        output.path in the config (default network.h5)
+#   OUT        output.path in the config (default network.h5); OUT=train.h5
+#              (the data itself) must be refused with the data unchanged
 #   DATA_TOML  (alias DATA_EXTRA) extra lines for the [data] table
 #   EXTRA_TOML lines appended after the [output] table ([construction] ...)
 #   KEEP_OUTPUT=1  a failing run (EXPECT != 0) must still leave the output
@@ -168,6 +169,7 @@ read -r -a mpiexec_cmd <<< "$MPIEXEC $MPI_ARGS"
 # Each rank's exit code is recorded by a wrapper that itself exits 0, so
 # mpiexec never kills slower ranks: every rank must leave with the same code.
 rm -f "$WORK"/rc.*
+data_sum_before="$(md5sum < "$WORK/train.h5" 2>/dev/null || true)"
 wrap='"$0" "$1"; echo $? > "$2/rc.${OMPI_COMM_WORLD_RANK:-0}"; exit 0'
 cmd=("${mpiexec_cmd[@]}" --oversubscribe -n "$NP" sh -c "$wrap" "$BIN" "$config" "$WORK")
 echo "run_case: ${cmd[*]}"
@@ -251,6 +253,9 @@ with h5py.File(sys.argv[1], "r") as f:
     print(f"run_case: kept output: {L} layers, {c} / {n} correct, cost {float(v['cost']):.4g}")
     sys.exit(0 if c < n or float(v["max_error"]) > 1e-8 else 1)
 EOF
+    elif [ "$out" -ef "$WORK/train.h5" ]; then
+        [ "$(md5sum < "$WORK/train.h5")" = "$data_sum_before" ] \
+            || fail "exit $rc but the data file (the output path) was changed"
     else
         [ ! -e "$out" ] || fail "exit $rc but the output file $out exists"
     fi
