@@ -75,6 +75,11 @@ td_case(copies_np3 3 KIND=copies Q=4 M=6 N=6000 SEED=23 BLOCK_ROWS=64
         "EXTRA_TOML=[separator]\\nworking_set = 8")
 
 # --- not sequentially separable: exit 3, one report line, no output -------
+# after the far class, the two mixed classes meet with no base point in the
+# certificate: the search stops at once instead of backtracking
+td_case(final_dead_end_np3 3 KIND=overlap3 M=3 N=900 SEED=24 EXPECT=3
+        "MSG=ordered 1 of 3 classes"
+        "STDOUT_MSG=dead end at step 2 is final")
 foreach(np 1 3)
   td_case(overlap_np${np} ${np} KIND=overlap M=3 N=600 SEED=21 EXPECT=3)
 endforeach()

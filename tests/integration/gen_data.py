@@ -18,6 +18,9 @@ Kinds
   duplicates  `clusters`, plus one point copied exactly with another label:
               inseparable by any function.
   nan         `clusters` with one coordinate set to NaN (an input error).
+  overlap3    `overlap` plus a third class far away: one layer, then a dead
+              end that no order can avoid (the two mixed classes' hulls meet
+              with no base point involved).
   copies      `clusters` thinned to every 50th point, each repeated 50 times:
               separable, but the worst rows of any scan are copies of a few
               points (they must not crowd the working set).
@@ -181,7 +184,8 @@ def main(argv=None):
     ap.add_argument("out")
     ap.add_argument("--kind", default="clusters",
                     choices=["clusters", "overlap", "duplicates", "nan",
-                             "trap", "collinear3", "copies", "tight"])
+                             "trap", "collinear3", "copies", "tight",
+                             "overlap3"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)
     ap.add_argument("--n", type=int, required=True)
@@ -211,6 +215,12 @@ def main(argv=None):
     elif a.kind == "overlap":
         q = 2
         x, cls = make_overlap(rng, a.m, a.n)
+    elif a.kind == "overlap3":      # class 2 far away, classes 0 and 1 mixed
+        q = 3
+        x, cls = make_overlap(rng, a.m, a.n)
+        far = rng.random(len(cls)) < 1.0 / 3
+        x[far] = 0.5 * rng.standard_normal((int(far.sum()), a.m)) + 40.0
+        cls = np.where(far, 2, cls)
     elif a.kind == "tight":
         q = a.q
         x, cls = make_tight(rng, q, a.m, a.n)
