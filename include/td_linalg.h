@@ -2,6 +2,16 @@
 #ifndef TD_LINALG_H
 #define TD_LINALG_H
 
+/* <a, b> summed in index order: the one dot product of the core and the
+ * engine, so equal inputs give equal bits wherever it is taken. */
+static inline double td_dot(const double *a, const double *b, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
 /* Minimum-norm least-squares solve of A X = B by SVD (LAPACK dgelsd).
  * A is m x n, B is m x nrhs, both row-major; X (n x nrhs, row-major) gets
  * the solution.  *rank is the numerical rank at relative threshold rcond

@@ -43,7 +43,6 @@ int td_all_ok(int ok);
 /* The separator can make a layer (optimal, certified, or soft). */
 int td_sep_ok(const td_sep *sp);
 const char *td_sep_status_name(int status);
-double td_dotm(const double *a, const double *b, int m);
 
 /* A base point p closer than half the margin to (or beyond) another
  * remaining class's hyperplane voids that separator: it must be solved

@@ -34,6 +34,14 @@ int td_topk_worse(const td_topk_item *a, const td_topk_item *b);
  * of a point already kept only lowers its row. */
 void td_topk_offer(td_topk_item *heap, int *n, int k, td_topk_item it);
 
+/* 0 when an item of violation v cannot enter a full heap (it is milder
+ * than the mildest kept), so its key need not be computed. */
+static inline int td_topk_may_enter(const td_topk_item *heap, int n, int k,
+                                    double v)
+{
+    return k > 0 && (n < k || v >= heap[0].v);
+}
+
 /* Turn a heap of n items into a list of exactly k, worst first, padded
  * with TD_TOPK_EMPTY (in place; heap has room for k). */
 void td_topk_finish(td_topk_item *heap, int n, int k);

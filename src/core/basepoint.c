@@ -3,14 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_basepoint.h"
-
-static double dot(const double *a, const double *b, int m)
-{
-    double s = 0;
-    for (int k = 0; k < m; k++)
-        s += a[k] * b[k];
-    return s;
-}
+#include "td_linalg.h"
 
 int td_base_candidates(int m, int q, const int64_t *counts,
                        const double *means, const int *done, int a,
@@ -39,7 +32,7 @@ int td_base_candidates(int m, int q, const int64_t *counts,
         wmean[k] /= n > 0 ? (double)n : 1.0;
     }
     const double *ma = means + (size_t)a * m;
-    double sa = dot(h, ma, m), sb = dot(h, bary, m), sw = dot(h, wmean, m);
+    double sa = td_dot(h, ma, m), sb = td_dot(h, bary, m), sw = td_dot(h, wmean, m);
     double t = (c - sa) / (sb - sa);
     int crosses = sb > c && sa < c;
     for (int k = 0; k < m; k++) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_cone.h"
+#include "td_linalg.h"
 
 double td_theta_n(int n)
 {
@@ -21,14 +22,6 @@ double td_theta_of_lambda(double lambda, int n)
     return 2.0 * atan(tan(td_theta_n(n) / 2) / lambda);
 }
 
-static double dot(const double *a, const double *b, int n)
-{
-    double s = 0;
-    for (int i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
 static double sum(const double *a, int n)
 {
     double s = 0;
@@ -41,7 +34,7 @@ int td_cone_init(td_cone *c, int n, const double *h, const double *p,
                  double lambda)
 {
     *c = (td_cone){0};
-    double nh = sqrt(dot(h, h, n));
+    double nh = sqrt(td_dot(h, h, n));
     if (!(nh > 0) || !isfinite(nh) || !(lambda > 0 && lambda <= 1))
         return -1;
     c->n = n;
@@ -64,7 +57,7 @@ int td_cone_init(td_cone *c, int n, const double *h, const double *p,
     c->sigma = sum(c->h, n) >= 0 ? -1.0 : 1.0;
     for (int i = 0; i < n; i++)
         c->v[i] = c->h[i] - c->sigma * u;
-    c->vv = dot(c->v, c->v, n);
+    c->vv = td_dot(c->v, c->v, n);
     return 0;
 }
 
@@ -79,7 +72,7 @@ void td_cone_free(td_cone *c)
 void td_cone_apply_R(const td_cone *c, const double *x, double *out)
 {
     int n = c->n;
-    double f = c->vv > 0 ? 2.0 * dot(c->v, x, n) / c->vv : 0.0;
+    double f = c->vv > 0 ? 2.0 * td_dot(c->v, x, n) / c->vv : 0.0;
     for (int i = 0; i < n; i++)
         out[i] = c->sigma * (x[i] - f * c->v[i]);
 }
@@ -106,7 +99,7 @@ void td_cone_apply_Winv(const td_cone *c, const double *y, double *out)
     if (out != y)
         memcpy(out, y, sizeof(double) * n);
     apply_wtheta(1.0 / c->lambda, out, n);
-    double f = c->vv > 0 ? 2.0 * dot(c->v, out, n) / c->vv : 0.0;
+    double f = c->vv > 0 ? 2.0 * td_dot(c->v, out, n) / c->vv : 0.0;
     for (int i = 0; i < n; i++)
         out[i] = c->sigma * (out[i] - f * c->v[i]);
 }
@@ -214,7 +207,7 @@ double td_cone_lambda_cos(const td_cone *c, const double *x, int side,
         z[i] = x[i] - c->p[i];
         zz += z[i] * z[i];
     }
-    double s = dot(c->h, z, n);
+    double s = td_dot(c->h, z, n);
     *cos_angle = zz > 0 ? side * s / sqrt(zz) : 1.0;
     double a = s / sqrt((double)n);   /* (1-lambda) weight */
     if (side * a <= 0)

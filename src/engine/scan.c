@@ -14,6 +14,7 @@
 #include <omp.h>
 #include "td_comm.h"
 #include "td_engine.h"
+#include "td_linalg.h"
 #include "td_shard.h"
 
 /* Per-thread scratch of a scan. */
@@ -66,13 +67,18 @@ static void scan_rows(const td_engine *e, int nc, const int *cls,
             continue;
         const double *x = td_engine_row(e, i, t->buf);
         row_scores(x, HT, C, e->m, nc, t->s);
-        uint64_t key = td_topk_key(x, e->m);
-        for (int c = 0; c < nc; c++) {
+        uint64_t key = 0;       /* hashed only for rows a heap may take */
+        for (int c = 0, hashed = 0; c < nc; c++) {
             int side = e->cls[i] == cls[c] ? 0 : 1;
             double v = side ? -t->s[c] : t->s[c];
             int j = 2 * c + side;
+            td_topk_item *heap = t->heap + (size_t)j * k;
             t->mx[j] = fmax(t->mx[j], v);
-            td_topk_offer(t->heap + (size_t)j * k, &t->n[j], k,
+            if (!td_topk_may_enter(heap, t->n[j], k, v))
+                continue;
+            if (!hashed++)
+                key = td_topk_key(x, e->m);
+            td_topk_offer(heap, &t->n[j], k,
                           (td_topk_item){v, key, e->row0 + i, e->cls[i]});
         }
     }
@@ -211,12 +217,10 @@ int td_engine_scan(td_engine *e, int nc, const int *cls, const double *H,
     if (bad)
         return -1;
     for (int c = 0; root && c < nc; c++)   /* base points belong to the rest */
-        for (int j = 0; j < np; j++) {
-            double s = 0;
-            for (int d = 0; d < m; d++)
-                s += H[(size_t)c * m + d] * P[(size_t)j * m + d];
-            out->maxv[2 * c + 1] = fmax(out->maxv[2 * c + 1], C[c] - s);
-        }
+        for (int j = 0; j < np; j++)
+            out->maxv[2 * c + 1] = fmax(out->maxv[2 * c + 1],
+                                        C[c] - td_dot(H + (size_t)c * m,
+                                                      P + (size_t)j * m, m));
     td_comm_max(out->maxv, 2 * nc);
     td_comm_topk_reduce(out->items, 2 * nc, k);
     td_comm_bcast(out->items, sizeof(td_topk_item) * nitems);

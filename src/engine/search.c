@@ -6,6 +6,7 @@
 #include <string.h>
 #include "td_comm.h"
 #include "td_search.h"
+#include "td_linalg.h"
 #include "td_step.h"
 
 const char *td_sep_status_name(int s)
@@ -28,17 +29,9 @@ int td_sep_ok(const td_sep *sp)
            sp->status == TD_SEP_SOFT;
 }
 
-double td_dotm(const double *a, const double *b, int m)
-{
-    double t = 0;
-    for (int k = 0; k < m; k++)
-        t += a[k] * b[k];
-    return t;
-}
-
 int td_sep_voids(const td_sep *sp, const double *p, int m)
 {
-    return td_dotm(sp->h, p, m) - sp->c < 0.5 * sp->margin;
+    return td_dot(sp->h, p, m) - sp->c < 0.5 * sp->margin;
 }
 
 /* Candidate classes for this step: the configured one, or all remaining. */
@@ -112,7 +105,7 @@ static int reuse_previous(const td_step *s, const td_config *cfg,
             *oom = 1;
             return 0;
         }
-        out->margin = fmin(sp->margin, td_dotm(sp->h, p, s->m) - sp->c);
+        out->margin = fmin(sp->margin, td_dot(sp->h, p, s->m) - sp->c);
         out->passes = 0;
         return 1;
     }

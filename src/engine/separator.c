@@ -6,6 +6,7 @@
 #include <omp.h>
 #include "td_comm.h"
 #include "td_hull.h"
+#include "td_linalg.h"
 #include "td_model.h"
 #include "td_separator.h"
 
@@ -160,18 +161,10 @@ static void centre_slab(const wset *w, const double *h, double *c,
                         double *width)
 {
     double amax = -INFINITY, bmin = INFINITY;
-    for (int i = 0; i < w->n[0]; i++) {
-        double t = 0;
-        for (int k = 0; k < w->m; k++)
-            t += h[k] * w->x[0][(size_t)i * w->m + k];
-        amax = fmax(amax, t);
-    }
-    for (int i = 0; i < w->n[1]; i++) {
-        double t = 0;
-        for (int k = 0; k < w->m; k++)
-            t += h[k] * w->x[1][(size_t)i * w->m + k];
-        bmin = fmin(bmin, t);
-    }
+    for (int i = 0; i < w->n[0]; i++)
+        amax = fmax(amax, td_dot(h, w->x[0] + (size_t)i * w->m, w->m));
+    for (int i = 0; i < w->n[1]; i++)
+        bmin = fmin(bmin, td_dot(h, w->x[1] + (size_t)i * w->m, w->m));
     *c = 0.5 * (amax + bmin);
     *width = bmin - amax;
 }
