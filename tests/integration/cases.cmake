@@ -111,6 +111,9 @@ foreach(np 1 3)
           "DATA_TOML=x_dataset = \"nope\"" EXPECT=2 "MSG=no dataset 'nope'")
   td_case(unknown_key_np${np} ${np} KIND=clusters Q=2 M=2 N=100
           "EXTRA_TOML=[construction]\\nkapa = 0.3" EXPECT=2 "MSG=kapa")
+  td_case(bad_gap_np${np} ${np} KIND=clusters Q=2 M=2 N=100
+          "EXTRA_TOML=[separator]\\ngap = 2" EXPECT=2
+          "MSG='separator.gap' must be in (0, 0.5], got 2")
   td_case(nan_np${np} ${np} KIND=nan Q=2 M=3 N=200 DTYPE=float32 EXPECT=2
           "MSG=is not finite")
 endforeach()

@@ -64,6 +64,7 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.working_set, 256);
     CU_ASSERT_EQUAL(c.max_rounds, 50);
     CU_ASSERT_EQUAL(c.hull_tol, 1e-10);
+    CU_ASSERT_EQUAL(c.gap, 1e-3);
     CU_ASSERT_EQUAL(c.fisher_warm_start, 1);
     CU_ASSERT_EQUAL(c.block_rows, 1024);
     CU_ASSERT_EQUAL(c.scalapack_threshold, 1024);
@@ -91,6 +92,7 @@ static const char *full =
     "working_set = 8\n"
     "max_rounds = 1\n"
     "hull_tol = 1e-7\n"
+    "gap = 0.5\n"
     "fisher_warm_start = false\n"
     "[parallel]\n"
     "block_rows = 16777216\n"
@@ -117,6 +119,7 @@ static void test_all_keys(void)
     CU_ASSERT_EQUAL(c.working_set, 8);
     CU_ASSERT_EQUAL(c.max_rounds, 1);
     CU_ASSERT_EQUAL(c.hull_tol, 1e-7);
+    CU_ASSERT_EQUAL(c.gap, 0.5);
     CU_ASSERT_EQUAL(c.fisher_warm_start, 0);
     CU_ASSERT_EQUAL(c.block_rows, 1 << 24);
     CU_ASSERT_EQUAL(c.scalapack_threshold, 1);
@@ -214,6 +217,12 @@ static void test_other_ranges(void)
                "'separator.fisher_warm_start' must be a boolean, got an integer");
     EXPECT_ERR(BASE "[separator]\nhull_tol = 0.1\n", ":6: ",
                "'separator.hull_tol' must be in (0, 1e-6], got 0.1");
+    EXPECT_ERR(BASE "[separator]\ngap = 0\n", ":6: ",
+               "'separator.gap' must be in (0, 0.5], got 0");
+    EXPECT_ERR(BASE "[separator]\ngap = 0.6\n", ":6: ",
+               "'separator.gap' must be in (0, 0.5], got 0.6");
+    EXPECT_ERR(BASE "[separator]\ngap = \"tight\"\n", ":6: ",
+               "'separator.gap' must be a number");
     EXPECT_ERR(BASE "[parallel]\nblock_rows = 16777217\n", ":6: ",
                "must be in [1, 16777216], got 16777217");
     EXPECT_ERR(BASE "[parallel]\nscalapack_threshold = 0\n", ":6: ",
