@@ -26,6 +26,11 @@ void td_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * the message of the lowest rank that has it.  Returns the agreed code. */
 int td_comm_agree(td_err *err);
 
+/* Wait until every rank has arrived, calling beat(ctx) (may be NULL)
+ * about every millisecond meanwhile: rank 0 keeps reporting while other
+ * ranks finish long local work. */
+void td_comm_wait_all(void (*beat)(void *), void *ctx);
+
 /* Broadcast from rank 0, or from root. */
 void td_comm_bcast(void *buf, size_t bytes);
 void td_comm_bcast_from(int root, void *buf, size_t bytes);

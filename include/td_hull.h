@@ -36,6 +36,9 @@ typedef struct {
     double meet_tol;   /* hulls meet below meet_tol * scale; default 1e-10 */
     long max_iter;     /* major cycles; <= 0: a bound from the sizes,
                           20 (m + 1) + na + nb + 100 */
+    void (*tick)(void *ctx);  /* called once per major cycle (may be NULL):
+                                 lets a caller report on a long solve */
+    void *tick_ctx;
 } td_hull_opts;
 
 /* The defaults above. */

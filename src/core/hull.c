@@ -708,6 +708,8 @@ static int major_cycles(wolfe *w, const td_hull_opts *opt, double scale,
             return TD_HULL_STALL;
         if (it >= max_iter)
             return TD_HULL_CAP;
+        if (opt->tick)
+            opt->tick(opt->tick_ctx);
         if (stalled(&pr, w, xx, xx - xq, it) || major_step(w, xx, xq)) {
             ensure_valid(w);
             stop = w->precise || go_precise(w, &pr, it);

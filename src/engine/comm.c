@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "td_comm.h"
 #include "td_topk.h"
 #include "td_xsum.h"
@@ -246,4 +247,19 @@ int td_comm_alltoall_doubles(const double *send, const int *counts,
                       MPI_DOUBLE, MPI_COMM_WORLD);
     free(sd);
     return any ? -1 : 0;
+}
+
+void td_comm_wait_all(void (*beat)(void *), void *ctx)
+{
+    MPI_Request req;
+    int done = 0;
+    MPI_Ibarrier(MPI_COMM_WORLD, &req);
+    for (;;) {
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (done)
+            return;
+        if (beat)
+            beat(ctx);
+        usleep(1000);        /* waiting, not working: leave the core */
+    }
 }

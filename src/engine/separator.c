@@ -80,12 +80,39 @@ typedef struct {
     int64_t ev_a[TD_SEP_EVIDENCE], ev_b[TD_SEP_EVIDENCE];
 } sep_ctrl;
 
+/* Rank 0's clock for the working-set solves of one pass, shared by its
+ * solving threads: a line every PROGRESS_S seconds however long a single
+ * solve, or the wait for other ranks' solves, takes. */
+typedef struct {
+    double t0, last;
+    int64_t pass;
+} solve_clock;
+
+static void solve_tick(void *ctx)
+{
+    solve_clock *ck = ctx;
+    double now = omp_get_wtime(), last;
+    if (td_comm_rank() != 0)
+        return;
+    #pragma omp atomic read
+    last = ck->last;
+    if (now - last < PROGRESS_S)
+        return;
+    #pragma omp critical (td_solve_clock)
+    if (now - ck->last >= PROGRESS_S) {
+        ck->last = now;
+        td_say("  separator: working-set solves after pass %lld still "
+               "running, %.0f s\n", (long long)ck->pass, now - ck->t0);
+    }
+}
+
 /* The owner's state of one class's solve. */
 typedef struct {
     wset w;
     sep_ctrl ctl;
     double band;       /* points with violation above -band join the set */
     double *best_h;    /* best certified normal so far */
+    solve_clock *clock;
     int oom;
 } cls_state;
 
@@ -180,7 +207,8 @@ static void ws_solve(cls_state *st, const td_sep_params *prm, double *h,
     double *al = malloc(sizeof(double) * w->n[0]);
     double *be = malloc(sizeof(double) * w->n[1]);
     td_hull_info info;
-    td_hull_opts opt = {.gap = prm->gap, .meet_tol = prm->hull_tol};
+    td_hull_opts opt = {.gap = prm->gap, .meet_tol = prm->hull_tol,
+                        .tick = solve_tick, .tick_ctx = st->clock};
     if (!u || !v || !al || !be ||
         td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], &opt, u, v,
                         al, be, &info, &w->warm)) {
@@ -351,26 +379,21 @@ static void progress(const cls_state *st, const int *open, int nc,
  * threads: they share nothing).  Returns 1 if memory ran out. */
 static int solve_open(cls_state *st, const td_scan *sc, const int *oidx,
                       int no, const td_sep_params *prm, double *H, double *C,
-                      int *open)
+                      int *open, solve_clock *clock)
 {
-    int m = sc->m, oom = 0, done = 0, me = td_comm_rank();
-    double t0 = omp_get_wtime(), tlast = t0;
+    int m = sc->m, oom = 0, me = td_comm_rank();
     #pragma omp parallel for schedule(dynamic, 1) reduction(| : oom)
     for (int j = 0; j < no; j++) {
         int i = oidx[j];
         if (owner_of(i) != me)
             continue;
+        st[i].clock = clock;
         if (sep_round(&st[i], sc, j, prm, H + (size_t)i * m, &C[i]))
             open[i] = 0;
         st[i].ctl.rounds++;
         oom |= st[i].oom;
-        #pragma omp critical
-        if (++done < no && omp_get_wtime() - tlast >= PROGRESS_S) {
-            tlast = omp_get_wtime();
-            td_say("  separator: working-set solves, %d classes done this "
-                   "round on rank 0, %.0f s\n", done, tlast - t0);
-        }
     }
+    td_comm_wait_all(solve_tick, clock);   /* rank 0 reports while others solve */
     return oom;
 }
 
@@ -450,7 +473,8 @@ static int sep_pass(td_engine *e, cls_state *st, int nc, const int *cls,
     stats->t_scan += t2 - t1;
     stats->bytes_root += (int64_t)2 * no * prm->working_set *
                          (int64_t)(sizeof(td_topk_item) + sizeof(double) * m);
-    *bad = solve_open(st, &sc, oidx, no, prm, H, C, open);
+    solve_clock clock = {t2, t2, stats->passes};
+    *bad = solve_open(st, &sc, oidx, no, prm, H, C, open, &clock);
     td_scan_free(&sc);
     td_comm_any(bad);
     *bad = *bad || share_open(oidx, no, m, open, H, C);

@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     int m = in.m;
     double *uvab = malloc(8 * (2 * (size_t)m + in.na + in.nb));
     double *u = uvab, *v = u + m, *al = v + m, *be = al + in.na;
-    td_hull_opts opt = {in.gap, in.meet_tol, in.max_iter};
+    td_hull_opts opt = {.gap = in.gap, .meet_tol = in.meet_tol, .max_iter = in.max_iter};
     td_hull_info info = {0};
     td_hull_warm warm;
     int rc = !uvab || td_hull_warm_init(&warm, m) ? -1 : 0;

@@ -550,7 +550,7 @@ static void test_hull_distance_known(void)
     }
     double u[3], v[3], al[40], be[30];
     td_hull_info info;
-    CU_ASSERT_FATAL(td_hull_nearest(m, na, A, nb, B, &(td_hull_opts){1e-12, 1e-12, 1000000}, u, v, al, be, &info, NULL) == 0);
+    CU_ASSERT_FATAL(td_hull_nearest(m, na, A, nb, B, &(td_hull_opts){.gap = 1e-12, .meet_tol = 1e-12, .max_iter = 1000000}, u, v, al, be, &info, NULL) == 0);
     CU_ASSERT(info.converged == 1);
     CU_ASSERT_DOUBLE_EQUAL(info.dist, 2.0, 1e-6);
     CU_ASSERT(info.lower <= info.dist + 1e-12 && info.lower > 2.0 - 1e-6);
@@ -567,7 +567,7 @@ static void test_hull_detects_meeting(void)
     rand_vec(B, nb * m, 1);
     memcpy(B + 7 * m, A + 3 * m, sizeof(double) * m);   /* a duplicated point */
     td_hull_info info;
-    td_hull_nearest(m, na, A, nb, B, &(td_hull_opts){1e-10, 1e-10, 1000000}, u, v, al, be, &info, NULL);
+    td_hull_nearest(m, na, A, nb, B, &(td_hull_opts){.gap = 1e-10, .meet_tol = 1e-10, .max_iter = 1000000}, u, v, al, be, &info, NULL);
     CU_ASSERT(info.converged == 2);
     CU_ASSERT(info.dist <= 1e-10 * info.scale);
     CU_ASSERT(info.lower <= 0);
