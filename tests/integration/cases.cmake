@@ -70,6 +70,10 @@ td_case(clusters_np64 64 KIND=clusters Q=4 M=6 N=3210 SEED=64 DTYPE=float32
 # it keeps both cores busy: do not schedule another test beside it
 set_tests_properties(e2e_clusters_np64 PROPERTIES TIMEOUT 120 PROCESSORS 2)
 
+# real public data (scikit-learn's digits: constant pixels, tight classes),
+# rows spread over 3 ranks and byte-identical to 1 rank
+td_case(digits_np3 3 KIND=digits M=64 N=1797 BLOCK_ROWS=64 REF_NP=1)
+
 # every point 50 times: the separator must see through the copies
 td_case(copies_np3 3 KIND=copies Q=4 M=6 N=6000 SEED=23 BLOCK_ROWS=64
         "EXTRA_TOML=[separator]\\nworking_set = 8")

@@ -18,6 +18,8 @@ Kinds
   duplicates  `clusters`, plus one point copied exactly with another label:
               inseparable by any function.
   nan         `clusters` with one coordinate set to NaN (an input error).
+  digits      real data: scikit-learn's 1797 8x8 digit images (M = 64, many
+              constant pixels, 10 classes); --n, --m and --q are ignored.
   overlap3    `overlap` plus a third class far away: one layer, then a dead
               end that no order can avoid (the two mixed classes' hulls meet
               with no base point involved).
@@ -185,7 +187,7 @@ def main(argv=None):
     ap.add_argument("--kind", default="clusters",
                     choices=["clusters", "overlap", "duplicates", "nan",
                              "trap", "collinear3", "copies", "tight",
-                             "overlap3"])
+                             "overlap3", "digits"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)
     ap.add_argument("--n", type=int, required=True)
@@ -212,6 +214,11 @@ def main(argv=None):
         x, cls, fixed_labels = make_fixed(rng, a.kind, a.n)
         q = len(fixed_labels)
         a.m = x.shape[1]
+    elif a.kind == "digits":        # real data: scikit-learn's 8x8 digits
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        x, cls = d.data.astype(np.float64), d.target.astype(np.int64)
+        q, a.m = 10, x.shape[1]
     elif a.kind == "overlap":
         q = 2
         x, cls = make_overlap(rng, a.m, a.n)
