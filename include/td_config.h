@@ -19,6 +19,13 @@ typedef enum {
     TD_BASE_SEGMENT = 1       /* the talk's rule: class mean -> barycentre */
 } td_base_rule;
 
+typedef enum {
+    TD_MODE_AUTO = 0,         /* Theorem 6 when the data is SLS, else pieces */
+    TD_MODE_THEOREM6 = 1,     /* width M, strict: exit 3 when not SLS */
+    TD_MODE_LIFTED = 2,       /* width M + Q, whole classes, greedy */
+    TD_MODE_PIECES = 3        /* width M + Q, pieces of classes: any data */
+} td_mode;
+
 typedef struct {
     char *source;        /* path the config was read from ("<string>" if none) */
     char *text;          /* the raw config text, stored in the output file */
@@ -32,6 +39,9 @@ typedef struct {
     char *output_path;   /* required */
 
     /* [construction] */
+    td_mode mode;        /* "auto" (default) | "theorem6" | "lifted" | "pieces" */
+    int grow_rounds;     /* pieces: max-margin re-solves that grow a piece;
+                            default 2 */
     double kappa;        /* lambda = kappa * lambda_max, in (0,1); default 0.5 */
     int64_t *order;      /* explicit class order by label value, or NULL */
     int norder;          /* length of order (0 = search the order) */
@@ -54,6 +64,9 @@ typedef struct {
     int scalapack_threshold; /* use ScaLAPACK when M >= this; default 1024 */
 
     /* [verify] */
+    int forward;         /* 0 "auto" (default): dense unless its cost passes
+                            1e10 flops per rank, 1 "dense", 2 "structured"
+                            (O(width) per layer and point) */
     double tolerance;    /* max |x^(L) - y| accepted as zero loss; default 1e-8 */
 } td_config;
 

@@ -87,13 +87,23 @@ int td_engine_scan(td_engine *e, int nc, const int *cls, const double *H,
                    const int *owner, td_scan *out);
 void td_scan_free(td_scan *s);
 
+/* Flags of the layer passes. */
+#define TD_PASS_SOFT 1   /* best effort: ignore points on the wrong side of
+                            the hyperplane (lambda pass); move rows in
+                            neither cone and collapse rows collapsed by
+                            mistake, as the network will (apply) */
+#define TD_PASS_PIECE 2  /* the layer collapses only the rows of class a
+                            below its hyperplane (a piece); the rest of
+                            class a is kept like every other class */
+
 /* Layer admissibility of ncone candidate cones collapsing class a, in
  * one pass: for each cone the largest lambda and the smallest cos(angle
  * to +-h) over active rows and base points (lambda_max, cos_min: ncone).
- * soft: ignore points on the wrong side of the hyperplane.  Collective;
- * -1 on every rank if memory ran out anywhere. */
+ * The cones may be lifted (width n > M, all the same n): rows enter as
+ * (x, 0) and the np base points P are n wide.  Collective; -1 on every
+ * rank if memory ran out anywhere. */
 int td_engine_lambda_pass(td_engine *e, int ncone, const td_cone *cones,
-                          int a, const double *P, int np, int soft,
+                          int a, const double *P, int np, int flags,
                           double *lambda_max, double *cos_min);
 
 typedef struct {
@@ -101,15 +111,39 @@ typedef struct {
     double margin_kept, margin_collapsed;
 } td_apply_stats;
 
-/* Apply layer `l` (cone collapses class a): classify every active row and
- * the base points, mark class-a rows collapsed.  best_effort: rows in
- * neither cone are moved by the truncation map and rows collapsed by
- * mistake are collapsed too, as the network will do. */
+/* Apply layer `l` (cone collapses class a, or its piece): classify every
+ * active row and the base points, mark the collapsed rows.  flags as for
+ * td_engine_lambda_pass. */
 int td_engine_apply(td_engine *e, const td_cone *cone, int a, int l,
-                    const double *P, int np, int best_effort,
-                    td_apply_stats *st);
+                    const double *P, int np, int flags, td_apply_stats *st);
+
+/* cut.c: the passes of the piecewise construction (MATH.md, "Pieces").
+ *
+ * For K candidates (class cls[k], direction H_k, rows of K x m): r0[k] is
+ * the smallest <H_k, x> over the active rows of the other classes, the
+ * piece is the active rows of class cls[k] with <H_k, x> < r0[k]; nbelow[k]
+ * counts them and smax[k] is their largest <H_k, x> (-inf when empty).
+ * Two passes, min / max / counts: exact and partition-independent.
+ * Collective; -1 on every rank when memory ran out anywhere. */
+int td_engine_cut(td_engine *e, int K, const int *cls, const double *H,
+                  double *r0, int64_t *nbelow, double *smax);
+
+/* Set aside the active rows of class a that are not in the piece
+ * <h, x> < r0, so that separator passes and class statistics see the
+ * piece as the class (TD_PARKED rows count as inactive everywhere);
+ * returns how many were parked (all ranks).  td_engine_unpark brings
+ * them back.  Collective. */
+#define TD_PARKED 0x7fffffff
+int64_t td_engine_park(td_engine *e, int a, const double *h, double r0);
+void td_engine_unpark(td_engine *e);
+
+/* Largest |x - centre| over the active rows (the lift height).
+ * Collective; -1 on every rank when memory ran out anywhere. */
+int td_engine_radius(td_engine *e, const double *centre, double *radius);
 
 /* Undo layer l (exact mode only): its rows become active again. */
 void td_engine_undo(td_engine *e, int l);
+/* Every row active again (a fresh construction on the original points). */
+void td_engine_undo_all(td_engine *e);
 
 #endif

@@ -17,16 +17,34 @@ enum td_sep_status {
     TD_SEP_SOFT = 4         /* best-effort soft-margin hyperplane */
 };
 
+/* Which construction built the model. */
+enum td_construction {
+    TD_CONS_THEOREM6 = 0,   /* width M, one cone per class (Theorem 6) */
+    TD_CONS_LIFTED = 1,     /* width M + Q: each base point has its own
+                               class coordinate, one cone per class but
+                               the last (MATH.md, "Lifting removes
+                               blocking") */
+    TD_CONS_PIECES = 2      /* width M + Q, cones collapsing pieces of
+                               classes until every point is collapsed
+                               (MATH.md, "Pieces") */
+};
+
 /* One hidden layer l (1-based in layer order) = one cone. */
 typedef struct {
     int class_index;        /* index into td_model.labels */
     int64_t label;          /* label value of the class collapsed here */
-    double *h;              /* unit normal (from this class to the rest), M */
-    double *p;              /* base point on the hyperplane, M */
+    double *h;              /* unit normal (from this class to the rest),
+                               width (M, or M + Q when lifted) */
+    double *p;              /* base point on the hyperplane, width */
     int base_rule;          /* which candidate p is: 0 segment rule,
                                1 class mean projected, 2 mean of the
-                               remaining points projected */
+                               remaining points projected; lifted: 3 the
+                               piece's mean projected */
     double offset;          /* hyperplane {x : <h, x> = offset}, = <h, p> */
+    double lift;            /* lifted layers: |eta|, the tilt of h into
+                               the class coordinates (0 at width M) */
+    int64_t n_class_left;   /* rows of this class still active after the
+                               layer (0 when it collapsed the whole class) */
     double geo_margin;      /* certified geometric margin: min distance of
                                any separated point to the hyperplane */
     double theta;           /* cone angle used */
@@ -54,11 +72,18 @@ typedef struct {
     double *means;          /* Q x M class means */
     double *targets;        /* Q x Q, row j = target vector of class j */
 
-    int nlayers;            /* hidden layers built (Q when complete) */
-    td_layer_rec *layers;   /* Q records, layer order */
-    td_cone *cones;         /* Q cones, layer order */
+    int construction;       /* enum td_construction */
+    int width;              /* cone width n: M, or M + Q when lifted */
+    double lift_height;     /* t: base point l sits at (p_l, t e_c) */
+    int64_t last_class;     /* lifted: the class no layer collapses (its
+                               rows keep class coordinates 0), else -1 */
 
-    double *w_out;          /* Q x M cumulative output weight W^(Q+1) */
+    int nlayers;            /* hidden layers built */
+    int cap;                /* records allocated (Q for Theorem 6) */
+    td_layer_rec *layers;   /* cap records, layer order */
+    td_cone *cones;         /* cap cones, layer order */
+
+    double *w_out;          /* Q x width cumulative output weight */
     double *b_out;          /* Q cumulative output bias b^(Q+1) */
     int output_bias;        /* 1 when b^(Q+1) != 0 */
     double output_cond;     /* cond of the centred base points */
@@ -66,10 +91,12 @@ typedef struct {
     td_network net;         /* the exported per-layer network */
 
     /* Verification by a plain forward pass over all training points. */
+    int structured;         /* pass in the O(width) structured form of the
+                               layers, not the dense weights (verify.c) */
     double cost;            /* C = 1/2 sum |x^(L) - y|^2 */
     double max_error;       /* max over points and coords of |x^(L) - y| */
     int64_t n_correct;      /* points whose nearest target is their own */
-    int64_t *n_departed;    /* Q, per hidden layer l: points whose float64
+    int64_t *n_departed;    /* cap, per hidden layer l: points whose float64
                                pass first leaves the construction there (a
                                unit alive where all should be dead, or the
                                reverse): rounding crossed a ReLU kink */
@@ -86,8 +113,23 @@ typedef struct {
 } td_model;
 
 /* Allocate labels/counts/means/targets/layers/cones for q classes in
- * dimension m; targets set to the one-hot identity. */
+ * dimension m (width m, q layer records); targets set to the one-hot
+ * identity. */
 int td_model_alloc(td_model *mdl, int m, int q);
+
+/* "theorem6", "lifted" or "pieces". */
+const char *td_construction_name(int construction);
+
+/* Make room for at least `cap` layer records (zeroed); -1 on allocation
+ * failure (the model is unchanged). */
+int td_model_reserve(td_model *mdl, int cap);
+
+/* Switch to cone width `width` (M or M + Q): resizes the output weight. */
+int td_model_set_width(td_model *mdl, int width);
+
+/* Free the layers and the network, keep the data statistics: a fresh
+ * start for another construction. */
+void td_model_clear_layers(td_model *mdl);
 void td_model_free(td_model *mdl);
 
 #endif

@@ -56,8 +56,10 @@ int td_network_needs_reset(const td_cone *a, const td_cone *b,
  * layer centred at c = p_{l+1} follows cone l: it outputs
  * [relu(z); relu(-z)] with z = x^(tau,l) - c = (W^(l))^-1 x^(l) + p_l - c,
  * an exact identity whatever the data range, and cone l+1 reads it as
- * [W^(l+1), -W^(l+1)] with zero bias. */
-int td_network_from_cones(td_network *net, int n, int q,
+ * [W^(l+1), -W^(l+1)] with zero bias.  q is the number of cones (width
+ * n); the input has din <= n coordinates, embedded as (x, 0): the first
+ * layer is W^(1) restricted to them (a lifted construction). */
+int td_network_from_cones(td_network *net, int din, int n, int q,
                           const td_cone *cones, int dout, const double *wout,
                           const double *bout, double reset_cond, td_err *err);
 

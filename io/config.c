@@ -24,7 +24,9 @@ enum key_kind {
     K_INSEP,  /* "fail" | "best_effort" */
     K_ORDER,  /* array of distinct integers */
     K_BOOL,   /* true | false */
-    K_BASE    /* "conditioned" | "segment" */
+    K_BASE,   /* "conditioned" | "segment" */
+    K_MODE,   /* "auto" | "theorem6" | "lifted" | "pieces" */
+    K_FORWARD /* "auto" | "dense" | "structured" */
 };
 
 typedef struct {
@@ -52,6 +54,9 @@ static const key_spec schema[] = {
      0, 0, 0, NULL},
     {"construction.base_point", K_BASE, OFF(base_point), 0, 0, 0, 0, 0, 0,
      NULL},
+    {"construction.mode", K_MODE, OFF(mode), 0, 0, 0, 0, 0, 0, NULL},
+    {"construction.grow_rounds", K_INT, OFF(grow_rounds), 0, 0, 1000, 0, 0,
+     0, NULL},
     {"construction.backtrack_budget", K_INT, OFF(backtrack_budget), 0, 0,
      INT_MAX, 0, 0, 0, NULL},
     {"separator.working_set", K_INT, OFF(working_set), 0, 8, INT_MAX, 0, 0,
@@ -68,6 +73,7 @@ static const key_spec schema[] = {
      0, 0, 0, NULL},
     {"parallel.scalapack_threshold", K_INT, OFF(scalapack_threshold), 0, 1,
      INT_MAX, 0, 0, 0, NULL},
+    {"verify.forward", K_FORWARD, OFF(forward), 0, 0, 0, 0, 0, 0, NULL},
     {"verify.tolerance", K_NUM, OFF(tolerance), 0, 0, 0, 0.0, INFINITY, 0,
      "finite and > 0"},
 };
@@ -184,21 +190,32 @@ static int set_number(const td_toml_entry *e, const key_spec *k,
     return TD_OK;
 }
 
-static int set_insep(const td_toml_entry *e, const key_spec *k,
-                     td_config *cfg, const char *src, td_err *err)
+/* The words each enumerated kind accepts; a word's index is its value. */
+static const char *const choices[][5] = {
+    [K_INSEP] = {"fail", "best_effort", NULL},
+    [K_BASE] = {"conditioned", "segment", NULL},
+    [K_MODE] = {"auto", "theorem6", "lifted", "pieces", NULL},
+    [K_FORWARD] = {"auto", "dense", "structured", NULL},
+};
+
+static int set_choice(const td_toml_entry *e, const key_spec *k,
+                      td_config *cfg, const char *src, td_err *err)
 {
     if (e->type != TD_TOML_STRING)
         return type_error(e, src, "a string", err);
-    td_insep_mode *dst = field(cfg, k);
-    if (strcmp(e->s, "fail") == 0)
-        *dst = TD_INSEP_FAIL;
-    else if (strcmp(e->s, "best_effort") == 0)
-        *dst = TD_INSEP_BEST_EFFORT;
-    else
-        return td_err_set(err, TD_ERR_INPUT,
-                          "%s:%d: key '%s' must be \"fail\" or \"best_effort\", "
-                          "got \"%s\"", src, e->line, e->path, e->s);
-    return TD_OK;
+    const char *const *w = choices[k->kind];
+    char list[160] = "";
+    for (int i = 0; w[i]; i++) {
+        if (strcmp(e->s, w[i]) == 0) {
+            *(int *)field(cfg, k) = i;
+            return TD_OK;
+        }
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s\"%s\"",
+                 !i ? "" : w[i + 1] ? ", " : " or ", w[i]);
+    }
+    return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' must be %s, got "
+                      "\"%s\"", src, e->line, e->path, list, e->s);
 }
 
 static int set_bool(const td_toml_entry *e, const key_spec *k,
@@ -207,24 +224,6 @@ static int set_bool(const td_toml_entry *e, const key_spec *k,
     if (e->type != TD_TOML_BOOL)
         return type_error(e, src, "a boolean", err);
     *(int *)field(cfg, k) = (int)e->i;
-    return TD_OK;
-}
-
-static int set_base(const td_toml_entry *e, const key_spec *k,
-                    td_config *cfg, const char *src, td_err *err)
-{
-    if (e->type != TD_TOML_STRING)
-        return type_error(e, src, "a string", err);
-    td_base_rule *dst = field(cfg, k);
-    if (strcmp(e->s, "conditioned") == 0)
-        *dst = TD_BASE_CONDITIONED;
-    else if (strcmp(e->s, "segment") == 0)
-        *dst = TD_BASE_SEGMENT;
-    else
-        return td_err_set(err, TD_ERR_INPUT,
-                          "%s:%d: key '%s' must be \"conditioned\" or "
-                          "\"segment\", got \"%s\"", src, e->line, e->path,
-                          e->s);
     return TD_OK;
 }
 
@@ -320,10 +319,12 @@ static int apply_entry(const td_toml_entry *e, td_config *cfg, int *seen,
     case K_STR: return set_string(e, s, cfg, src, err);
     case K_INT: return set_int(e, s, cfg, src, err);
     case K_NUM: return set_number(e, s, cfg, src, err);
-    case K_INSEP: return set_insep(e, s, cfg, src, err);
+    case K_INSEP:
+    case K_MODE:
+    case K_FORWARD:
+    case K_BASE: return set_choice(e, s, cfg, src, err);
     case K_ORDER: return set_order(e, cfg, src, err);
     case K_BOOL: return set_bool(e, s, cfg, src, err);
-    case K_BASE: return set_base(e, s, cfg, src, err);
     }
     return td_err_set(err, TD_ERR_INTERNAL, "config schema: bad kind");
 }
@@ -373,6 +374,8 @@ static int set_defaults(td_config *cfg, const char *text, const char *source)
     cfg->kappa = 0.5;
     cfg->on_inseparable = TD_INSEP_FAIL;
     cfg->backtrack_budget = 1000;
+    cfg->mode = TD_MODE_AUTO;
+    cfg->grow_rounds = 2;
     cfg->base_point = TD_BASE_CONDITIONED;
     cfg->working_set = 256;
     cfg->max_rounds = 50;

@@ -211,7 +211,7 @@ static void layer_vectors(h5w *w, hid_t g, const td_model *mdl, int want_p)
 {
     if (failed(w))
         return;
-    size_t n = (size_t)mdl->nlayers, m = (size_t)mdl->m;
+    size_t n = (size_t)mdl->nlayers, m = (size_t)mdl->width;
     double *v = malloc(sizeof(double) * (n * m > 0 ? n * m : 1));
     if (!v) {
         snprintf(w->why, sizeof w->why, "out of memory");
@@ -263,6 +263,8 @@ static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
     COL_F64(margin_kept);
     COL_F64(margin_collapsed);
     COL_F64(hull_dist);
+    COL_F64(lift);
+    COL_I64(n_class_left);
     COL_I64(n_kept);
     COL_I64(n_collapsed);
     COL_I64(n_mixed);
@@ -280,18 +282,31 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_str(w, g, "description", "row l-1 of each per-layer dataset is "
              "hidden layer l: it collapses class order_labels[l-1] to base "
              "point p[l-1] with the cone of axis h[l-1] and angle theta[l-1]; "
-             "hyperplane <h, x> = offset");
+             "hyperplane <h, x> = offset.  Lifted constructions (attribute "
+             "construction 'lifted' or 'pieces'): h and p have width = M + Q "
+             "entries, the input's M coordinates then one per class (label "
+             "order); the first layer embeds x as (x, 0); a layer collapses "
+             "the rows of its class with <h, (x, 0)> < offset (n_collapsed "
+             "of them; n_class_left remain), base point l sits at height "
+             "lift_height in its class's coordinate, and the output layer "
+             "reads those coordinates; rows never collapsed belong to "
+             "last_class_label");
     /* also on the group, where scripts/analyze.py looks for them */
     attr_str(w, g, "sep_status_codes", SEP_STATUS_CODES);
     attr_str(w, g, "base_rule_codes", BASE_RULE_CODES);
     write_layer_table(w, g, mdl);
     i64(w, g, "class_counts", mdl->q, mdl->counts);
     f64(w, g, "class_means", 2, mdl->q, mdl->m, mdl->means);
-    f64(w, g, "output_weight", 2, mdl->q, mdl->m, mdl->w_out);
+    f64(w, g, "output_weight", 2, mdl->q, mdl->width, mdl->w_out);
     f64(w, g, "output_bias", 1, mdl->q, 0, mdl->b_out);
     attr_i32(w, g, "output_uses_bias", mdl->output_bias);
     attr_f64(w, g, "output_cond", mdl->output_cond);
-    attr_f64(w, g, "theta_n", td_theta_n(mdl->m));
+    attr_f64(w, g, "theta_n", td_theta_n(mdl->width));
+    attr_str(w, g, "construction", td_construction_name(mdl->construction));
+    attr_i32(w, g, "width", mdl->width);
+    attr_f64(w, g, "lift_height", mdl->lift_height);
+    attr_i64(w, g, "last_class_label", mdl->last_class >= 0
+             ? mdl->labels[mdl->last_class] : -1);
     attr_i64(w, g, "separator_solves", mdl->separator_solves);
     attr_i64(w, g, "separators_reused", mdl->separators_reused);
     attr_i64(w, g, "backtracks", mdl->backtracks);
@@ -304,6 +319,7 @@ static void write_construction(h5w *w, const td_model *mdl)
 static void write_verification(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "verification");
+    attr_str(w, g, "forward", mdl->structured ? "structured" : "dense");
     attr_f64(w, g, "cost", mdl->cost);
     attr_f64(w, g, "max_error", mdl->max_error);
     attr_i64(w, g, "n_points", mdl->n_points);

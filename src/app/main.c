@@ -13,6 +13,7 @@
 #include "td_config.h"
 #include "td_example.h"
 #include "td_h5.h"
+#include "td_pieces.h"
 #include "td_search.h"
 #include "td_verify.h"
 #include "td_version.h"
@@ -114,10 +115,12 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
     if (!err->code && q < 2)
         td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' has %d class; at "
                    "least 2 are needed", cfg->data_path, cfg->y_dataset, q);
-    if (!err->code && eng->m < q - 1)
+    if (!err->code && cfg->mode == TD_MODE_THEOREM6 && eng->m < q - 1)
         td_err_set(err, TD_ERR_INPUT, "%s: %d classes need at least %d "
-                   "features (M >= Q-1 for the output layer), dataset '%s' "
-                   "has %d", cfg->data_path, q, q - 1, cfg->x_dataset, eng->m);
+                   "features for construction.mode = \"theorem6\" (M >= Q-1 "
+                   "for the output layer), dataset '%s' has %d; the lifted "
+                   "constructions work at any M", cfg->data_path, q, q - 1,
+                   cfg->x_dataset, eng->m);
     if (!err->code && td_model_alloc(mdl, eng->m, q))
         td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
     if (!err->code) {
@@ -132,11 +135,26 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
     return TD_OK;
 }
 
+/* The dense forward pass costs 2 N sum d_l d_(l-1) flops: tens of
+ * teraflops for hundreds of 800-wide layers over 60000 points.  Beyond
+ * 1e10 per rank the structured form checks the same layers in O(width).
+ * The same choice on every rank (it depends on N, not the shard). */
+static void choose_forward(const td_config *cfg, const td_engine *e,
+                           td_model *mdl)
+{
+    double flops = 0;
+    for (int k = 0; k < mdl->net.num_layers; k++)
+        flops += 2.0 * mdl->net.dims[k] * mdl->net.dims[k + 1];
+    flops *= (double)e->n_total / td_comm_size();
+    mdl->structured = cfg->forward == 2 || (cfg->forward == 0 && flops > 1e10);
+}
+
 static int check_zero_loss(const td_model *mdl, const td_config *cfg,
                            td_err *err)
 {
-    td_say("verify: cost C = %.3e, max |x^(L) - y| = %.3e, accuracy %.4f%% "
-           "(%lld / %lld)\n", mdl->cost, mdl->max_error,
+    td_say("verify (%s forward pass): cost C = %.3e, max |x^(L) - y| = %.3e, accuracy %.4f%% "
+           "(%lld / %lld)\n", mdl->structured ? "structured" : "dense",
+           mdl->cost, mdl->max_error,
            100.0 * mdl->n_correct / mdl->n_points, (long long)mdl->n_correct,
            (long long)mdl->n_points);
     if (!mdl->sequentially_separable)    /* best effort: honest, not zero */
@@ -171,6 +189,33 @@ static int write_result(const td_config *cfg, const td_model *mdl,
     return agreed(err);
 }
 
+/* Theorem 6 at width M when asked, or first when the mode is "auto" and
+ * M >= Q - 1; the lifted constructions when asked, or when Theorem 6
+ * finds the data not sequentially separable (then every row is active
+ * again and the pieces start afresh). */
+static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
+                 td_err *err)
+{
+    if (cfg->mode == TD_MODE_LIFTED || cfg->mode == TD_MODE_PIECES)
+        return td_pieces_build(eng, cfg, cfg->mode == TD_MODE_LIFTED
+                               ? TD_CONS_LIFTED : TD_CONS_PIECES, mdl, err);
+    if (cfg->mode == TD_MODE_THEOREM6 || eng->m >= mdl->q - 1) {
+        td_search_build(eng, cfg, mdl, err);
+        if (cfg->mode == TD_MODE_THEOREM6 || err->code != TD_ERR_INSEPARABLE ||
+            cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
+            return err->code;
+        td_say("construction: not sequentially separable at width %d; "
+               "building pieces at width %d (M + Q)\n", eng->m,
+               eng->m + mdl->q);
+        td_err_clear(err);
+        td_engine_undo_all(eng);
+    } else {
+        td_say("construction: %d classes in %d dimensions (M < Q - 1): "
+               "lifted, at width %d\n", mdl->q, eng->m, eng->m + mdl->q);
+    }
+    return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, err);
+}
+
 /* The story of a run. */
 static int run(const char *config_path)
 {
@@ -186,10 +231,11 @@ static int run(const char *config_path)
         load_data(&cfg, &eng, &mdl, &err))
         goto out;
     t1 = td_comm_wtime();
-    td_search_build(&eng, &cfg, &mdl, &err);
+    build(&eng, &cfg, &mdl, &err);
     if (agreed(&err))
         goto out;
     t2 = td_comm_wtime();
+    choose_forward(&cfg, &eng, &mdl);
     td_verify(&eng, &mdl, &err);
     if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
         goto out;

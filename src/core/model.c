@@ -1,5 +1,6 @@
 /* model.c - allocation of the constructed model (see td_model.h). */
 #include <stdlib.h>
+#include <string.h>
 #include "td_model.h"
 
 int td_model_alloc(td_model *mdl, int m, int q)
@@ -7,17 +8,16 @@ int td_model_alloc(td_model *mdl, int m, int q)
     *mdl = (td_model){0};
     mdl->m = m;
     mdl->q = q;
+    mdl->width = m;
+    mdl->last_class = -1;
     mdl->labels = calloc((size_t)q, sizeof *mdl->labels);
     mdl->counts = calloc((size_t)q, sizeof *mdl->counts);
     mdl->means = calloc((size_t)q * m, sizeof *mdl->means);
     mdl->targets = calloc((size_t)q * q, sizeof *mdl->targets);
-    mdl->layers = calloc((size_t)q, sizeof *mdl->layers);
-    mdl->cones = calloc((size_t)q, sizeof *mdl->cones);
     mdl->w_out = calloc((size_t)q * m, sizeof *mdl->w_out);
     mdl->b_out = calloc((size_t)q, sizeof *mdl->b_out);
-    mdl->n_departed = calloc((size_t)q, sizeof *mdl->n_departed);
-    if (!mdl->n_departed || !mdl->labels || !mdl->counts || !mdl->means || !mdl->targets ||
-        !mdl->layers || !mdl->cones || !mdl->w_out || !mdl->b_out) {
+    if (!mdl->labels || !mdl->counts || !mdl->means || !mdl->targets ||
+        !mdl->w_out || !mdl->b_out || td_model_reserve(mdl, q)) {
         td_model_free(mdl);
         return -1;
     }
@@ -26,17 +26,64 @@ int td_model_alloc(td_model *mdl, int m, int q)
     return 0;
 }
 
+const char *td_construction_name(int construction)
+{
+    static const char *names[] = {"theorem6", "lifted", "pieces"};
+    return construction >= 0 && construction <= 2 ? names[construction]
+                                                   : "unknown";
+}
+
+/* p = realloc(p, n elements of size sz), the new tail zeroed. */
+static int grow(void **p, int old, int n, size_t sz)
+{
+    void *r = realloc(*p, sz * (size_t)n);
+    if (!r)
+        return -1;
+    memset((char *)r + sz * (size_t)old, 0, sz * (size_t)(n - old));
+    *p = r;
+    return 0;
+}
+
+int td_model_reserve(td_model *mdl, int cap)
+{
+    if (cap <= mdl->cap)
+        return 0;
+    if (grow((void **)&mdl->layers, mdl->cap, cap, sizeof *mdl->layers) ||
+        grow((void **)&mdl->cones, mdl->cap, cap, sizeof *mdl->cones) ||
+        grow((void **)&mdl->n_departed, mdl->cap, cap, sizeof *mdl->n_departed))
+        return -1;
+    mdl->cap = cap;
+    return 0;
+}
+
+int td_model_set_width(td_model *mdl, int width)
+{
+    double *w = calloc((size_t)mdl->q * width, sizeof *w);
+    if (!w)
+        return -1;
+    free(mdl->w_out);
+    mdl->w_out = w;
+    mdl->width = width;
+    return 0;
+}
+
+void td_model_clear_layers(td_model *mdl)
+{
+    for (int l = 0; l < mdl->cap; l++) {
+        free(mdl->layers[l].h);
+        free(mdl->layers[l].p);
+        td_cone_free(&mdl->cones[l]);
+        mdl->layers[l] = (td_layer_rec){0};
+        mdl->n_departed[l] = 0;
+    }
+    td_network_free(&mdl->net);
+    mdl->nlayers = 0;
+}
+
 void td_model_free(td_model *mdl)
 {
-    if (mdl->layers)
-        for (int l = 0; l < mdl->q; l++) {
-            free(mdl->layers[l].h);
-            free(mdl->layers[l].p);
-        }
-    if (mdl->cones)
-        for (int l = 0; l < mdl->q; l++)
-            td_cone_free(&mdl->cones[l]);
-    td_network_free(&mdl->net);
+    if (mdl->layers && mdl->cones && mdl->n_departed)
+        td_model_clear_layers(mdl);
     free(mdl->labels);
     free(mdl->counts);
     free(mdl->means);

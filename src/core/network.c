@@ -144,7 +144,7 @@ static int plan_stages(int n, int q, const td_cone *cones, int dout,
     return L;
 }
 
-int td_network_from_cones(td_network *net, int n, int q,
+int td_network_from_cones(td_network *net, int din, int n, int q,
                           const td_cone *cones, int dout, const double *wout,
                           const double *bout, double reset_cond, td_err *err)
 {
@@ -155,12 +155,12 @@ int td_network_from_cones(td_network *net, int n, int q,
     int rc = !st || !dims || !work, L = 0;
     if (!rc) {
         L = plan_stages(n, q, cones, dout, reset_cond, st);
-        dims[0] = n;
+        dims[0] = din;
         for (int k = 0; k < L; k++)
             dims[k + 1] = st[k].dim;
         rc = td_network_alloc(net, L, dims);
     }
-    stage input = {-1, NULL, NULL, n};
+    stage input = {-1, NULL, NULL, din};   /* x -> (x, 0) when din < n */
     for (int k = 0; !rc && k < L; k++) {
         net->kind[k] = st[k].kind;
         build_layer(k ? &st[k - 1] : &input, &st[k], n, wout,

@@ -82,12 +82,15 @@ td_case(copies_np3 3 KIND=copies Q=4 M=6 N=6000 SEED=23 BLOCK_ROWS=64
 # after the far class, the two mixed classes meet with no base point in the
 # certificate: the search stops at once instead of backtracking
 td_case(final_dead_end_np3 3 KIND=overlap3 M=3 N=900 SEED=24 EXPECT=3
+        "EXTRA_TOML=[construction]\\nmode = \"theorem6\""
         "MSG=ordered 1 of 3 classes"
         "STDOUT_MSG=dead end at step 2 is final")
 foreach(np 1 3)
-  td_case(overlap_np${np} ${np} KIND=overlap M=3 N=600 SEED=21 EXPECT=3)
+  td_case(overlap_np${np} ${np} KIND=overlap M=3 N=600 SEED=21 EXPECT=3
+          "EXTRA_TOML=[construction]\\nmode = \"theorem6\"")
 endforeach()
 td_case(duplicates_np2 2 KIND=duplicates Q=3 M=3 N=900 SEED=22 EXPECT=3
+        "EXTRA_TOML=[construction]\\nmode = \"theorem6\""
         "MSG=hulls meet")
 # best effort on inseparable data: still exit 3, but the soft-margin network
 # is written and its /verification reports the real (nonzero) cost
@@ -122,6 +125,7 @@ foreach(np 1 3)
           "MSG=is not finite")
 endforeach()
 td_case(few_features_np2 2 KIND=clusters Q=4 M=2 N=400 EXPECT=2
+        "EXTRA_TOML=[construction]\\nmode = \"theorem6\""
         "MSG=need at least 3 features")
 # the output path is the training data itself: refused, data untouched
 td_case(output_is_data_np2 2 KIND=clusters Q=2 M=2 N=100 OUT=train.h5 EXPECT=2
@@ -184,7 +188,7 @@ set_tests_properties(e2e_bad_args PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS
 # greedy alone (no backtracking) collapses 3 first and dies at step 4 with
 # class 21 trapped (B = 8 and D = 30 are mirror images: either goes first) ...
 td_case(trap_greedy_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
-        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0" EXPECT=3
+        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0\\nmode = \"theorem6\"" EXPECT=3
         "MSG=ordered 3 of 4 classes"
         "STDOUT_MSG=backtrack budget of 0 exhausted")
 # (no square brackets in these strings: CMake lists do not split inside them)
@@ -198,10 +202,10 @@ td_case(trap_backtracks_segment_np2 2 "GEN=--kind trap --m 3 --n 200"
 # ... although class 21 cannot be separated from the rest at the start
 # (one-vs-rest fails), with the evidence named.
 td_case(trap_ovr_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
-        "EXTRA_TOML=[construction]\\norder = [21, 8, 3, 30]" EXPECT=3
+        "EXTRA_TOML=[construction]\\norder = [21, 8, 3, 30]\\nmode = \"theorem6\"" EXPECT=3
         "MSG=class 21: hulls meet")
 td_case(collinear3_np2 2 "GEN=--kind collinear3 --m 2 --n 150"
-        "EXTRA_TOML=[construction]\\nbase_point = \"segment\"" EXPECT=3
+        "EXTRA_TOML=[construction]\\nbase_point = \"segment\"\\nmode = \"theorem6\"" EXPECT=3
         "MSG=ordered 2 of 3 classes")
 
 # an explicit order must name every class of the data exactly once
@@ -217,3 +221,42 @@ td_case(order_too_short_np3 3 KIND=clusters Q=3 M=3 N=300
 add_test(NAME e2e_slurm COMMAND bash ${TD_INTEG}/slurm_job.sh)
 set_tests_properties(e2e_slurm PROPERTIES LABELS e2e TIMEOUT 240 RUN_SERIAL TRUE
   ENVIRONMENT "${TD_TEST_ENV};BIN=$<TARGET_FILE:trunc-dist>;WORK=${TD_E2E_DIR}/slurm")
+
+# --- any data: the lifted constructions (issue 8) --------------------------
+# Every case: exit 0 and zero loss by the independent forward pass of the
+# exported layers, at 1 and 3 ranks with rows spread over the ranks; the
+# 3-rank runs are byte-identical to 1 rank (REF_NP=1).
+foreach(np 1 3)
+  # three collinear clusters in the plane: auto falls back to pieces
+  td_case(any_collinear3_np${np} ${np} "GEN=--kind collinear3 --m 2 --n 150"
+          REF_NP=1 "STDOUT_MSG=pieces construction at width 5")
+  # 3, 5 and 8 classes in the plane, 3 on a line: M < Q - 1, lifted
+  td_case(any_plane_q3_np${np} ${np} KIND=clusters Q=3 M=2 N=600 SEED=31
+          "EXTRA_TOML=[construction]\\nmode = \"lifted\"" REF_NP=1)
+  td_case(any_plane_q5_np${np} ${np} KIND=clusters Q=5 M=2 N=1000 SEED=32
+          REF_NP=1 "STDOUT_MSG=(M < Q - 1): lifted")
+  td_case(any_plane_q8_np${np} ${np} KIND=clusters Q=8 M=2 N=1600 SEED=33
+          REF_NP=1)
+  # SLS only in the lifted sense: at width M = 1 Theorem 6 cannot hold
+  # three classes, lifted greedy collapses them one by one
+  td_case(any_line_q3_np${np} ${np} KIND=clusters Q=3 M=1 N=600 SEED=34
+          "EXTRA_TOML=[construction]\\nmode = \"lifted\"" REF_NP=1
+          "STDOUT_MSG=lifted construction at width 4")
+  # overlapping classes without duplicates: pieces
+  td_case(any_overlap_np${np} ${np} KIND=overlap M=3 N=600 SEED=21 REF_NP=1
+          "STDOUT_MSG=not sequentially separable at width 3")
+  # random labels, pure memorisation
+  td_case(any_random_labels_np${np} ${np} KIND=random_labels Q=2 M=3 N=2000
+          SEED=35 REF_NP=1)
+endforeach()
+# lifted is strict: overlapping classes are not separable even lifted
+td_case(any_lifted_overlap_np2 2 KIND=overlap M=3 N=600 SEED=21 EXPECT=3
+        "EXTRA_TOML=[construction]\\nmode = \"lifted\""
+        "MSG=even lifted")
+# theorem6 is strict, and refuses M < Q - 1 up front
+td_case(any_theorem6_plane_np2 2 KIND=clusters Q=5 M=2 N=500 EXPECT=2
+        "EXTRA_TOML=[construction]\\nmode = \"theorem6\""
+        "MSG=the lifted constructions work at any M")
+td_case(any_bad_mode_np2 2 KIND=clusters Q=3 M=3 N=300 EXPECT=2
+        "EXTRA_TOML=[construction]\\nmode = \"magic\""
+        "MSG=must be \"auto\", \"theorem6\", \"lifted\" or \"pieces\"")

@@ -8,7 +8,10 @@ only the documented file layout is read.
 
 Checks
   * /network attrs: activation == "relu"; num_layers == Q + 1 plus one
-    per reset layer: layer_l attr `kind` is "cone" (Q of them), "reset"
+    per reset layer (a lifted result, /construction attr `construction`
+    "lifted" or "pieces": one cone per row of /construction/order_labels,
+    of width /construction attr `width`, M + Q): layer_l attr `kind` is
+    "cone" (Q of them), "reset"
     (only right after a cone that another cone follows) or "output" (the
     last); a file without `kind` attrs must have exactly Q + 1 layers;
   * /network/label_values: int, strictly increasing, exactly the distinct
@@ -42,6 +45,15 @@ def as_str(v):
     if isinstance(v, np.ndarray) and v.shape == ():
         return as_str(v[()])
     return str(v)
+
+
+def lifted_shape(f):
+    """(cones, hidden width) a lifted result declares in /construction, or
+    None for Theorem 6 (Q cones of width M)."""
+    c = f.get("construction")
+    if c is None or as_str(c.attrs.get("construction", "theorem6")) == "theorem6":
+        return None
+    return c["order_labels"].shape[0], int(c.attrs["width"])
 
 
 def layer_kinds(g, L, q, fail):
@@ -153,12 +165,14 @@ def main(argv=None):
             return finish()
         if not np.array_equal(T, np.eye(q)):
             fail("targets are not one-hot (identity)")
-        kinds = layer_kinds(g, L, q, fail)
+        lifted = lifted_shape(net)
+        kinds = layer_kinds(g, L, lifted[0] if lifted else q, fail)
         if kinds is None:
             return finish()
 
         # --- layers -----------------------------------------------------
-        hidden = m if a.hidden_width is None else a.hidden_width
+        hidden = m if not lifted else lifted[1]
+        hidden = hidden if a.hidden_width is None else a.hidden_width
         width = {"cone": hidden, "reset": 2 * hidden, "output": q}
         Ws, bs = [], []
         d_prev = m

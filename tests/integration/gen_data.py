@@ -187,7 +187,7 @@ def main(argv=None):
     ap.add_argument("--kind", default="clusters",
                     choices=["clusters", "overlap", "duplicates", "nan",
                              "trap", "collinear3", "copies", "tight",
-                             "overlap3", "digits"])
+                             "overlap3", "digits", "random_labels"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)
     ap.add_argument("--n", type=int, required=True)
@@ -228,6 +228,10 @@ def main(argv=None):
         far = rng.random(len(cls)) < 1.0 / 3
         x[far] = 0.5 * rng.standard_normal((int(far.sum()), a.m)) + 40.0
         cls = np.where(far, 2, cls)
+    elif a.kind == "random_labels":  # pure memorisation: uniform in the cube
+        q = a.q
+        x = rng.random((a.n, a.m))
+        cls = rng.integers(0, q, a.n)
     elif a.kind == "tight":
         q = a.q
         x, cls = make_tight(rng, q, a.m, a.n)

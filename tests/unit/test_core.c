@@ -245,7 +245,7 @@ static void test_proposition2_cumulative(void)
     td_network net;
     td_err err;
     td_err_clear(&err);
-    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout,
+    CU_ASSERT_FATAL(td_network_from_cones(&net, n, n, q, cones, q, wout, bout,
                                           td_reset_cond(1e-8), &err) == 0);
     for (int trial = 0; trial < 200; trial++) {
         double x[5], xt[5], act[5], nxt[5], cum[5], work[10];
@@ -309,7 +309,7 @@ static void test_tight_chain_rounding(void)
     td_network net;
     td_err err;
     td_err_clear(&err);
-    CU_ASSERT_FATAL(td_network_from_cones(&net, n, q, cones, q, wout, bout,
+    CU_ASSERT_FATAL(td_network_from_cones(&net, n, n, q, cones, q, wout, bout,
                                           td_reset_cond(1e-8), &err) == 0);
     CU_ASSERT_FATAL(net.num_layers == 2 * q);       /* q cones, q-1 resets */
     for (int k = 0; k + 1 < net.num_layers; k++) {
