@@ -26,6 +26,9 @@ typedef enum {
     TD_MODE_PIECES = 3        /* width M + Q, pieces of classes: any data */
 } td_mode;
 
+/* Default construction.auto_budget (see BENCHMARKS.md, "Any data"). */
+#define TD_AUTO_BUDGET 100.0
+
 typedef struct {
     char *source;        /* path the config was read from ("<string>" if none) */
     char *text;          /* the raw config text, stored in the output file */
@@ -40,6 +43,9 @@ typedef struct {
 
     /* [construction] */
     td_mode mode;        /* "auto" (default) | "theorem6" | "lifted" | "pieces" */
+    double auto_budget;  /* auto: working-set work (units of 1e9 iterations
+                            x set size x M) the Theorem 6 search may spend
+                            before pieces are built instead (> 0) */
     int grow_rounds;     /* pieces: max-margin re-solves that grow a piece;
                             default 2 */
     double kappa;        /* lambda = kappa * lambda_max, in (0,1); default 0.5 */

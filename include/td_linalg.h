@@ -2,6 +2,8 @@
 #ifndef TD_LINALG_H
 #define TD_LINALG_H
 
+#include <stddef.h>
+
 /* <a, b> summed in index order: the one dot product of the core and the
  * engine, so equal inputs give equal bits wherever it is taken. */
 static inline double td_dot(const double *a, const double *b, int n)
@@ -10,6 +12,21 @@ static inline double td_dot(const double *a, const double *b, int n)
     for (int i = 0; i < n; i++)
         s += a[i] * b[i];
     return s;
+}
+
+/* s[c] = <h_c, x> for nc vectors stored transposed (HT is m x nc): the
+ * sum over k runs in index order for each c, vectorised across c, so each
+ * s[c] is bitwise td_dot(h_c, x, m). */
+static inline void td_dots_t(const double *x, const double *HT, int m,
+                             int nc, double *s)
+{
+    for (int c = 0; c < nc; c++)
+        s[c] = 0;
+    for (int k = 0; k < m; k++) {
+        const double *hk = HT + (size_t)k * nc;
+        for (int c = 0; c < nc; c++)
+            s[c] += hk[c] * x[k];
+    }
 }
 
 /* Minimum-norm least-squares solve of A X = B by SVD (LAPACK dgelsd).

@@ -109,6 +109,8 @@ typedef struct {
     int64_t separator_passes;  /* of which separator scans */
     double t_scan, t_solve; /* separator scan / rank-0 solve seconds */
     int64_t bytes_root;     /* separator candidate bytes moved to owners */
+    double hull_work;       /* working-set solve work (td_sep.work) */
+    int budget_spent;       /* auto: the Theorem 6 search hit its budget */
     int sequentially_separable;  /* 1 when every layer separated exactly */
 } td_model;
 
@@ -119,6 +121,11 @@ int td_model_alloc(td_model *mdl, int m, int q);
 
 /* "theorem6", "lifted" or "pieces". */
 const char *td_construction_name(int construction);
+
+/* Parameter counts: of the exported dense layers (weights and biases),
+ * and of the geometric form that determines them (per cone h, p and
+ * lambda; the output layer's weights on the coordinates it reads). */
+void td_model_params(const td_model *mdl, int64_t *dense, int64_t *geometric);
 
 /* Make room for at least `cap` layer records (zeroed); -1 on allocation
  * failure (the model is unchanged). */

@@ -24,6 +24,9 @@ typedef struct {
     int max_rounds;     /* working-set rounds per class */
     double gap;         /* relative margin gap of a working-set solve */
     double hull_tol;    /* the hulls meet below hull_tol x radius */
+    double work_cap;    /* > 0: a class stops (certified or capped) once
+                           its working-set solves have done this much work,
+                           in iterations x working-set size x M; 0: none */
 } td_sep_params;
 
 typedef struct {
@@ -39,6 +42,7 @@ typedef struct {
     double hull_lower;  /* lower bound (<= 0 when not separated) */
     double hull_scale;  /* radius of the working set, for relative terms */
     long hull_iters;
+    double work;        /* working-set solve work, iterations x set size x M */
     int uses_base;      /* a base point carries weight on the rest side of
                            the last working-set solution (for a certificate:
                            so another order might help) */

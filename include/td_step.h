@@ -40,6 +40,9 @@ typedef struct {
  * no rank is left waiting in a reduction the others skipped. */
 int td_all_ok(int ok);
 
+/* The separator's parameters from the config (no work cap). */
+td_sep_params td_sep_params_of(const td_config *cfg);
+
 /* The separator can make a layer (optimal, certified, or soft). */
 int td_sep_ok(const td_sep *sp);
 const char *td_sep_status_name(int status);

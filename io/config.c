@@ -55,6 +55,8 @@ static const key_spec schema[] = {
     {"construction.base_point", K_BASE, OFF(base_point), 0, 0, 0, 0, 0, 0,
      NULL},
     {"construction.mode", K_MODE, OFF(mode), 0, 0, 0, 0, 0, 0, NULL},
+    {"construction.auto_budget", K_NUM, OFF(auto_budget), 0, 0, 0, 0.0,
+     INFINITY, 0, "finite and > 0"},
     {"construction.grow_rounds", K_INT, OFF(grow_rounds), 0, 0, 1000, 0, 0,
      0, NULL},
     {"construction.backtrack_budget", K_INT, OFF(backtrack_budget), 0, 0,
@@ -376,6 +378,7 @@ static int set_defaults(td_config *cfg, const char *text, const char *source)
     cfg->backtrack_budget = 1000;
     cfg->mode = TD_MODE_AUTO;
     cfg->grow_rounds = 2;
+    cfg->auto_budget = TD_AUTO_BUDGET;
     cfg->base_point = TD_BASE_CONDITIONED;
     cfg->working_set = 256;
     cfg->max_rounds = 50;

@@ -304,6 +304,10 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_f64(w, g, "theta_n", td_theta_n(mdl->width));
     attr_str(w, g, "construction", td_construction_name(mdl->construction));
     attr_i32(w, g, "width", mdl->width);
+    int64_t pd, pg;
+    td_model_params(mdl, &pd, &pg);
+    attr_i64(w, g, "params_dense", pd);
+    attr_i64(w, g, "params_geometric", pg);
     attr_f64(w, g, "lift_height", mdl->lift_height);
     attr_i64(w, g, "last_class_label", mdl->last_class >= 0
              ? mdl->labels[mdl->last_class] : -1);

@@ -169,6 +169,23 @@ static int check_zero_loss(const td_model *mdl, const td_config *cfg,
     return agreed(err);
 }
 
+/* What was built, in a line: the construction, depth, widths, size. */
+static void report_shape(const td_config *cfg, const td_model *mdl)
+{
+    struct stat st;
+    int64_t pd, pg, resets = 0;
+    td_model_params(mdl, &pd, &pg);
+    for (int k = 0; k < mdl->net.num_layers; k++)
+        resets += mdl->net.kind[k] == TD_LAYER_RESET;
+    double mb = td_comm_rank() == 0 && stat(cfg->output_path, &st) == 0
+                ? st.st_size / 1e6 : 0;
+    td_say("wrote %s (%.3g MB): %s construction, %d cone layers of width %d "
+           "(+%lld reset, 1 output), parameters %lld dense, %lld geometric\n",
+           cfg->output_path, mb, td_construction_name(mdl->construction),
+           mdl->nlayers, mdl->width, (long long)resets, (long long)pd,
+           (long long)pg);
+}
+
 static int write_result(const td_config *cfg, const td_model *mdl,
                         td_err *err)
 {
@@ -180,7 +197,7 @@ static int write_result(const td_config *cfg, const td_model *mdl,
         td_h5_write_model(cfg->output_path, mdl, &run, err);
     if (agreed(err))
         return err->code;
-    td_say("wrote %s\n", cfg->output_path);
+    report_shape(cfg, mdl);
     if (!mdl->sequentially_separable)
         td_err_set(err, TD_ERR_INSEPARABLE, "not sequentially separable; wrote "
                    "the best-effort network to %s (accuracy %.4f%%, cost %.4g)",
@@ -204,9 +221,13 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
         if (cfg->mode == TD_MODE_THEOREM6 || err->code != TD_ERR_INSEPARABLE ||
             cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
             return err->code;
-        td_say("construction: not sequentially separable at width %d; "
-               "building pieces at width %d (M + Q)\n", eng->m,
-               eng->m + mdl->q);
+        if (mdl->budget_spent)
+            td_say("construction: %s; building pieces at width %d (M + Q)\n",
+                   err->msg, eng->m + mdl->q);
+        else
+            td_say("construction: not sequentially separable at width %d; "
+                   "building pieces at width %d (M + Q)\n", eng->m,
+                   eng->m + mdl->q);
         td_err_clear(err);
         td_engine_undo_all(eng);
     } else {

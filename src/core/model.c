@@ -95,3 +95,16 @@ void td_model_free(td_model *mdl)
     free(mdl->n_departed);
     *mdl = (td_model){0};
 }
+
+void td_model_params(const td_model *mdl, int64_t *dense, int64_t *geometric)
+{
+    const td_network *net = &mdl->net;
+    int64_t d = 0, n = mdl->width, q = mdl->q;
+    for (int k = 0; k < net->num_layers; k++)
+        d += (int64_t)net->dims[k + 1] * (net->dims[k] + 1);
+    *dense = d;
+    /* a cone is h, p and lambda; the output reads all n coordinates
+     * (Theorem 6) or only the Q class coordinates (lifted) */
+    int64_t out = mdl->construction == TD_CONS_THEOREM6 ? q * n + q : q * q + q;
+    *geometric = (int64_t)mdl->nlayers * (2 * n + 1) + out;
+}

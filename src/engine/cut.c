@@ -9,29 +9,27 @@
 #include "td_engine.h"
 #include "td_linalg.h"
 
-/* Per-thread minima (r0) over the other classes' rows, or, once r0 is
- * known, count and max of the candidate's own class below r0. */
-static void cut_row(int K, const int *cls, const double *H, int m,
-                    const double *x, int c, const double *r0, double *tmin,
-                    int64_t *tcnt, double *tmax)
+/* One row's scores against every candidate (HT: m x K, transposed):
+ * without r0, the minima over the other classes' rows; with r0, count and
+ * max of the candidate's own class below r0. */
+static void cut_row(int K, const int *cls, const double *HT, int m,
+                    const double *x, int c, const double *r0, double *s,
+                    double *tmin, int64_t *tcnt, double *tmax)
 {
+    td_dots_t(x, HT, m, K, s);
     for (int k = 0; k < K; k++) {
-        if (!r0 && cls[k] != c) {
-            double s = td_dot(H + (size_t)k * m, x, m);
-            tmin[k] = s < tmin[k] ? s : tmin[k];
-        } else if (r0 && cls[k] == c) {
-            double s = td_dot(H + (size_t)k * m, x, m);
-            if (s < r0[k]) {
-                tcnt[k]++;
-                tmax[k] = s > tmax[k] ? s : tmax[k];
-            }
+        if (!r0 && cls[k] != c)
+            tmin[k] = s[k] < tmin[k] ? s[k] : tmin[k];
+        else if (r0 && cls[k] == c && s[k] < r0[k]) {
+            tcnt[k]++;
+            tmax[k] = s[k] > tmax[k] ? s[k] : tmax[k];
         }
     }
 }
 
 /* One pass over the active rows; see cut_row.  -1 on every rank when a
  * thread ran out of memory anywhere. */
-static int cut_pass(td_engine *e, int K, const int *cls, const double *H,
+static int cut_pass(td_engine *e, int K, const int *cls, const double *HT,
                     const double *r0, double *vmin, int64_t *cnt,
                     double *vmax)
 {
@@ -43,10 +41,11 @@ static int cut_pass(td_engine *e, int K, const int *cls, const double *H,
     }
     #pragma omp parallel
     {
-        double *buf = malloc(sizeof(double) * (m + 2 * (size_t)K));
+        double *buf = malloc(sizeof(double) * (m + 3 * (size_t)K));
         int64_t *tcnt = calloc((size_t)K, sizeof(int64_t));
         int ok = buf && tcnt;
         double *tmin = ok ? buf + m : NULL, *tmax = ok ? buf + m + K : NULL;
+        double *s = ok ? buf + m + 2 * K : NULL;
         for (int k = 0; ok && k < K; k++) {
             tmin[k] = INFINITY;
             tmax[k] = -INFINITY;
@@ -54,8 +53,8 @@ static int cut_pass(td_engine *e, int K, const int *cls, const double *H,
         #pragma omp for schedule(static)
         for (int64_t i = 0; i < e->n_local; i++)
             if (ok && e->layer[i] < 0)
-                cut_row(K, cls, H, m, td_engine_row(e, i, buf), e->cls[i],
-                        r0, tmin, tcnt, tmax);
+                cut_row(K, cls, HT, m, td_engine_row(e, i, buf), e->cls[i],
+                        r0, s, tmin, tcnt, tmax);
         #pragma omp critical
         {
             fail |= !ok;
@@ -75,23 +74,30 @@ static int cut_pass(td_engine *e, int K, const int *cls, const double *H,
 int td_engine_cut(td_engine *e, int K, const int *cls, const double *H,
                   double *r0, int64_t *nbelow, double *smax)
 {
+    int m = e->m;
     double *junk = malloc(sizeof(double) * (K > 0 ? K : 1));
     int64_t *junk_n = malloc(sizeof(int64_t) * (K > 0 ? K : 1));
-    int bad = !junk || !junk_n;
+    double *HT = malloc(sizeof(double) * (size_t)m * (K > 0 ? K : 1));
+    int bad = !junk || !junk_n || !HT;
     td_comm_any(&bad);
-    if (bad || cut_pass(e, K, cls, H, NULL, r0, junk_n, junk)) {
+    for (int k = 0; !bad && k < K; k++)
+        for (int j = 0; j < m; j++)
+            HT[(size_t)j * K + k] = H[(size_t)k * m + j];
+    if (bad || cut_pass(e, K, cls, HT, NULL, r0, junk_n, junk)) {
         free(junk);
         free(junk_n);
+        free(HT);
         return -1;
     }
     td_comm_min(r0, K);
-    int rc = cut_pass(e, K, cls, H, r0, junk, nbelow, smax);
+    int rc = cut_pass(e, K, cls, HT, r0, junk, nbelow, smax);
     if (rc == 0) {
         td_comm_sum_i64(nbelow, K);
         td_comm_max(smax, K);
     }
     free(junk);
     free(junk_n);
+    free(HT);
     return rc;
 }
 

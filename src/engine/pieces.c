@@ -30,6 +30,7 @@ typedef struct {
     int m, q, n;            /* n = m + q */
     double t;               /* lift height: the data's radius */
     int np, cap;            /* base points (= layers) so far, room */
+    int64_t scatter_rows;   /* active rows when st.S was last reduced */
     double *P;              /* cap x n lifted base points */
     int *pcls;              /* class of each base point */
     td_step st;             /* active counts and means, done, scatter,
@@ -46,12 +47,6 @@ typedef struct {
                                solve, -1 for a direction cut alone */
     int rounds;             /* working-set rounds of that solve */
 } lpiece;
-
-static td_sep_params sep_params(const td_config *cfg)
-{
-    return (td_sep_params){cfg->working_set, cfg->max_rounds, cfg->gap,
-                           cfg->hull_tol};
-}
 
 /* Counts and means of the active rows, and which classes are gone. */
 static int refresh_stats(td_engine *e, lstate *L)
@@ -162,7 +157,7 @@ static int cut_one(td_engine *e, td_model *mdl, int a, const double *h,
 static int grow_piece(td_engine *e, lstate *L, const td_config *cfg,
                       td_model *mdl, lpiece *pc, td_err *err)
 {
-    td_sep_params prm = sep_params(cfg);
+    td_sep_params prm = td_sep_params_of(cfg);
     for (int g = 0; g < cfg->grow_rounds && pc->size > 0; g++) {
         td_sep sp = {0};
         td_sep_stats sst = {0};
@@ -206,11 +201,17 @@ static int next_piece(td_engine *e, lstate *L, const td_config *cfg, int l,
 {
     int m = L->m, K = 0, *cls = NULL;
     double *H = NULL;
-    if (cfg->fisher_warm_start) {
+    int64_t active = 0;
+    for (int c = 0; c < L->q; c++)
+        active += L->st.counts[c];
+    /* the scatter costs M^2 per sampled row: reduce it again only once
+     * half the rows it saw are gone (it only steers the directions) */
+    if (cfg->fisher_warm_start && 2 * active <= L->scatter_rows) {
         free(L->st.S);
         L->st.S = NULL;
         if (td_step_scatter(e, &L->st, err))
             return err->code;
+        L->scatter_rows = active;
         mdl->data_passes++;
     }
     int rc = candidates(L, cfg, l, &cls, &H, &K, err);
@@ -266,7 +267,7 @@ static int next_class(td_engine *e, lstate *L, const td_config *cfg, int l,
             cls[nn++] = c;
     if (rc == TD_OK && nn > 0)
         rc = td_warm_starts(&L->st, cfg, cls, nn, H, C, err);
-    td_sep_params prm = sep_params(cfg);
+    td_sep_params prm = td_sep_params_of(cfg);
     td_sep_stats sst = {0};
     if (rc == TD_OK && nn > 0 &&
         td_separate(e, nn, cls, H, C, NULL, 0, &prm, tmp, &sst))
@@ -584,7 +585,7 @@ int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
                     td_model *mdl, td_err *err)
 {
     int m = e->m, q = e->q, n = m + q;
-    lstate L = {m, q, n, 0, 0, 0, NULL, NULL,
+    lstate L = {m, q, n, 0, 0, 0, INT64_MAX, NULL, NULL,
                 {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
                  calloc((size_t)q * m, sizeof(double)), NULL,
                  calloc((size_t)q, sizeof(int)), NULL,

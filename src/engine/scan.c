@@ -41,19 +41,12 @@ static void tls_free(scan_tls *t)
     free(t->heap); free(t->n); free(t->mx); free(t->buf); free(t->s);
 }
 
-/* Scores of one row against every class: the sum over k runs in index
- * order for each class (vectorised across classes, not within a dot
- * product), so every score is bitwise the plain dot product. */
+/* Scores of one row against every class: bitwise the plain dot product
+ * minus the offset (td_dots_t). */
 static void row_scores(const double *x, const double *HT, const double *C,
                        int m, int nc, double *s)
 {
-    for (int c = 0; c < nc; c++)
-        s[c] = 0;
-    for (int k = 0; k < m; k++) {
-        const double *hk = HT + (size_t)k * nc;
-        for (int c = 0; c < nc; c++)
-            s[c] += hk[c] * x[k];
-    }
+    td_dots_t(x, HT, m, nc, s);
     for (int c = 0; c < nc; c++)
         s[c] -= C[c];
 }

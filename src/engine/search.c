@@ -51,10 +51,10 @@ static int step_candidates(const td_step *s, const td_config *cfg, int l,
     return n;
 }
 
-static td_sep_params sep_params(const td_config *cfg)
+td_sep_params td_sep_params_of(const td_config *cfg)
 {
     return (td_sep_params){cfg->working_set, cfg->max_rounds, cfg->gap,
-                           cfg->hull_tol};
+                           cfg->hull_tol, 0};
 }
 
 /* Whether the class the previous level collapsed carried weight on the
@@ -112,6 +112,13 @@ static int reuse_previous(const td_step *s, const td_config *cfg,
     return 0;
 }
 
+/* The working-set work the Theorem 6 search may spend when the mode is
+ * "auto" (0: no limit): beyond it auto builds pieces instead. */
+static double auto_budget(const td_config *cfg)
+{
+    return cfg->mode == TD_MODE_AUTO ? cfg->auto_budget * 1e9 : 0;
+}
+
 /* Separate the candidates in need[0..nn) together (one pass per round),
  * warm-started from each class's last normal or the Fisher direction. */
 static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
@@ -133,10 +140,15 @@ static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
             memcpy(H + (size_t)j * m, s->last_h + (size_t)ncls[j] * m,
                    sizeof(double) * m);
     td_sep_stats st = {0};
-    td_sep_params prm = sep_params(cfg);
+    td_sep_params prm = td_sep_params_of(cfg);
+    double budget = auto_budget(cfg);
+    if (budget > 0)             /* each class may use what is left */
+        prm.work_cap = fmax(budget - mdl->hull_work, 1.0);
     if (rc == TD_OK &&
         td_separate(e, nn, ncls, H, C, s->P, s->np, &prm, tmp, &st))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+    for (int j = 0; rc == TD_OK && j < nn; j++)
+        mdl->hull_work += tmp[j].work;
     mdl->separator_solves += nn;
     mdl->data_passes += st.passes;
     mdl->separator_passes += st.passes;
@@ -333,6 +345,16 @@ static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
                             mdl, &log, err);
         if (rc)
             break;
+        if (auto_budget(cfg) > 0 && mdl->hull_work >= auto_budget(cfg)) {
+            mdl->budget_spent = 1;
+            rc = td_err_set(err, TD_ERR_INSEPARABLE, "the Theorem 6 search "
+                            "reached construction.auto_budget (%g) at step %d "
+                            "after %.3g s of working-set solves: the data may "
+                            "still be sequentially separable (mode = "
+                            "\"theorem6\" searches on)", cfg->auto_budget,
+                            l + 1, mdl->t_solve);
+            break;
+        }
         int next = lv[l].tried + 1;
         if (next < lv[l].nok) {
             int i = lv[l].order[next];
@@ -402,10 +424,12 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
     }
     td_say("search: %lld separator solves (%lld reused), %lld backtracks, "
            "%lld data passes (%lld separator passes %.3f s, working-set solves "
-           "%.3f s, %.3g MB of candidates)\n", (long long)mdl->separator_solves,
+           "%.3f s, work %.3g G, %.3g MB of candidates)\n",
+           (long long)mdl->separator_solves,
            (long long)mdl->separators_reused, (long long)mdl->backtracks,
            (long long)mdl->data_passes, (long long)mdl->separator_passes,
-           mdl->t_scan, mdl->t_solve, mdl->bytes_root / 1e6);
+           mdl->t_scan, mdl->t_solve, mdl->hull_work / 1e9,
+           mdl->bytes_root / 1e6);
 done:
     free(s.counts); free(s.means); free(s.P); free(s.done); free(s.S);
     free(s.last_h); free(s.has_last);
@@ -431,7 +455,7 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
     if ((rc = td_warm_starts(&s, cfg, &a, 1, h, &c, err)))
         goto done;
     *t_warm = td_comm_wtime() - t0;
-    td_sep_params prm = sep_params(cfg);
+    td_sep_params prm = td_sep_params_of(cfg);
     td_sep_stats st = {0};
     if (td_separate(e, 1, &a, h, &c, NULL, 0, &prm, out, &st))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");

@@ -76,6 +76,7 @@ typedef struct {
     int status, rounds, ws_size, nev_a, nev_b, nsupp_a, nsupp_b, uses_base;
     int ncert_cls, cert_cls[TD_SEP_CERT_CLASSES];
     long hull_iters;
+    double work;            /* iterations x working-set size x M, summed */
     double c, margin, hull_dist, hull_lower, hull_scale;
     int64_t ev_a[TD_SEP_EVIDENCE], ev_b[TD_SEP_EVIDENCE];
 } sep_ctrl;
@@ -209,6 +210,9 @@ static void ws_solve(cls_state *st, const td_sep_params *prm, double *h,
     td_hull_info info;
     td_hull_opts opt = {.gap = prm->gap, .meet_tol = prm->hull_tol,
                         .tick = solve_tick, .tick_ctx = st->clock};
+    double per_iter = (double)(w->n[0] + w->n[1]) * m;
+    if (prm->work_cap > 0)      /* what is left of this class's budget */
+        opt.max_iter = (long)fmax(1.0, (prm->work_cap - st->ctl.work) / per_iter);
     if (!u || !v || !al || !be ||
         td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], &opt, u, v,
                         al, be, &info, &w->warm)) {
@@ -220,6 +224,7 @@ static void ws_solve(cls_state *st, const td_sep_params *prm, double *h,
     st->ctl.hull_lower = info.lower;
     st->ctl.hull_scale = info.scale;
     st->ctl.hull_iters += info.iters;
+    st->ctl.work += info.iters * per_iter;
     if (info.converged == TD_HULL_MEET || !(info.dist > 0)) {
         record_certificate(st, al, be);
     } else {
@@ -270,7 +275,8 @@ static int sep_round(cls_state *st, const td_scan *sc, int j,
         }
     st->ctl.ws_size = st->w.n[0] + st->w.n[1];
     if (st->oom || st->ctl.rounds + 1 >= prm->max_rounds || added == 0 ||
-        !st->w.n[0] || !st->w.n[1]) {
+        !st->w.n[0] || !st->w.n[1] ||
+        (prm->work_cap > 0 && st->ctl.work >= prm->work_cap)) {
         st->ctl.status = st->ctl.margin > 0 ? TD_SEP_CERTIFIED : TD_SEP_CAPPED;
         return 1;
     }
@@ -292,6 +298,7 @@ static void sep_publish(td_sep *out, const sep_ctrl *ctl)
     out->hull_lower = ctl->hull_lower;
     out->hull_scale = ctl->hull_scale;
     out->hull_iters = ctl->hull_iters;
+    out->work = ctl->work;
     out->uses_base = ctl->uses_base;
     out->ncert_cls = ctl->ncert_cls;
     memcpy(out->cert_cls, ctl->cert_cls, sizeof ctl->cert_cls);

@@ -61,6 +61,10 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.on_inseparable, TD_INSEP_FAIL);
     CU_ASSERT_EQUAL(c.backtrack_budget, 1000);
     CU_ASSERT_EQUAL(c.base_point, TD_BASE_CONDITIONED);
+    CU_ASSERT_EQUAL(c.mode, TD_MODE_AUTO);
+    CU_ASSERT_EQUAL(c.grow_rounds, 2);
+    CU_ASSERT_EQUAL(c.auto_budget, TD_AUTO_BUDGET);
+    CU_ASSERT_EQUAL(c.forward, 0);
     CU_ASSERT_EQUAL(c.working_set, 256);
     CU_ASSERT_EQUAL(c.max_rounds, 50);
     CU_ASSERT_EQUAL(c.hull_tol, 1e-10);
@@ -88,6 +92,9 @@ static const char *full =
     "on_inseparable = \"best_effort\"\n"
     "backtrack_budget = 0\n"
     "base_point = \"segment\"\n"
+    "mode = \"pieces\"\n"
+    "grow_rounds = 0\n"
+    "auto_budget = 2.5\n"
     "[separator]\n"
     "working_set = 8\n"
     "max_rounds = 1\n"
@@ -98,7 +105,8 @@ static const char *full =
     "block_rows = 16777216\n"
     "scalapack_threshold = 1\n"
     "[verify]\n"
-    "tolerance = 1e-6\n";
+    "tolerance = 1e-6\n"
+    "forward = \"structured\"\n";
 
 static void test_all_keys(void)
 {
@@ -116,6 +124,10 @@ static void test_all_keys(void)
     CU_ASSERT_EQUAL(c.on_inseparable, TD_INSEP_BEST_EFFORT);
     CU_ASSERT_EQUAL(c.backtrack_budget, 0);
     CU_ASSERT_EQUAL(c.base_point, TD_BASE_SEGMENT);
+    CU_ASSERT_EQUAL(c.mode, TD_MODE_PIECES);
+    CU_ASSERT_EQUAL(c.grow_rounds, 0);
+    CU_ASSERT_EQUAL(c.auto_budget, 2.5);
+    CU_ASSERT_EQUAL(c.forward, 2);
     CU_ASSERT_EQUAL(c.working_set, 8);
     CU_ASSERT_EQUAL(c.max_rounds, 1);
     CU_ASSERT_EQUAL(c.hull_tol, 1e-7);
@@ -227,6 +239,18 @@ static void test_other_ranges(void)
                "must be in [1, 16777216], got 16777217");
     EXPECT_ERR(BASE "[parallel]\nscalapack_threshold = 0\n", ":6: ",
                "must be >= 1, got 0");
+    EXPECT_ERR(BASE "[construction]\nmode = \"deep\"\n", ":6: ",
+               "'construction.mode' must be \"auto\", \"theorem6\", "
+               "\"lifted\" or \"pieces\", got \"deep\"");
+    EXPECT_ERR(BASE "[construction]\nmode = 3\n", ":6: ",
+               "'construction.mode' must be a string");
+    EXPECT_ERR(BASE "[construction]\ngrow_rounds = -1\n", ":6: ",
+               "must be in [0, 1000], got -1");
+    EXPECT_ERR(BASE "[construction]\nauto_budget = 0\n", ":6: ",
+               "'construction.auto_budget' must be finite and > 0, got 0");
+    EXPECT_ERR(BASE "[verify]\nforward = \"sparse\"\n", ":6: ",
+               "'verify.forward' must be \"auto\", \"dense\" or "
+               "\"structured\", got \"sparse\"");
     EXPECT_ERR(BASE "[construction]\nbacktrack_budget = -1\n", ":6: ",
                "must be >= 0, got -1");
     EXPECT_ERR(BASE "[construction]\nbacktrack_budget = 4294967296\n", ":6: ",
