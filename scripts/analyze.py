@@ -69,12 +69,25 @@ def main(argv=None):
         nparam = sum(net[f"layer_{l}/weight"].size + net[f"layer_{l}/bias"].size
                      for l in range(1, L + 1) if f"layer_{l}" in net)
         print(f"network: {a.network}")
-        print(f"  {L} layers, widths {' -> '.join(map(str, dims))}, "
+        # long runs of equal widths (deep lifted networks) print compressed
+        runs = []
+        for d in dims:
+            if runs and runs[-1][0] == d:
+                runs[-1][1] += 1
+            else:
+                runs.append([d, 1])
+        shown = " -> ".join(f"{d}" if k == 1 else f"{d} (x{k})" for d, k in runs)
+        print(f"  {L} layers, widths {shown}, "
               f"{nparam} parameters, activation {s(net.attrs.get('activation', '?'))}")
         if labels is not None:
             print(f"  output coordinate j <-> label {labels.tolist()}")
 
         c = f.get("construction")
+        if c is not None and "construction" in c.attrs:
+            print(f"  construction {s(c.attrs['construction'])}, cone width "
+                  f"{int(c.attrs['width'])}, parameters "
+                  f"{int(c.attrs.get('params_dense', nparam))} dense, "
+                  f"{int(c.attrs.get('params_geometric', 0))} geometric")
         if c is not None:
             ol = c.get("order_labels")
             n = ol.shape[0] if ol is not None else max(L - 1, 0)
@@ -90,6 +103,7 @@ def main(argv=None):
                 ("geo_margin", col(c, "geo_margin", n), "g"),
                 ("n_kept", col(c, "n_kept", n), "i"),
                 ("n_collapsed", col(c, "n_collapsed", n), "i"),
+                ("class_left", col(c, "n_class_left", n), "i"),
                 ("sep", col(c, "sep_status", n), "i"),
             ]
             table = [[h for h, _, _ in rows]]
