@@ -25,7 +25,8 @@ typedef struct {
     double *p;              /* base point on the hyperplane, M */
     int base_rule;          /* which candidate p is: 0 segment rule,
                                1 class mean projected, 2 mean of the
-                               remaining points projected */
+                               remaining points projected, 3 free
+                               (td_base_free) */
     double offset;          /* hyperplane {x : <h, x> = offset}, = <h, p> */
     double geo_margin;      /* certified geometric margin: min distance of
                                any separated point to the hyperplane */

@@ -181,28 +181,47 @@ set_tests_properties(e2e_bad_args PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS
                      WILL_FAIL TRUE)
 
 # --- order search (issue 3): the "trap" geometry, see gen_data.py ----------
-# greedy alone (no backtracking) collapses 3 first and dies at step 4 with
-# class 21 trapped (B = 8 and D = 30 are mirror images: either goes first) ...
+# With the talk's segment rule, greedy alone (no backtracking) collapses 3
+# first and dies at step 4 with class 21 trapped (B = 8 and D = 30 are
+# mirror images: either goes first) ...
 td_case(trap_greedy_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
-        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0" EXPECT=3
+        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0\\nbase_point = \"segment\"" EXPECT=3
         "MSG=ordered 3 of 4 classes"
         "STDOUT_MSG=backtrack budget of 0 exhausted")
 # (no square brackets in these strings: CMake lists do not split inside them)
-# ... the depth-first search backtracks and reaches zero loss, with either
-# base-point policy ...
+# ... the depth-first search backtracks and reaches zero loss (rows spread
+# over 3 ranks, byte-identical to 1 rank after the undo) ...
 td_case(trap_backtracks_np3 3 "GEN=--kind trap --m 3 --n 200" REF_NP=1
-        "STDOUT_MSG=backtrack: undo layer 1 (class 3)")
-td_case(trap_backtracks_segment_np2 2 "GEN=--kind trap --m 3 --n 200"
         "EXTRA_TOML=[construction]\\nbase_point = \"segment\""
         "STDOUT_MSG=backtrack: undo layer 1 (class 3)")
+# ... and by default a free base point for the second of B and D leaves the
+# B-C-D line, so greedy gets through with no backtracking at all ...
+td_case(trap_free_greedy_np2 2 "GEN=--kind trap --m 3 --n 200"
+        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0"
+        "STDOUT_MSG=(free base point)")
 # ... although class 21 cannot be separated from the rest at the start
 # (one-vs-rest fails), with the evidence named.
 td_case(trap_ovr_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
         "EXTRA_TOML=[construction]\\norder = [21, 8, 3, 30]" EXPECT=3
         "MSG=class 21: hulls meet")
+# collinear3: with the segment rule alone every base point lands on the
+# line and the middle class stays trapped ...
 td_case(collinear3_np2 2 "GEN=--kind collinear3 --m 2 --n 150"
         "EXTRA_TOML=[construction]\\nbase_point = \"segment\"" EXPECT=3
         "MSG=ordered 2 of 3 classes")
+# ... free base points (Definition 5: anywhere on H) leave the line, so the
+# middle class gets through and the three base points are affinely
+# independent (M = Q - 1); rows spread over 3 ranks, byte-identical to 1.
+td_case(collinear3_np1 1 "GEN=--kind collinear3 --m 2 --n 150"
+        "STDOUT_MSG=(free base point)")
+td_case(collinear3_np3 3 "GEN=--kind collinear3 --m 2 --n 150" REF_NP=1
+        "STDOUT_MSG=(free base point)")
+# four on a line in M = 3: two trapped classes, base points off the line in
+# two different directions
+td_case(collinear4_np1 1 "GEN=--kind collinear4 --m 3 --n 400"
+        "STDOUT_MSG=(free base point)")
+td_case(collinear4_np3 3 "GEN=--kind collinear4 --m 3 --n 400" REF_NP=1
+        "STDOUT_MSG=(free base point)")
 
 # an explicit order must name every class of the data exactly once
 td_case(order_unknown_label_np2 2 KIND=clusters Q=3 M=3 N=300
