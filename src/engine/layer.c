@@ -165,7 +165,7 @@ static double reach_of(const td_step *s, const double *p0)
  * Fills the keys; returns the count, -1 on failure. */
 static int candidates(const td_step *s, int a, const td_sep *sp,
                       const bp_later *L, const td_level *lv, int nnear,
-                      int free_ok, double *cb, bp_key *key)
+                      int free_ok, int force, double *cb, bp_key *key)
 {
     int m = s->m, clean = 0;
     double clear = 0.5 * sp->margin;
@@ -177,7 +177,7 @@ static int candidates(const td_step *s, int a, const td_sep *sp,
             return -1;
         clean |= key[i].block == 0 && key[i].dep == 0;
     }
-    if (!free_ok || clean)
+    if (!free_ok || (clean && !force))
         return nnear;
     int nf = td_base_free(m, sp->h, sp->c, cb, L->nz, L->Z, &L->ls,
                           reach_of(s, cb), cb + (size_t)nnear * m);
@@ -191,14 +191,16 @@ static int candidates(const td_step *s, int a, const td_sep *sp,
  * (1e-3), the best key first; among near candidates with equal keys the
  * segment rule unless another at least doubles lambda_max (better
  * conditioned, further from the ReLU kinks); among free ones the largest
- * lambda_max, and a free one never displaces a near one of equal key. */
-static int pick(int ncand, int nnear, const double *lm, const bp_key *key)
+ * lambda_max, and a free one never displaces a near one of equal key.
+ * only_free: the near candidates are out (the search's retry). */
+static int pick(int ncand, int nnear, int only_free, const double *lm,
+                const bp_key *key)
 {
-    int best = 0;
+    int i0 = only_free ? nnear : 0, best = i0;
     double lbest = 0;
-    for (int i = 0; i < ncand; i++)
+    for (int i = i0; i < ncand; i++)
         lbest = fmax(lbest, lm[i]);
-    for (int i = 1; i < ncand; i++) {
+    for (int i = i0 + 1; i < ncand; i++) {
         if (!(lm[i] > 1e-3 * lbest))
             continue;
         int c = key_cmp(key[i], key[best]);
@@ -216,20 +218,20 @@ static int pick(int ncand, int nnear, const double *lm, const bp_key *key)
  * Returns the rule index (TD_RULE_FREE for a free point), -1 on failure. */
 static int choose_base_point(td_engine *e, const td_step *s,
                              const td_config *cfg, int a, const td_sep *sp,
-                             const td_level *lv, double *p, double *lmax,
-                             double *cmin, td_model *mdl)
+                             const td_level *lv, int force, double *p,
+                             double *lmax, double *cmin, td_model *mdl)
 {
     int m = s->m, soft = sp->status == TD_SEP_SOFT, best = 0, ninit = 0;
     int nnear = cfg->base_point == TD_BASE_SEGMENT ? 1 : TD_NBASE;
-    int free_ok = nnear > 1 && !soft && lv &&
-                  cfg->on_inseparable != TD_INSEP_BEST_EFFORT;
+    int free_ok = td_layer_free_ok(cfg) && !soft && lv;
     double *cb = malloc(sizeof(double) * TD_NCAND * m);
     td_cone probe[TD_NCAND];
     double lm[TD_NCAND] = {0}, cm[TD_NCAND] = {0};
     bp_key key[TD_NCAND] = {{0, 0}};
     bp_later L = {0};
     int ok = cb && (!free_ok || later_init(&L, s, lv, a) == 0);
-    int ncand = ok ? candidates(s, a, sp, &L, lv, nnear, free_ok, cb, key) : -1;
+    int ncand = ok ? candidates(s, a, sp, &L, lv, nnear, free_ok, force, cb,
+                                key) : -1;
     ok = ncand > 0;
     for (; ok && ninit < ncand; ninit++)
         ok = td_cone_init(&probe[ninit], m, sp->h, cb + (size_t)ninit * m, 1.0) == 0;
@@ -243,7 +245,7 @@ static int choose_base_point(td_engine *e, const td_step *s,
         for (int i = 0; i < ncand; i++)
             key[i].block = blocking(soft ? NULL : lv, a, cb + (size_t)i * m, m);
     if (ok) {
-        best = pick(ncand, nnear, lm, key);
+        best = pick(ncand, nnear, force && ncand > nnear, lm, key);
         memcpy(p, cb + (size_t)best * m, sizeof(double) * m);
         *lmax = lm[best];
         *cmin = cm[best];
@@ -255,11 +257,17 @@ static int choose_base_point(td_engine *e, const td_step *s,
     return ok ? (best < nnear ? best : TD_RULE_FREE) : -1;
 }
 
+int td_layer_free_ok(const td_config *cfg)
+{
+    return cfg->base_point != TD_BASE_SEGMENT &&
+           cfg->on_inseparable != TD_INSEP_BEST_EFFORT;
+}
+
 /* Turn the chosen hyperplane into a cone layer, apply it to all shards and
  * record everything about it. */
 int td_layer_build(td_engine *e, td_step *s, const td_config *cfg,
                        int l, int a, const td_sep *sp, const td_level *lv,
-                       td_model *mdl, td_err *err)
+                       int force_free, td_model *mdl, td_err *err)
 {
     int m = s->m;
     td_layer_rec *r = &mdl->layers[l];
@@ -269,8 +277,8 @@ int td_layer_build(td_engine *e, td_step *s, const td_config *cfg,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (layer)");
     memcpy(r->h, sp->h, sizeof(double) * m);
     double lmax = 0, cmin = -1;
-    r->base_rule = choose_base_point(e, s, cfg, a, sp, lv, r->p, &lmax, &cmin,
-                                     mdl);
+    r->base_rule = choose_base_point(e, s, cfg, a, sp, lv, force_free, r->p,
+                                     &lmax, &cmin, mdl);
     if (!td_all_ok(r->base_rule >= 0))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (base point)");
     if (!(lmax > 0))

@@ -222,6 +222,14 @@ td_case(collinear4_np1 1 "GEN=--kind collinear4 --m 3 --n 400"
         "STDOUT_MSG=(free base point)")
 td_case(collinear4_np3 3 "GEN=--kind collinear4 --m 3 --n 400" REF_NP=1
         "STDOUT_MSG=(free base point)")
+# wide clusters on a line (spread 1.5, gaps 10): the free base point of the
+# second layer still catches the middle class (the shadow test looks at its
+# mean only), so the search undoes the layers and rebuilds the first one
+# with a free base point too (its certificates used base points)
+td_case(collinear3wide_np1 1 "GEN=--kind collinear3wide --m 2 --n 300 --seed 1"
+        "STDOUT_MSG=retry: layer 1 (class 30) with a free base point")
+td_case(collinear3wide_np3 3 "GEN=--kind collinear3wide --m 2 --n 300 --seed 1"
+        REF_NP=1 "STDOUT_MSG=retry: layer 1 (class 30) with a free base point")
 
 # an explicit order must name every class of the data exactly once
 td_case(order_unknown_label_np2 2 KIND=clusters Q=3 M=3 N=300

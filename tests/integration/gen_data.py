@@ -178,6 +178,7 @@ FIXED = {
     "collinear3": ({8: (-10, 0), 21: (0, 0), 30: (10, 0)}, 0.3),
     "collinear4": ({8: (-15, 0, 0), 21: (-5, 0, 0), 30: (5, 0, 0),
                     45: (15, 0, 0)}, 0.3),
+    "collinear3wide": ({8: (-10, 0), 21: (0, 0), 30: (10, 0)}, 1.5),
 }
 
 
@@ -195,7 +196,7 @@ def main(argv=None):
     ap.add_argument("out")
     ap.add_argument("--kind", default="clusters",
                     choices=["clusters", "overlap", "duplicates", "nan",
-                             "trap", "collinear3", "collinear4", "copies", "tight",
+                             "trap", "collinear3", "collinear4", "collinear3wide", "copies", "tight",
                              "overlap3", "digits"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)
