@@ -38,8 +38,9 @@ typedef struct {
     double *p;              /* base point on the hyperplane, width */
     int base_rule;          /* which candidate p is: 0 segment rule,
                                1 class mean projected, 2 mean of the
-                               remaining points projected; lifted: 3 the
-                               piece's mean projected */
+                               remaining points projected, 3 free
+                               (td_base_free); lifted: 4 the piece's mean
+                               projected */
     double offset;          /* hyperplane {x : <h, x> = offset}, = <h, p> */
     double lift;            /* lifted layers: |eta|, the tilt of h into
                                the class coordinates (0 at width M) */

@@ -30,6 +30,8 @@ typedef struct {
  * and which of those is being tried. */
 typedef struct {
     int opened, n, nok, tried;
+    int retry;               /* the tried class's layer: 1 rebuild it with a
+                                free base point next, 2 done so */
     int *cls;
     td_sep *seps;
     int *order;
@@ -61,10 +63,14 @@ int td_warm_starts(td_step *s, const td_config *cfg, const int *cand,
 
 /* layer.c: turn class a's separator sp into layer l (base point, lambda,
  * cone), apply it to every shard and record it; undo it when the search
- * backtracks; the output layer and the per-layer network at the end. */
+ * backtracks; the output layer and the per-layer network at the end.
+ * force_free: take a free base point if there is one (the search's retry
+ * after a dead end that involved base points). */
 int td_layer_build(td_engine *e, td_step *s, const td_config *cfg, int l,
                    int a, const td_sep *sp, const td_level *lv,
-                   td_model *mdl, td_err *err);
+                   int force_free, td_model *mdl, td_err *err);
+/* Free base points are allowed by the configuration. */
+int td_layer_free_ok(const td_config *cfg);
 void td_layer_undo(td_engine *e, td_step *s, td_model *mdl, int l);
 /* tolerance (verify.tolerance) sets where reset layers go (td_reset_cond) */
 int td_layer_output(td_model *mdl, const td_step *s, double tolerance,

@@ -245,7 +245,8 @@ static void codes_attr(h5w *w, hid_t g, const char *name, const char *codes)
     "0 optimal, 1 certified, 2 inseparable, 3 capped, 4 soft"
 #define BASE_RULE_CODES \
     "0 segment rule, 1 class mean projected, 2 mean of the remaining " \
-    "points projected"
+    "points projected, 3 free (moved along the hyperplane away from the " \
+    "data), 4 the piece's mean projected (lifted)"
 
 static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
 {

@@ -404,7 +404,7 @@ static void record_layer(td_layer_rec *r, const lstate *L, const lpiece *pc,
     double hw = sqrt(1 - lift);               /* |w part| of the unit h */
     r->class_index = pc->a;
     r->label = mdl->labels[pc->a];
-    r->base_rule = 3;
+    r->base_rule = 4;
     r->offset = td_dot(cone->h, cone->p, n);
     r->geo_margin = 0.5 * (pc->r0 - pc->smax);
     r->lift = hw > 0 ? sqrt(lift) / hw : INFINITY;

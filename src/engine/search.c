@@ -6,6 +6,7 @@
 #include <string.h>
 #include "td_comm.h"
 #include "td_search.h"
+#include "td_basepoint.h"
 #include "td_linalg.h"
 #include "td_step.h"
 
@@ -249,7 +250,7 @@ static void level_free(td_level *lv)
  * the separable ones by margin (desc), class (asc).  Takes over seps. */
 static int level_keep(td_level *lv, const int *cand, int ncand, td_sep *seps)
 {
-    *lv = (td_level){.opened = 1, .n = ncand, .tried = -1};
+    *lv = (td_level){.opened = 1, .n = ncand, .tried = -1, .retry = 0};
     lv->cls = malloc(sizeof(int) * (ncand ? ncand : 1));
     lv->order = malloc(sizeof(int) * (ncand ? ncand : 1));
     lv->seps = seps;
@@ -283,6 +284,27 @@ static int level_proven(const td_level *lv)
     return 1;
 }
 
+
+/* Some certificate of this level uses a base point: a base point of an
+ * earlier layer (not only the order) is in the way. */
+static int base_in_way(const td_level *lv)
+{
+    for (int i = 0; i < lv->n; i++)
+        if (lv->seps[i].status == TD_SEP_INSEPARABLE && lv->seps[i].uses_base)
+            return 1;
+    return 0;
+}
+
+/* After undoing layer l at a dead end whose certificates used base
+ * points: build the same class again with a free base point, once, unless
+ * its base point was free already. */
+static void plan_retry(td_level *lv, const td_model *mdl, const td_config *cfg,
+                       int l, int base)
+{
+    if (lv->retry == 0 && base && td_layer_free_ok(cfg) &&
+        mdl->layers[l].base_rule < TD_NBASE)
+        lv->retry = 1;
+}
 
 /* Search bookkeeping: the deepest dead end is what a failure reports. */
 typedef struct {
@@ -355,12 +377,23 @@ static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
                             l + 1, mdl->t_solve);
             break;
         }
+        if (lv[l].retry == 1) {
+            int i = lv[l].order[lv[l].tried];
+            lv[l].retry = 2;
+            td_say("  retry: layer %d (class %lld) with a free base point\n",
+                   l + 1, (long long)mdl->labels[lv[l].cls[i]]);
+            rc = td_layer_build(e, s, cfg, l, lv[l].cls[i], &lv[l].seps[i],
+                                &lv[l], 1, mdl, err);
+            l++;
+            continue;
+        }
         int next = lv[l].tried + 1;
         if (next < lv[l].nok) {
             int i = lv[l].order[next];
             lv[l].tried = next;
+            lv[l].retry = 0;
             rc = td_layer_build(e, s, cfg, l, lv[l].cls[i], &lv[l].seps[i],
-                             &lv[l], mdl, err);
+                                &lv[l], 0, mdl, err);
             l++;
             continue;
         }
@@ -377,10 +410,12 @@ static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
             rc = td_err_set(err, TD_ERR_INSEPARABLE, "%s", log.report);
             break;
         }
+        int base = base_in_way(&lv[l]);
         level_free(&lv[l]);
         l--;
         td_say("  backtrack: undo layer %d (class %lld)\n", l + 1,
                (long long)mdl->layers[l].label);
+        plan_retry(&lv[l], mdl, cfg, l, base);
         td_layer_undo(e, s, mdl, l);
     }
     for (int i = 0; lv && i < s->q; i++)

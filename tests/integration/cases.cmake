@@ -185,28 +185,55 @@ set_tests_properties(e2e_bad_args PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS
                      WILL_FAIL TRUE)
 
 # --- order search (issue 3): the "trap" geometry, see gen_data.py ----------
-# greedy alone (no backtracking) collapses 3 first and dies at step 4 with
-# class 21 trapped (B = 8 and D = 30 are mirror images: either goes first) ...
+# With the talk's segment rule, greedy alone (no backtracking) collapses 3
+# first and dies at step 4 with class 21 trapped (B = 8 and D = 30 are
+# mirror images: either goes first) ...
 td_case(trap_greedy_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
-        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0\\nmode = \"theorem6\"" EXPECT=3
+        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0\\nbase_point = \"segment\"\\nmode = \"theorem6\"" EXPECT=3
         "MSG=ordered 3 of 4 classes"
         "STDOUT_MSG=backtrack budget of 0 exhausted")
 # (no square brackets in these strings: CMake lists do not split inside them)
-# ... the depth-first search backtracks and reaches zero loss, with either
-# base-point policy ...
+# ... the depth-first search backtracks and reaches zero loss (rows spread
+# over 3 ranks, byte-identical to 1 rank after the undo) ...
 td_case(trap_backtracks_np3 3 "GEN=--kind trap --m 3 --n 200" REF_NP=1
-        "STDOUT_MSG=backtrack: undo layer 1 (class 3)")
-td_case(trap_backtracks_segment_np2 2 "GEN=--kind trap --m 3 --n 200"
         "EXTRA_TOML=[construction]\\nbase_point = \"segment\""
         "STDOUT_MSG=backtrack: undo layer 1 (class 3)")
+# ... and by default a free base point for the second of B and D leaves the
+# B-C-D line, so greedy gets through with no backtracking at all ...
+td_case(trap_free_greedy_np2 2 "GEN=--kind trap --m 3 --n 200"
+        "EXTRA_TOML=[construction]\\nbacktrack_budget = 0"
+        "STDOUT_MSG=(free base point)")
 # ... although class 21 cannot be separated from the rest at the start
 # (one-vs-rest fails), with the evidence named.
 td_case(trap_ovr_fails_np2 2 "GEN=--kind trap --m 3 --n 200"
         "EXTRA_TOML=[construction]\\norder = [21, 8, 3, 30]\\nmode = \"theorem6\"" EXPECT=3
         "MSG=class 21: hulls meet")
+# collinear3: with the segment rule alone every base point lands on the
+# line and the middle class stays trapped ...
 td_case(collinear3_np2 2 "GEN=--kind collinear3 --m 2 --n 150"
         "EXTRA_TOML=[construction]\\nbase_point = \"segment\"\\nmode = \"theorem6\"" EXPECT=3
         "MSG=ordered 2 of 3 classes")
+# ... free base points (Definition 5: anywhere on H) leave the line, so the
+# middle class gets through and the three base points are affinely
+# independent (M = Q - 1); rows spread over 3 ranks, byte-identical to 1.
+td_case(collinear3_np1 1 "GEN=--kind collinear3 --m 2 --n 150"
+        "STDOUT_MSG=(free base point)")
+td_case(collinear3_np3 3 "GEN=--kind collinear3 --m 2 --n 150" REF_NP=1
+        "STDOUT_MSG=(free base point)")
+# four on a line in M = 3: two trapped classes, base points off the line in
+# two different directions
+td_case(collinear4_np1 1 "GEN=--kind collinear4 --m 3 --n 400"
+        "STDOUT_MSG=(free base point)")
+td_case(collinear4_np3 3 "GEN=--kind collinear4 --m 3 --n 400" REF_NP=1
+        "STDOUT_MSG=(free base point)")
+# wide clusters on a line (spread 1.5, gaps 10): the free base point of the
+# second layer still catches the middle class (the shadow test looks at its
+# mean only), so the search undoes the layers and rebuilds the first one
+# with a free base point too (its certificates used base points)
+td_case(collinear3wide_np1 1 "GEN=--kind collinear3wide --m 2 --n 300 --seed 1"
+        "STDOUT_MSG=retry: layer 1 (class 30) with a free base point")
+td_case(collinear3wide_np3 3 "GEN=--kind collinear3wide --m 2 --n 300 --seed 1"
+        REF_NP=1 "STDOUT_MSG=retry: layer 1 (class 30) with a free base point")
 
 # an explicit order must name every class of the data exactly once
 td_case(order_unknown_label_np2 2 KIND=clusters Q=3 M=3 N=300
@@ -227,9 +254,11 @@ set_tests_properties(e2e_slurm PROPERTIES LABELS e2e TIMEOUT 240 RUN_SERIAL TRUE
 # exported layers, at 1 and 3 ranks with rows spread over the ranks; the
 # 3-rank runs are byte-identical to 1 rank (REF_NP=1).
 foreach(np 1 3)
-  # three collinear clusters in the plane: auto falls back to pieces
+  # three collinear clusters in the plane, lifted (auto builds them at
+  # width M with a free base point, see collinear3 above)
   td_case(any_collinear3_np${np} ${np} "GEN=--kind collinear3 --m 2 --n 150"
-          REF_NP=1 "STDOUT_MSG=pieces construction at width 5")
+          "EXTRA_TOML=[construction]\\nmode = \"lifted\"" REF_NP=1
+          "STDOUT_MSG=lifted construction at width 5")
   # 3, 5 and 8 classes in the plane, 3 on a line: M < Q - 1, lifted
   td_case(any_plane_q3_np${np} ${np} KIND=clusters Q=3 M=2 N=600 SEED=31
           "EXTRA_TOML=[construction]\\nmode = \"lifted\"" REF_NP=1)

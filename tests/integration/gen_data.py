@@ -158,17 +158,27 @@ def make_overlap(rng, m, n):
 # C sits between B and D, so one-vs-rest fails for it; A is far away and has
 # by far the largest margin, so the greedy search collapses it first.  With
 # A gone, the barycentre of the remaining means lies on the B-C-D line, so
-# the base point of B (or D) lands on that line between it and C, and C is
-# then trapped between that base point and the other end: greedy dies at
-# step 4 with order [3, 8, 30] (or its mirror [3, 30, 8]).  Collapsing B
-# first, while A still lifts the barycentre off the line, puts p_B above
-# the line; then [8, 3, 30, 21] works.  The depth-first search finds it after undoing the first layer.
+# with the segment rule the base point of B (or D) lands on that line
+# between it and C, and C is then trapped between that base point and the
+# other end: greedy dies at step 4 with order [3, 8, 30] (or its mirror
+# [3, 30, 8]).  Collapsing B first, while A still lifts the barycentre off
+# the line, puts p_B above the line; then [8, 3, 30, 21] works.  The
+# depth-first search finds it after undoing the first layer.  By default
+# the second of B and D gets a free base point off the line instead, and
+# greedy gets through.
 # collinear3 (M = 2): B, C, D alone on a line: with the segment rule every
-# base point lands on the line and C stays trapped: not sequentially
-# separable.
+# base point lands on the line and C stays trapped.  Sequentially separable
+# in Definition 5's sense all the same: a base point moved off the line
+# (free base points) lets C through, and makes the three affinely
+# independent for the output layer (M = Q - 1).
+# collinear4 (M = 3): four clusters on a line, the two middle ones trapped
+# until the base points leave the line (in two different directions).
 FIXED = {
     "trap": ({3: (0, 40, 5), 8: (-10, 0, 0), 21: (0, 0, 0), 30: (10, 0, 0)}, 0.3),
     "collinear3": ({8: (-10, 0), 21: (0, 0), 30: (10, 0)}, 0.3),
+    "collinear4": ({8: (-15, 0, 0), 21: (-5, 0, 0), 30: (5, 0, 0),
+                    45: (15, 0, 0)}, 0.3),
+    "collinear3wide": ({8: (-10, 0), 21: (0, 0), 30: (10, 0)}, 1.5),
 }
 
 
@@ -186,7 +196,7 @@ def main(argv=None):
     ap.add_argument("out")
     ap.add_argument("--kind", default="clusters",
                     choices=["clusters", "overlap", "duplicates", "nan",
-                             "trap", "collinear3", "copies", "tight",
+                             "trap", "collinear3", "collinear4", "collinear3wide", "copies", "tight",
                              "overlap3", "digits", "random_labels"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)

@@ -532,6 +532,132 @@ static void test_base_candidates_on_hyperplane(void)
     CU_ASSERT(t > 0 && t < 1);
 }
 
+/* ---- free base points ------------------------------------------------- */
+
+static double slack_of(const td_later_seps *ls, int j, const double *p, int m)
+{
+    double s = -ls->c[j];
+    for (int k = 0; k < m; k++)
+        s += ls->h[j * m + k] * p[k];
+    return s;
+}
+
+/* Three collinear clusters (8 at x = -10, 21 at 0, 30 at 10), class 30
+ * already collapsed onto p_30 = (5, 0): the near base point of class 8,
+ * (-5, 0), puts the mean of class 21 inside the hull of the base points;
+ * the free ones leave the line, at least reach away, and leave class 21 a
+ * certified gap (every base point at least that far beyond it along u). */
+static void test_free_base_collinear(void)
+{
+    enum { M = 2 };
+    double h[M] = {1, 0}, c = -5, p0[M] = {-5, 0}, reach = 6;
+    double Z[3 * M] = {0, 0, -10, 0, 5, 0};
+    double P[M] = {5, 0}, mu[M] = {0, 0}, u[M], gap, out[TD_NFREE * M];
+    int n = td_base_free(M, h, c, p0, 3, Z, NULL, reach, out);
+    CU_ASSERT_FATAL(n >= 2);
+    CU_ASSERT(td_base_hull_gap(M, 1, P, p0, mu, u, &gap) == 0);
+    CU_ASSERT(gap == 0 && u[0] == 0 && u[1] == 0);
+    int up = 0, down = 0;
+    for (int i = 0; i < n; i++) {
+        const double *p = out + i * M;
+        CU_ASSERT_DOUBLE_EQUAL(p[0], -5.0, 1e-12);
+        CU_ASSERT(fabs(p[1]) >= reach * (1 - 1e-12));
+        CU_ASSERT_FATAL(td_base_hull_gap(M, 1, P, p, mu, u, &gap) == 0);
+        /* distance from the origin to the segment (5, 0) - (-5, y) */
+        double y = fabs(p[1]), want = 5 * y / sqrt(100 + y * y);
+        CU_ASSERT(gap <= want * (1 + 1e-12) && gap >= want * (1 - 1e-3));
+        CU_ASSERT(u[0] * P[0] + u[1] * P[1] >= gap * (1 - 1e-12));
+        CU_ASSERT(u[0] * p[0] + u[1] * p[1] >= gap * (1 - 1e-12));
+        up += p[1] > 0;
+        down += p[1] < 0;
+    }
+    CU_ASSERT(up > 0 && down > 0);               /* both ways off the line */
+    CU_ASSERT(td_base_free(1, h, c, p0, 3, Z, NULL, reach, out) == 0);
+}
+
+/* Random instances: every free candidate lies on H, keeps every later
+ * separator's full margin, and is at least reach from p0 (or just far
+ * enough to clear the separators p0 violates); a feasible
+ * direction (u, planted) is found nearly always; with no separators the
+ * candidate leaves the affine span of Z and p0. */
+static void test_free_base_properties(void)
+{
+    int found = 0, climbed = 0, trials = 200;
+    for (int t = 0; t < trials; t++) {
+        int m = 2 + t % 5, nz = 1 + t % 4, ns = t % 4;
+        double h[8], u[8], p0[8], Z[4 * 8], H[4 * 8], C[4], mg[4];
+        double out[TD_NFREE * 8], reach = 1 + 4 * urand();
+        rand_vec(h, m, 1);
+        double hn = norm(h, m), c = 3 * nrand();
+        for (int k = 0; k < m; k++)
+            h[k] /= hn;
+        rand_vec(p0, m, 2);
+        double off = c - td_dot(h, p0, m);
+        for (int k = 0; k < m; k++)
+            p0[k] += off * h[k];
+        rand_vec(u, m, 1);                      /* planted direction in H */
+        double uh = td_dot(u, h, m);
+        for (int k = 0; k < m; k++)
+            u[k] -= uh * h[k];
+        double un = norm(u, m);
+        for (int k = 0; k < m; k++)
+            u[k] /= un;
+        for (int i = 0; i < nz; i++)
+            for (int k = 0; k < m; k++)
+                Z[i * m + k] = p0[k] + 2 * nrand();
+        for (int j = 0; j < ns; j++) {
+            double *hj = H + j * m;
+            do {
+                rand_vec(hj, m, 1);
+                double n = norm(hj, m);
+                for (int k = 0; k < m; k++)
+                    hj[k] /= n;
+            } while (td_dot(hj, u, m) < 0.3);
+            mg[j] = 0.5 + urand();
+            /* feasible at p0 + 8 u, violated at p0 for most j */
+            C[j] = td_dot(hj, p0, m) + 8 * td_dot(hj, u, m) - mg[j] - urand();
+        }
+        td_later_seps ls = {ns, H, C, mg};
+        int n = td_base_free(m, h, c, p0, nz, Z, &ls, reach, out), viol = 0;
+        for (int j = 0; j < ns; j++)
+            viol |= slack_of(&ls, j, p0, m) < mg[j];
+        climbed += viol && n > 0;
+        CU_ASSERT_FATAL(n >= 0 && n <= TD_NFREE);
+        found += n > 0;
+        for (int i = 0; i < n; i++) {
+            const double *p = out + i * m;
+            double d2 = 0;
+            for (int k = 0; k < m; k++)
+                d2 += (p[k] - p0[k]) * (p[k] - p0[k]);
+            CU_ASSERT(fabs(td_dot(h, p, m) - c) <= 1e-12 * (1 + sqrt(d2) + fabs(c)));
+            /* reach away, or less only to clear a violated separator */
+            CU_ASSERT(sqrt(d2) >= reach * (1 - 1e-9) || (viol && d2 > 0));
+            for (int j = 0; j < ns; j++)
+                CU_ASSERT(slack_of(&ls, j, p, m) >= mg[j]);
+        }
+        if (ns == 0 && nz + 2 <= m && n > 0) {   /* a complement exists */
+            double Zp[5 * 8];
+            memcpy(Zp, Z, sizeof(double) * nz * m);
+            memcpy(Zp + nz * m, p0, sizeof(double) * m);
+            CU_ASSERT(td_affine_dist(m, nz + 1, Zp, out) >= reach * (1 - 1e-9));
+        }
+    }
+    CU_ASSERT(found >= trials * 9 / 10);
+    CU_ASSERT(climbed >= trials / 3);             /* the escape was tested */
+}
+
+/* Distance to an affine hull, repeated and collinear points included. */
+static void test_affine_dist(void)
+{
+    double P[4 * 3] = {0, 0, 0, 1, 0, 0, 2, 0, 0, 1, 0, 0};
+    double p[3] = {7, 3, 4};
+    CU_ASSERT(isinf(td_affine_dist(3, 0, P, p)));
+    CU_ASSERT_DOUBLE_EQUAL(td_affine_dist(3, 1, P, p), sqrt(49 + 9 + 16), 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(td_affine_dist(3, 4, P, p), 5.0, 1e-12);
+    double q[3] = {-3, 0, 0};
+    CU_ASSERT(td_affine_dist(3, 4, P, q) <= 1e-12);
+}
+
 static void test_hull_distance_known(void)
 {
     /* A on the plane x0 = 0, B on x0 = 2, overlapping in the other
@@ -590,6 +716,9 @@ int main(void)
     CU_add_test(s, "exact sums are order independent", test_xsum_order_independent);
     CU_add_test(s, "top-k selection is partition independent", test_topk_partition_independent);
     CU_add_test(s, "base-point candidates lie on the hyperplane", test_base_candidates_on_hyperplane);
+    CU_add_test(s, "free base point leaves the collinear trap", test_free_base_collinear);
+    CU_add_test(s, "free base points: on H, clear of later separators", test_free_base_properties);
+    CU_add_test(s, "distance to an affine hull", test_affine_dist);
     CU_add_test(s, "hull distance of a known pair", test_hull_distance_known);
     CU_add_test(s, "hull meeting detected", test_hull_detects_meeting);
     CU_basic_set_mode(CU_BRM_VERBOSE);
