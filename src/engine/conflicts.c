@@ -154,12 +154,14 @@ static int hash_rows(const td_engine *e, rec **out, int64_t *n)
         }
         free(buf);
     }
+    if (fail)
+        return -1;
     int64_t k = 0;            /* collapsed rows are no longer data */
     for (int64_t i = 0; i < e->n_local; i++)
         if (r[i].row >= 0)
             r[k++] = r[i];
     *n = k;
-    return fail ? -1 : 0;
+    return 0;
 }
 
 /* In records sorted by hash (rows ascending within a hash), keep the
