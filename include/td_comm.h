@@ -42,6 +42,7 @@ int td_comm_bcast_string(char **s);
 void td_comm_min(double *v, int n);
 void td_comm_max(double *v, int n);
 void td_comm_sum_i64(int64_t *v, int n);
+void td_comm_min_i64(int64_t *v, int n);
 /* Sum of arrays in which every entry is non-zero on at most one rank (a
  * distributed result being assembled): exact in any order. */
 void td_comm_sum_disjoint(double *v, int n);
@@ -71,5 +72,10 @@ void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k);
  * in rank order.  -1 on every rank if any rank ran out of memory. */
 int td_comm_alltoall_doubles(const double *send, const int *counts,
                              double **recv, int *rcounts);
+
+/* The same for fixed-size records of rec_bytes bytes (plain structs; all
+ * ranks share one architecture): counts and rcounts are in records. */
+int td_comm_alltoall_records(const void *send, size_t rec_bytes,
+                             const int *counts, void **recv, int *rcounts);
 
 #endif

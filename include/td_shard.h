@@ -13,4 +13,8 @@
 void td_partition_rows(int64_t n_total, int block_rows, int rank, int nranks,
                        int64_t *row0, int64_t *nrows);
 
+/* The rank holding global row `row` (0 <= row < n_total) under that split. */
+int td_partition_rank_of(int64_t n_total, int block_rows, int nranks,
+                         int64_t row);
+
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "td_comm.h"
 #include "td_config.h"
+#include "td_conflicts.h"
 #include "td_example.h"
 #include "td_h5.h"
 #include "td_pieces.h"
@@ -98,6 +99,24 @@ static int check_output_dir(const td_config *cfg, td_err *err)
     return agreed(err);
 }
 
+/* Identical points with different labels defeat any network: say so
+ * before the search, naming two such rows (collective). */
+static void check_conflicts(const td_config *cfg, td_engine *eng,
+                            const int64_t *labels, td_err *err)
+{
+    td_conflict_report c;
+    if (td_engine_conflicts(eng, &c))
+        td_err_set(err, TD_ERR_INTERNAL, "out of memory (duplicate check)");
+    else if (c.n_points > 0)
+        td_err_set(err, TD_ERR_INSEPARABLE, "%s: rows %lld and %lld of '%s' "
+                   "are identical but labelled %lld and %lld (%lld distinct "
+                   "point%s with conflicting labels); no network can separate "
+                   "them", cfg->data_path, (long long)c.row_a,
+                   (long long)c.row_b, cfg->x_dataset,
+                   (long long)labels[c.cls_a], (long long)labels[c.cls_b],
+                   (long long)c.n_points, c.n_points == 1 ? "" : "s");
+}
+
 static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
                      td_err *err)
 {
@@ -112,6 +131,8 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
     int q = 0;
     td_engine_init(eng, &d, cfg->block_rows, &labels, &q, err);
     td_shard_data_free(&d);
+    if (td_comm_agree(err) == TD_OK)     /* every rank checks, or none */
+        check_conflicts(cfg, eng, labels, err);
     if (!err->code && q < 2)
         td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' has %d class; at "
                    "least 2 are needed", cfg->data_path, cfg->y_dataset, q);

@@ -141,6 +141,11 @@ void td_comm_sum_i64(int64_t *v, int n)
     MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
 }
 
+void td_comm_min_i64(int64_t *v, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
+}
+
 void td_comm_sum_i128(void *acc, int n)
 {
     MPI_Allreduce(MPI_IN_PLACE, acc, n, g_i128, g_i128_sum, MPI_COMM_WORLD);
@@ -246,6 +251,40 @@ int td_comm_alltoall_doubles(const double *send, const int *counts,
         MPI_Alltoallv(send, counts, sd, MPI_DOUBLE, *recv, rcounts, rd,
                       MPI_DOUBLE, MPI_COMM_WORLD);
     free(sd);
+    return any ? -1 : 0;
+}
+
+int td_comm_alltoall_records(const void *send, size_t rec_bytes,
+                             const int *counts, void **recv, int *rcounts)
+{
+    /* One derived type per record keeps the counts in records, so a
+     * rank may send up to INT32_MAX records, not bytes. */
+    MPI_Datatype rec;
+    MPI_Type_contiguous((int)rec_bytes, MPI_BYTE, &rec);
+    MPI_Type_commit(&rec);
+    int *sd = malloc(sizeof(int) * 2 * g_size), *rd = sd + g_size, bad = !sd;
+    *recv = NULL;
+    MPI_Alltoall(counts, 1, MPI_INT, rcounts, 1, MPI_INT, MPI_COMM_WORLD);
+    int64_t st = 0, rt = 0;
+    for (int r = 0; !bad && r < g_size; r++) {
+        sd[r] = (int)st;
+        rd[r] = (int)rt;
+        st += counts[r];
+        rt += rcounts[r];
+    }
+    bad = bad || st > INT32_MAX || rt > INT32_MAX ||
+          !(*recv = malloc(rec_bytes * (size_t)(rt ? rt : 1)));
+    int any = bad;           /* every rank must enter the exchange, or none */
+    MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    if (!any)
+        MPI_Alltoallv(send, counts, sd, rec, *recv, rcounts, rd, rec,
+                      MPI_COMM_WORLD);
+    free(sd);
+    MPI_Type_free(&rec);
+    if (any) {
+        free(*recv);
+        *recv = NULL;
+    }
     return any ? -1 : 0;
 }
 

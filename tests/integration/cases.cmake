@@ -89,9 +89,20 @@ foreach(np 1 3)
   td_case(overlap_np${np} ${np} KIND=overlap M=3 N=600 SEED=21 EXPECT=3
           "EXTRA_TOML=[construction]\\nmode = \"theorem6\"")
 endforeach()
-td_case(duplicates_np2 2 KIND=duplicates Q=3 M=3 N=900 SEED=22 EXPECT=3
-        "EXTRA_TOML=[construction]\\nmode = \"theorem6\""
-        "MSG=hulls meet")
+# one point copied with another label: found right after loading, before
+# any search, naming the rows (global, the same at any rank count; 315 and
+# 789 sit on different ranks at 3 ranks, checked with h5py) and the labels;
+# float32 storage gives the same answer
+foreach(np 1 3)
+  td_case(duplicates_np${np} ${np} KIND=duplicates Q=3 M=3 N=900 SEED=22 EXPECT=3
+          "MSG=rows 315 and 789 of 'X' are identical but labelled 13 and 10 (1 distinct point with")
+endforeach()
+td_case(duplicates_f32_np2 2 KIND=duplicates Q=3 M=3 N=900 SEED=22 DTYPE=float32
+        EXPECT=3 "MSG=rows 315 and 789 of 'X' are identical")
+# in every construction mode: pieces, which handles any other data, too
+td_case(duplicates_pieces_np3 3 KIND=duplicates Q=3 M=3 N=900 SEED=22 EXPECT=3
+        "EXTRA_TOML=[construction]\\nmode = \"pieces\""
+        "MSG=rows 315 and 789 of 'X' are identical")
 # best effort on inseparable data: still exit 3, but the soft-margin network
 # is written and its /verification reports the real (nonzero) cost
 td_case(best_effort_np2 2 KIND=overlap M=3 N=600 SEED=21 EXPECT=3 KEEP_OUTPUT=1

@@ -10,6 +10,7 @@
 #include "td_hull.h"
 #include "td_linalg.h"
 #include "td_network.h"
+#include "td_shard.h"
 #include "td_basepoint.h"
 #include "td_topk.h"
 #include "td_xsum.h"
@@ -699,6 +700,24 @@ static void test_hull_detects_meeting(void)
     CU_ASSERT(info.lower <= 0);
 }
 
+/* td_partition_rank_of names the rank whose td_partition_rows range
+ * holds the row, for ranks that own no rows too. */
+static void test_partition_rank_of(void)
+{
+    const int64_t ns[] = {1, 7, 100, 1000, 3210};
+    const int bs[] = {1, 16, 37, 1024};
+    for (int a = 0; a < 5; a++)
+        for (int b = 0; b < 4; b++)
+            for (int np = 1; np <= 9; np += 2) {
+                for (int64_t row = 0; row < ns[a]; row++) {
+                    int r = td_partition_rank_of(ns[a], bs[b], np, row);
+                    int64_t r0, nr;
+                    td_partition_rows(ns[a], bs[b], r, np, &r0, &nr);
+                    CU_ASSERT(r >= 0 && r < np && row >= r0 && row < r0 + nr);
+                }
+            }
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -715,6 +734,7 @@ int main(void)
     CU_add_test(s, "output layer rejects dependent points", test_output_layer_rejects_dependent_points);
     CU_add_test(s, "exact sums are order independent", test_xsum_order_independent);
     CU_add_test(s, "top-k selection is partition independent", test_topk_partition_independent);
+    CU_add_test(s, "the rank holding a row", test_partition_rank_of);
     CU_add_test(s, "base-point candidates lie on the hyperplane", test_base_candidates_on_hyperplane);
     CU_add_test(s, "free base point leaves the collinear trap", test_free_base_collinear);
     CU_add_test(s, "free base points: on H, clear of later separators", test_free_base_properties);
