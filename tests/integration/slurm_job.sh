@@ -32,7 +32,7 @@ submit() {
 "$BIN" --example "$WORK/ex"
 submit "$WORK/ex/example.toml" "$WORK/ok.out"
 [ "$rc" -eq 0 ] || fail "sbatch --wait returned $rc for the example"
-grep -q "verify: .*accuracy 100.0000%" "$WORK/ok.out" || fail "no zero-loss verify line"
+grep -q "verify (.*): .*accuracy 100.0000%" "$WORK/ok.out" || fail "no zero-loss verify line"
 grep -q "trunc-dist 0.1.0: 2 ranks" "$WORK/ok.out" || fail "the job did not run on 2 ranks"
 /usr/bin/python3 "$here/check_network.py" "$WORK/ex/example_network.h5" "$WORK/ex/example.h5"
 
