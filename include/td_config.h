@@ -26,8 +26,10 @@ typedef enum {
     TD_MODE_PIECES = 3        /* width M + Q, pieces of classes: any data */
 } td_mode;
 
-/* Default construction.auto_budget (see BENCHMARKS.md, "Any data"). */
-#define TD_AUTO_BUDGET 100.0
+/* Default construction.auto_budget: every SLS instance of the benchmark
+ * corpus needs under 0.3 (BENCHMARKS.md, "Any data"); a unit is about a
+ * second of one core here. */
+#define TD_AUTO_BUDGET 10.0
 
 typedef struct {
     char *source;        /* path the config was read from ("<string>" if none) */

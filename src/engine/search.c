@@ -143,8 +143,8 @@ static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
     td_sep_stats st = {0};
     td_sep_params prm = td_sep_params_of(cfg);
     double budget = auto_budget(cfg);
-    if (budget > 0)             /* each class may use what is left */
-        prm.work_cap = fmax(budget - mdl->hull_work, 1.0);
+    if (budget > 0)             /* the classes share what is left */
+        prm.work_cap = fmax((budget - mdl->hull_work) / nn, 1.0);
     if (rc == TD_OK &&
         td_separate(e, nn, ncls, H, C, s->P, s->np, &prm, tmp, &st))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
