@@ -49,7 +49,10 @@ typedef struct {
                             x set size x M) the Theorem 6 search may spend
                             before pieces are built instead (> 0) */
     int grow_rounds;     /* pieces: max-margin re-solves that grow a piece;
-                            default 2 */
+                            default 3 */
+    double margin_floor; /* pieces: prefer pieces whose margin is at least
+                            this fraction of the data's radius (smaller
+                            margins make ill-conditioned layers); 1e-4 */
     double kappa;        /* lambda = kappa * lambda_max, in (0,1); default 0.5 */
     int64_t *order;      /* explicit class order by label value, or NULL */
     int norder;          /* length of order (0 = search the order) */

@@ -119,22 +119,33 @@ int td_engine_apply(td_engine *e, const td_cone *cone, int a, int l,
 
 /* cut.c: the passes of the piecewise construction (MATH.md, "Pieces").
  *
- * For K candidates (class cls[k], direction H_k, rows of K x m): r0[k] is
- * the smallest <H_k, x> over the active rows of the other classes, the
- * piece is the active rows of class cls[k] with <H_k, x> < r0[k]; nbelow[k]
- * counts them and smax[k] is their largest <H_k, x> (-inf when empty).
- * Two passes, min / max / counts: exact and partition-independent.
- * Collective; -1 on every rank when memory ran out anywhere. */
+ * For K candidates (class cls[k], direction H_k, rows of K x m) and both
+ * signs sigma = +1, -1 (entry sk = sign * K + k, sign 0 for +1), with
+ * v = sigma <H_k, x>: r0 is the smallest v over the active rows of the
+ * other classes, and a piece is the active rows of class cls[k] with
+ * v < thr for thr = r0 - (2^j - 1) step, j < TD_CUT_LADDER (a ladder of
+ * thresholds, so that a piece with a wider gap can be chosen over one
+ * that reaches r0).  out[sk * TD_CUT_LADDER + j]: the piece's size, thr,
+ * its largest v (lo) and the smallest v of any remaining row above it
+ * (hi): a layer at (lo + hi) / 2 separates it with margin (hi - lo) / 2.
+ * Two passes, min / max / counts: exact and partition-independent, and
+ * v is bitwise td_dot(sigma H_k, x).  Collective; -1 on every rank when
+ * memory ran out anywhere. */
+#define TD_CUT_LADDER 8
+typedef struct {
+    int64_t n;
+    double thr, lo, hi;
+} td_cut;
 int td_engine_cut(td_engine *e, int K, const int *cls, const double *H,
-                  double *r0, int64_t *nbelow, double *smax);
+                  double step, td_cut *out);
 
 /* Set aside the active rows of class a that are not in the piece
- * <h, x> < r0, so that separator passes and class statistics see the
+ * <h, x> < thr, so that separator passes and class statistics see the
  * piece as the class (TD_PARKED rows count as inactive everywhere);
  * returns how many were parked (all ranks).  td_engine_unpark brings
  * them back.  Collective. */
 #define TD_PARKED 0x7fffffff
-int64_t td_engine_park(td_engine *e, int a, const double *h, double r0);
+int64_t td_engine_park(td_engine *e, int a, const double *h, double thr);
 void td_engine_unpark(td_engine *e);
 
 /* Largest |x - centre| over the active rows (the lift height).

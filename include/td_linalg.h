@@ -38,4 +38,9 @@ static inline void td_dots_t(const double *x, const double *HT, int m,
 int td_lstsq(int m, int n, int nrhs, const double *A, const double *B,
              double rcond, double *X, int *rank, double *cond);
 
+/* Eigen-decomposition of the symmetric S (m x m, row-major): eigenvalues
+ * w ascending, eigenvectors in the columns of V (row-major m x m), S =
+ * V diag(w) V^T (LAPACK dsyevd).  Returns non-zero if LAPACK failed. */
+int td_sym_eig(int m, const double *S, double *w, double *V);
+
 #endif

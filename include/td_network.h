@@ -21,9 +21,12 @@ enum td_layer_kind {
 typedef struct {
     int num_layers;   /* L */
     int *dims;        /* d_0 .. d_L */
-    double **W;       /* W[k] is layer k+1: dims[k+1] x dims[k], row-major */
+    double **W;       /* W[k] is layer k+1: dims[k+1] x dims[k], row-major;
+                         NULL until materialised (planned networks) */
     double **b;       /* b[k] is layer k+1: dims[k+1] */
     int *kind;        /* kind[k]: enum td_layer_kind of layer k+1 */
+    struct td_netplan *plan;  /* how to build any layer (planned networks;
+                                 refers to the cones and output weights) */
 } td_network;
 
 /* Allocate a network with the given dims (L+1 entries); weights zeroed,
@@ -58,10 +61,27 @@ int td_network_needs_reset(const td_cone *a, const td_cone *b,
  * an exact identity whatever the data range, and cone l+1 reads it as
  * [W^(l+1), -W^(l+1)] with zero bias.  q is the number of cones (width
  * n); the input has din <= n coordinates, embedded as (x, 0): the first
- * layer is W^(1) restricted to them (a lifted construction). */
+ * layer is W^(1) restricted to them (a lifted construction).  The same as
+ * td_network_plan followed by td_network_materialize. */
 int td_network_from_cones(td_network *net, int din, int n, int q,
                           const td_cone *cones, int dout, const double *wout,
                           const double *bout, double reset_cond, td_err *err);
+
+/* The same network planned, not built: dims and kinds set, every layer
+ * built on demand by td_network_layer (the dense weights of hundreds of
+ * 800-wide layers are gigabytes; the writer streams them one by one and
+ * the structured verification needs none).  cones, wout and bout must
+ * outlive net. */
+int td_network_plan(td_network *net, int din, int n, int q,
+                    const td_cone *cones, int dout, const double *wout,
+                    const double *bout, double reset_cond, td_err *err);
+
+/* Layer k's weights (dims[k+1] x dims[k]) and bias into W, b: copied when
+ * materialised, else built (the same bytes).  -1 on allocation failure. */
+int td_network_layer(const td_network *net, int k, double *W, double *b);
+
+/* Build and keep every layer's weights; -1 on allocation failure. */
+int td_network_materialize(td_network *net);
 
 /* Forward pass of `rows` points (row-major rows x d_0) into out
  * (rows x d_L).  work needs 2 * rows * max(d) doubles. */

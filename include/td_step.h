@@ -76,8 +76,8 @@ void td_layer_undo(td_engine *e, td_step *s, td_model *mdl, int l);
 int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
                     td_err *err);
 
-/* Broadcast rank 0's output weights and per-layer network, so every rank
- * verifies and writes the same bytes. */
+/* Broadcast rank 0's output weights and the materialised layers of the
+ * network, so every rank verifies and writes the same bytes. */
 void td_model_bcast_network(td_model *mdl);
 
 /* report.c: step l found no separable class among cand: a one-line

@@ -57,6 +57,8 @@ static const key_spec schema[] = {
     {"construction.mode", K_MODE, OFF(mode), 0, 0, 0, 0, 0, 0, NULL},
     {"construction.auto_budget", K_NUM, OFF(auto_budget), 0, 0, 0, 0.0,
      INFINITY, 0, "finite and > 0"},
+    {"construction.margin_floor", K_NUM, OFF(margin_floor), 0, 0, 0, 0.0,
+     0.1, 1, "in (0, 0.1]"},
     {"construction.grow_rounds", K_INT, OFF(grow_rounds), 0, 0, 1000, 0, 0,
      0, NULL},
     {"construction.backtrack_budget", K_INT, OFF(backtrack_budget), 0, 0,
@@ -377,7 +379,8 @@ static int set_defaults(td_config *cfg, const char *text, const char *source)
     cfg->on_inseparable = TD_INSEP_FAIL;
     cfg->backtrack_budget = 1000;
     cfg->mode = TD_MODE_AUTO;
-    cfg->grow_rounds = 2;
+    cfg->grow_rounds = 3;
+    cfg->margin_floor = 1e-4;
     cfg->auto_budget = TD_AUTO_BUDGET;
     cfg->base_point = TD_BASE_CONDITIONED;
     cfg->working_set = 256;

@@ -152,17 +152,32 @@ static const char *layer_kind_name(int kind)
          : kind == TD_LAYER_RESET ? "reset" : "output";
 }
 
+/* Layer by layer, each built when it is written (td_network_layer): a
+ * deep network's dense weights never need to fit in memory at once. */
 static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
 {
+    int dmax = 0;
+    for (int l = 0; l <= net->num_layers; l++)
+        dmax = net->dims[l] > dmax ? net->dims[l] : dmax;
+    double *W = malloc(sizeof(double) * (size_t)dmax * dmax);
+    double *b = malloc(sizeof(double) * dmax);
+    if (!W || !b)
+        snprintf(w->why, sizeof w->why, "out of memory (layer weights)");
     for (int l = 0; l < net->num_layers && !failed(w); l++) {
         char name[32];
         snprintf(name, sizeof name, "layer_%d", l + 1);
+        if (td_network_layer(net, l, W, b)) {
+            snprintf(w->why, sizeof w->why, "out of memory (layer %d)", l + 1);
+            break;
+        }
         hid_t gl = group(w, g, name);
         attr_str(w, gl, "kind", layer_kind_name(net->kind[l]));
-        f64(w, gl, "weight", 2, net->dims[l + 1], net->dims[l], net->W[l]);
-        f64(w, gl, "bias", 1, net->dims[l + 1], 0, net->b[l]);
+        f64(w, gl, "weight", 2, net->dims[l + 1], net->dims[l], W);
+        f64(w, gl, "bias", 1, net->dims[l + 1], 0, b);
         close_group(gl);
     }
+    free(W);
+    free(b);
 }
 
 static void write_network(h5w *w, const td_model *mdl)

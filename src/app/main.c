@@ -16,6 +16,7 @@
 #include "td_h5.h"
 #include "td_pieces.h"
 #include "td_search.h"
+#include "td_step.h"
 #include "td_verify.h"
 #include "td_version.h"
 
@@ -160,14 +161,22 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
  * teraflops for hundreds of 800-wide layers over 60000 points.  Beyond
  * 1e10 per rank the structured form checks the same layers in O(width).
  * The same choice on every rank (it depends on N, not the shard). */
-static void choose_forward(const td_config *cfg, const td_engine *e,
-                           td_model *mdl)
+static int choose_forward(const td_config *cfg, const td_engine *e,
+                          td_model *mdl, td_err *err)
 {
     double flops = 0;
     for (int k = 0; k < mdl->net.num_layers; k++)
         flops += 2.0 * mdl->net.dims[k] * mdl->net.dims[k + 1];
     flops *= (double)e->n_total / td_comm_size();
     mdl->structured = cfg->forward == 2 || (cfg->forward == 0 && flops > 1e10);
+    if (mdl->structured)
+        return TD_OK;        /* the dense layers are only ever streamed */
+    if (td_network_materialize(&mdl->net))
+        td_err_set(err, TD_ERR_INTERNAL, "out of memory (dense network)");
+    if (agreed(err))
+        return err->code;
+    td_model_bcast_network(mdl);
+    return TD_OK;
 }
 
 static int check_zero_loss(const td_model *mdl, const td_config *cfg,
@@ -277,7 +286,8 @@ static int run(const char *config_path)
     if (agreed(&err))
         goto out;
     t2 = td_comm_wtime();
-    choose_forward(&cfg, &eng, &mdl);
+    if (choose_forward(&cfg, &eng, &mdl, &err))
+        goto out;
     td_verify(&eng, &mdl, &err);
     if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
         goto out;

@@ -30,3 +30,9 @@ int td_lstsq(int m, int n, int nrhs, const double *A, const double *B,
     free(a); free(b); free(s);
     return info != 0;
 }
+
+int td_sym_eig(int m, const double *S, double *w, double *V)
+{
+    memcpy(V, S, sizeof(double) * (size_t)m * m);
+    return LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', m, V, m, w) != 0;
+}

@@ -8,6 +8,24 @@
 #include "td_network.h"
 #include "td_linalg.h"
 
+/* One stage of the construction in input space: a layer's output is
+ * E (x^tau - anchor) (+ bout for the output layer), with E = W^(l) for a
+ * cone, v -> [v; -v] for a reset and wout for the output layer.  Read
+ * back, x^tau = D a + anchor with D = E^-1 on E's image. */
+typedef struct {
+    int kind;               /* enum td_layer_kind, or -1 for the input x */
+    const td_cone *cone;    /* TD_LAYER_CONE */
+    const double *anchor;   /* p_l, the reset centre, or NULL (zero) */
+    int dim;                /* output width */
+} stage;
+
+/* What td_network_plan keeps to build any layer later. */
+struct td_netplan {
+    stage *st;              /* the L stages, layer order */
+    int din, n;             /* input width, cone width */
+    const double *wout, *bout;
+};
+
 int td_network_alloc(td_network *net, int num_layers, const int *dims)
 {
     *net = (td_network){0};
@@ -35,6 +53,10 @@ fail:
 
 void td_network_free(td_network *net)
 {
+    if (net->plan) {
+        free(net->plan->st);
+        free(net->plan);
+    }
     for (int k = 0; net->W && k < net->num_layers; k++)
         free(net->W[k]);
     for (int k = 0; net->b && k < net->num_layers; k++)
@@ -58,16 +80,6 @@ int td_network_needs_reset(const td_cone *a, const td_cone *b,
     return td_cone_cond(a) * td_cone_cond(b) > reset_cond;
 }
 
-/* One stage of the construction in input space: a layer's output is
- * E (x^tau - anchor) (+ bout for the output layer), with E = W^(l) for a
- * cone, v -> [v; -v] for a reset and wout for the output layer.  Read
- * back, x^tau = D a + anchor with D = E^-1 on E's image. */
-typedef struct {
-    int kind;               /* enum td_layer_kind, or -1 for the input x */
-    const td_cone *cone;    /* TD_LAYER_CONE */
-    const double *anchor;   /* p_l, the reset centre, or NULL (zero) */
-    int dim;                /* output width */
-} stage;
 
 /* Column j of D: the x^tau direction of unit j of the stage's output. */
 static void decode_column(const stage *s, int n, int j, long double *out)
@@ -144,32 +156,92 @@ static int plan_stages(int n, int q, const td_cone *cones, int dout,
     return L;
 }
 
-int td_network_from_cones(td_network *net, int din, int n, int q,
-                          const td_cone *cones, int dout, const double *wout,
-                          const double *bout, double reset_cond, td_err *err)
+
+int td_network_plan(td_network *net, int din, int n, int q,
+                    const td_cone *cones, int dout, const double *wout,
+                    const double *bout, double reset_cond, td_err *err)
 {
     stage *st = malloc(sizeof(stage) * (2 * q + 1));
     int *dims = malloc(sizeof(int) * (2 * q + 2));
-    int wmax = 2 * n > dout ? 2 * n : dout;
-    long double *work = malloc(sizeof(long double) * (n + wmax));
-    int rc = !st || !dims || !work, L = 0;
+    struct td_netplan *plan = malloc(sizeof *plan);
+    int rc = !st || !dims || !plan, L = 0;
+    *net = (td_network){0};
     if (!rc) {
         L = plan_stages(n, q, cones, dout, reset_cond, st);
         dims[0] = din;
         for (int k = 0; k < L; k++)
             dims[k + 1] = st[k].dim;
-        rc = td_network_alloc(net, L, dims);
+        net->num_layers = L;
+        net->dims = dims;
+        net->kind = malloc(sizeof(int) * L);
+        net->W = calloc((size_t)L, sizeof(double *));
+        net->b = calloc((size_t)L, sizeof(double *));
+        rc = !net->kind || !net->W || !net->b;
     }
-    stage input = {-1, NULL, NULL, din};   /* x -> (x, 0) when din < n */
-    for (int k = 0; !rc && k < L; k++) {
+    for (int k = 0; !rc && k < L; k++)
         net->kind[k] = st[k].kind;
-        build_layer(k ? &st[k - 1] : &input, &st[k], n, wout,
-                    k == L - 1 ? bout : NULL, net->W[k], net->b[k], work);
+    if (!rc) {
+        *plan = (struct td_netplan){st, din, n, wout, bout};
+        net->plan = plan;
+    } else {
+        free(st);
+        free(plan);
+        if (!net->dims)
+            free(dims);
+        td_network_free(net);
     }
-    free(st);
-    free(dims);
-    free(work);
     if (rc)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory building network");
+    return TD_OK;
+}
+
+int td_network_layer(const td_network *net, int k, double *W, double *b)
+{
+    int din = net->dims[k], dout = net->dims[k + 1];
+    if (net->W[k]) {
+        memcpy(W, net->W[k], sizeof(double) * (size_t)din * dout);
+        memcpy(b, net->b[k], sizeof(double) * dout);
+        return 0;
+    }
+    const struct td_netplan *pl = net->plan;
+    int n = pl->n, wmax = 2 * n > dout ? 2 * n : dout;
+    long double *work = malloc(sizeof(long double) * (n + wmax));
+    if (!work)
+        return -1;
+    stage input = {-1, NULL, NULL, pl->din};   /* x -> (x, 0) when din < n */
+    build_layer(k ? &pl->st[k - 1] : &input, &pl->st[k], n, pl->wout,
+                k == net->num_layers - 1 ? pl->bout : NULL, W, b, work);
+    free(work);
+    return 0;
+}
+
+int td_network_materialize(td_network *net)
+{
+    for (int k = 0; k < net->num_layers; k++) {
+        if (net->W[k])
+            continue;
+        int din = net->dims[k], dout = net->dims[k + 1];
+        double *W = malloc(sizeof(double) * (size_t)din * dout);
+        double *b = malloc(sizeof(double) * dout);
+        if (!W || !b || td_network_layer(net, k, W, b)) {
+            free(W);
+            free(b);
+            return -1;
+        }
+        net->W[k] = W;
+        net->b[k] = b;
+    }
+    return 0;
+}
+
+int td_network_from_cones(td_network *net, int din, int n, int q,
+                          const td_cone *cones, int dout, const double *wout,
+                          const double *bout, double reset_cond, td_err *err)
+{
+    if (td_network_plan(net, din, n, q, cones, dout, wout, bout, reset_cond,
+                        err))
+        return err->code;
+    if (td_network_materialize(net))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory building network");
     return TD_OK;
 }

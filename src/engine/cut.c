@@ -9,99 +9,140 @@
 #include "td_engine.h"
 #include "td_linalg.h"
 
-/* One row's scores against every candidate (HT: m x K, transposed):
- * without r0, the minima over the other classes' rows; with r0, count and
- * max of the candidate's own class below r0. */
-static void cut_row(int K, const int *cls, const double *HT, int m,
-                    const double *x, int c, const double *r0, double *s,
-                    double *tmin, int64_t *tcnt, double *tmax)
+/* Per-thread accumulators of the two passes, per candidate and sign
+ * (index sk = sign * K + k): pass 1 the minimum of sigma <h, x> over the
+ * other classes' rows; pass 2, per ladder step, the piece's count and
+ * largest value and the smallest value of the class's rows between the
+ * step's threshold and r0. */
+typedef struct {
+    double *mn, *lo, *hi, *s;
+    int64_t *cnt;
+} cut_acc;
+
+static void cut_row(int K, int J, const int *cls, const double *HT, int m,
+                    const double *x, int c, const double *r0,
+                    const double *off, cut_acc *t)
 {
-    td_dots_t(x, HT, m, K, s);
-    for (int k = 0; k < K; k++) {
-        if (!r0 && cls[k] != c)
-            tmin[k] = s[k] < tmin[k] ? s[k] : tmin[k];
-        else if (r0 && cls[k] == c && s[k] < r0[k]) {
-            tcnt[k]++;
-            tmax[k] = s[k] > tmax[k] ? s[k] : tmax[k];
+    td_dots_t(x, HT, m, K, t->s);
+    for (int k = 0; k < K; k++)
+        for (int sg = 0; sg < 2; sg++) {
+            int sk = sg * K + k;
+            double v = sg ? -t->s[k] : t->s[k];
+            if (!r0) {
+                if (cls[k] != c)
+                    t->mn[sk] = v < t->mn[sk] ? v : t->mn[sk];
+                continue;
+            }
+            if (cls[k] != c || !(v < r0[sk]))
+                continue;
+            for (int j = 0; j < J; j++) {
+                size_t i = (size_t)sk * J + j;
+                if (v < r0[sk] - off[j]) {
+                    t->cnt[i]++;
+                    t->lo[i] = v > t->lo[i] ? v : t->lo[i];
+                } else {
+                    t->hi[i] = v < t->hi[i] ? v : t->hi[i];
+                }
+            }
         }
+}
+
+static void acc_init(cut_acc *t, int K, int J)
+{
+    for (int i = 0; i < 2 * K; i++)
+        t->mn[i] = INFINITY;
+    for (int i = 0; i < 2 * K * J; i++) {
+        t->lo[i] = -INFINITY;
+        t->hi[i] = INFINITY;
+        t->cnt[i] = 0;
     }
 }
 
 /* One pass over the active rows; see cut_row.  -1 on every rank when a
  * thread ran out of memory anywhere. */
-static int cut_pass(td_engine *e, int K, const int *cls, const double *HT,
-                    const double *r0, double *vmin, int64_t *cnt,
-                    double *vmax)
+static int cut_pass(td_engine *e, int K, int J, const int *cls,
+                    const double *HT, const double *r0, const double *off,
+                    cut_acc *all)
 {
     int m = e->m, fail = 0;
-    for (int k = 0; k < K; k++) {
-        vmin[k] = INFINITY;
-        cnt[k] = 0;
-        vmax[k] = -INFINITY;
-    }
+    size_t nk = 2 * (size_t)K, nj = nk * J;
+    acc_init(all, K, J);
     #pragma omp parallel
     {
-        double *buf = malloc(sizeof(double) * (m + 3 * (size_t)K));
-        int64_t *tcnt = calloc((size_t)K, sizeof(int64_t));
-        int ok = buf && tcnt;
-        double *tmin = ok ? buf + m : NULL, *tmax = ok ? buf + m + K : NULL;
-        double *s = ok ? buf + m + 2 * K : NULL;
-        for (int k = 0; ok && k < K; k++) {
-            tmin[k] = INFINITY;
-            tmax[k] = -INFINITY;
+        double *buf = malloc(sizeof(double) * (m + K + nk + 2 * nj));
+        int64_t *cnt = malloc(sizeof(int64_t) * nj);
+        int ok = buf && cnt;
+        cut_acc t = {0};
+        if (ok) {
+            t = (cut_acc){buf + m + K, buf + m + K + nk,
+                          buf + m + K + nk + nj, buf + m, cnt};
+            acc_init(&t, K, J);
         }
         #pragma omp for schedule(static)
         for (int64_t i = 0; i < e->n_local; i++)
             if (ok && e->layer[i] < 0)
-                cut_row(K, cls, HT, m, td_engine_row(e, i, buf), e->cls[i],
-                        r0, s, tmin, tcnt, tmax);
+                cut_row(K, J, cls, HT, m, td_engine_row(e, i, buf), e->cls[i],
+                        r0, off, &t);
         #pragma omp critical
         {
             fail |= !ok;
-            for (int k = 0; ok && k < K; k++) {
-                vmin[k] = fmin(vmin[k], tmin[k]);
-                vmax[k] = fmax(vmax[k], tmax[k]);
-                cnt[k] += tcnt[k];
+            for (size_t i = 0; ok && i < nk; i++)
+                all->mn[i] = fmin(all->mn[i], t.mn[i]);
+            for (size_t i = 0; ok && i < nj; i++) {
+                all->lo[i] = fmax(all->lo[i], t.lo[i]);
+                all->hi[i] = fmin(all->hi[i], t.hi[i]);
+                all->cnt[i] += t.cnt[i];
             }
         }
         free(buf);
-        free(tcnt);
+        free(cnt);
     }
     td_comm_any(&fail);
     return fail ? -1 : 0;
 }
 
 int td_engine_cut(td_engine *e, int K, const int *cls, const double *H,
-                  double *r0, int64_t *nbelow, double *smax)
+                  double step, td_cut *out)
 {
-    int m = e->m;
-    double *junk = malloc(sizeof(double) * (K > 0 ? K : 1));
-    int64_t *junk_n = malloc(sizeof(int64_t) * (K > 0 ? K : 1));
+    int m = e->m, J = TD_CUT_LADDER;
+    size_t nk = 2 * (size_t)K, nj = nk * J;
     double *HT = malloc(sizeof(double) * (size_t)m * (K > 0 ? K : 1));
-    int bad = !junk || !junk_n || !HT;
+    double *v = malloc(sizeof(double) * (3 * nj + 2 * nk + J + 1));
+    int64_t *cnt = malloc(sizeof(int64_t) * (nj + 1));
+    int bad = !HT || !v || !cnt;
     td_comm_any(&bad);
+    cut_acc acc = bad ? (cut_acc){0}
+                      : (cut_acc){v, v + nk, v + nk + nj, NULL, cnt};
+    double *r0 = v + nk + 2 * nj, *off = r0 + nk;
+    for (int j = 0; !bad && j < J; j++)      /* 0, step, 3 step, 7 step, ... */
+        off[j] = (double)((1 << j) - 1) * step;
     for (int k = 0; !bad && k < K; k++)
         for (int j = 0; j < m; j++)
             HT[(size_t)j * K + k] = H[(size_t)k * m + j];
-    if (bad || cut_pass(e, K, cls, HT, NULL, r0, junk_n, junk)) {
-        free(junk);
-        free(junk_n);
-        free(HT);
-        return -1;
-    }
-    td_comm_min(r0, K);
-    int rc = cut_pass(e, K, cls, HT, r0, junk, nbelow, smax);
+    int rc = bad ? -1 : cut_pass(e, K, J, cls, HT, NULL, off, &acc);
     if (rc == 0) {
-        td_comm_sum_i64(nbelow, K);
-        td_comm_max(smax, K);
+        td_comm_min(acc.mn, (int)nk);
+        memcpy(r0, acc.mn, sizeof(double) * nk);
+        rc = cut_pass(e, K, J, cls, HT, r0, off, &acc);
     }
-    free(junk);
-    free(junk_n);
+    if (rc == 0) {
+        td_comm_sum_i64(acc.cnt, (int)nj);
+        td_comm_max(acc.lo, (int)nj);
+        td_comm_min(acc.hi, (int)nj);
+        for (size_t sk = 0; sk < nk; sk++)
+            for (int j = 0; j < J; j++) {
+                size_t i = sk * J + j;
+                out[i] = (td_cut){acc.cnt[i], r0[sk] - off[j], acc.lo[i],
+                                  fmin(acc.hi[i], r0[sk])};
+            }
+    }
     free(HT);
+    free(v);
+    free(cnt);
     return rc;
 }
 
-int64_t td_engine_park(td_engine *e, int a, const double *h, double r0)
+int64_t td_engine_park(td_engine *e, int a, const double *h, double thr)
 {
     int64_t n = 0;
     #pragma omp parallel reduction(+ : n)
@@ -112,7 +153,7 @@ int64_t td_engine_park(td_engine *e, int a, const double *h, double r0)
             if (e->layer[i] >= 0 || e->cls[i] != a)
                 continue;
             /* no scratch: park the row, the piece only shrinks */
-            if (!buf || !(td_dot(h, td_engine_row(e, i, buf), e->m) < r0)) {
+            if (!buf || !(td_dot(h, td_engine_row(e, i, buf), e->m) < thr)) {
                 e->layer[i] = TD_PARKED;
                 n++;
             }

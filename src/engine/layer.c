@@ -358,7 +358,7 @@ int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
     free(P);
     if (rc)
         return rc;
-    rc = td_network_from_cones(&mdl->net, m, m, q, mdl->cones, q, mdl->w_out,
+    rc = td_network_plan(&mdl->net, m, m, q, mdl->cones, q, mdl->w_out,
                                mdl->b_out, td_reset_cond(tolerance), err);
     if (!td_all_ok(rc == TD_OK))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (network)");
@@ -371,7 +371,7 @@ void td_model_bcast_network(td_model *mdl)
     /* rank 0's bytes are the network: no rank may differ in the last bit */
     td_comm_bcast(mdl->w_out, sizeof(double) * (size_t)mdl->q * mdl->width);
     td_comm_bcast(mdl->b_out, sizeof(double) * mdl->q);
-    for (int k = 0; k < mdl->net.num_layers; k++) {
+    for (int k = 0; k < mdl->net.num_layers && mdl->net.W[k]; k++) {
         int din = mdl->net.dims[k], dout = mdl->net.dims[k + 1];
         td_comm_bcast(mdl->net.W[k], sizeof(double) * (size_t)din * dout);
         td_comm_bcast(mdl->net.b[k], sizeof(double) * dout);

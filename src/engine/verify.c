@@ -165,7 +165,8 @@ int td_verify(td_engine *e, td_model *mdl, td_err *err)
     double maxerr = 0;
     int64_t correct = 0;
     int nl = mdl->nlayers > 0 ? mdl->nlayers : 1;
-    int fail = !part || !cone_of;
+    int fail = !part || !cone_of ||
+               (!mdl->structured && td_network_materialize(&mdl->net));
     int check = !fail && fate_maps(mdl, cone_of);
     memset(mdl->n_departed, 0, sizeof(int64_t) * mdl->nlayers);
     #pragma omp parallel reduction(max : maxerr) reduction(+ : correct)

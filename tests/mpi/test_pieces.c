@@ -53,7 +53,8 @@ static td_config config(void)
     return (td_config){.kappa = 0.5, .working_set = 32, .max_rounds = 50,
                        .hull_tol = 1e-10, .gap = 1e-3, .fisher_warm_start = 1,
                        .block_rows = 16, .scalapack_threshold = 1024,
-                       .tolerance = 1e-8, .grow_rounds = 2, .source = "test"};
+                       .tolerance = 1e-8, .grow_rounds = 3, .margin_floor = 1e-4,
+                       .source = "test"};
 }
 
 static int build(int64_t n, int m, int q, double noise, int construction,

@@ -62,7 +62,8 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.backtrack_budget, 1000);
     CU_ASSERT_EQUAL(c.base_point, TD_BASE_CONDITIONED);
     CU_ASSERT_EQUAL(c.mode, TD_MODE_AUTO);
-    CU_ASSERT_EQUAL(c.grow_rounds, 2);
+    CU_ASSERT_EQUAL(c.grow_rounds, 3);
+    CU_ASSERT_EQUAL(c.margin_floor, 1e-4);
     CU_ASSERT_EQUAL(c.auto_budget, TD_AUTO_BUDGET);
     CU_ASSERT_EQUAL(c.forward, 0);
     CU_ASSERT_EQUAL(c.working_set, 256);
@@ -94,6 +95,7 @@ static const char *full =
     "base_point = \"segment\"\n"
     "mode = \"pieces\"\n"
     "grow_rounds = 0\n"
+    "margin_floor = 0.1\n"
     "auto_budget = 2.5\n"
     "[separator]\n"
     "working_set = 8\n"
@@ -126,6 +128,7 @@ static void test_all_keys(void)
     CU_ASSERT_EQUAL(c.base_point, TD_BASE_SEGMENT);
     CU_ASSERT_EQUAL(c.mode, TD_MODE_PIECES);
     CU_ASSERT_EQUAL(c.grow_rounds, 0);
+    CU_ASSERT_EQUAL(c.margin_floor, 0.1);
     CU_ASSERT_EQUAL(c.auto_budget, 2.5);
     CU_ASSERT_EQUAL(c.forward, 2);
     CU_ASSERT_EQUAL(c.working_set, 8);
@@ -246,6 +249,8 @@ static void test_other_ranges(void)
                "'construction.mode' must be a string");
     EXPECT_ERR(BASE "[construction]\ngrow_rounds = -1\n", ":6: ",
                "must be in [0, 1000], got -1");
+    EXPECT_ERR(BASE "[construction]\nmargin_floor = 0.2\n", ":6: ",
+               "'construction.margin_floor' must be in (0, 0.1], got 0.2");
     EXPECT_ERR(BASE "[construction]\nauto_budget = 0\n", ":6: ",
                "'construction.auto_budget' must be finite and > 0, got 0");
     EXPECT_ERR(BASE "[verify]\nforward = \"sparse\"\n", ":6: ",

@@ -1,0 +1,68 @@
+/* td_lift.h - the lifted constructions' state, shared by their modules:
+ * the construction loop and its layers (pieces.c) and the search for the
+ * next pieces (piecefind.c).  See td_pieces.h for what they build. */
+#ifndef TD_LIFT_H
+#define TD_LIFT_H
+
+#include <stdint.h>
+#include "td_config.h"
+#include "td_engine.h"
+#include "td_model.h"
+#include "td_separator.h"
+#include "td_step.h"
+
+typedef struct {
+    int m, q, n;            /* n = m + q */
+    double t;               /* lift height: the data's radius */
+    int np, cap;            /* base points (= layers) so far, room */
+    double *P;              /* cap x n lifted base points */
+    int *pcls;              /* class of each base point */
+    td_step st;             /* active counts and means, done, scatter,
+                               last directions: the warm starts' view
+                               (no base points: they are lifted away) */
+    int64_t eig_rows;       /* active rows when the eigenvectors were made */
+    double *evec, *eval;    /* m x m and m: the scatter's eigenvectors and
+                               values, for Fisher directions at any
+                               regularisation (NULL without Fisher) */
+} td_lift;
+
+/* A pure piece: the active rows of class a with <w, x> < thr.  Every
+ * other remaining row has <w, x> >= hi, the piece's largest is lo < hi. */
+typedef struct {
+    int a;
+    double *w;              /* m, unit; owned by whoever made the piece */
+    double thr, lo, hi;
+    int64_t size;
+    int status;             /* enum td_sep_status of the max-margin solve
+                               that found w, -1 for a direction cut alone */
+    int rounds;             /* working-set rounds of that solve */
+} td_piece;
+
+/* Counts and means of the active rows and which classes are gone;
+ * returns how many classes remain.  Collective. */
+int td_lift_stats(td_engine *e, td_lift *L);
+
+/* "pieces", step l: cut along every candidate direction of every
+ * remaining class (two passes for all), and return in pc[0..*np) up to
+ * one piece per class, largest first, each grown by max-margin re-solves
+ * (cfg->grow_rounds).  The pieces are disjoint and each stays pure while
+ * the others are collapsed before it.  pc[i].w must have room for m. */
+int td_lift_find_pieces(td_engine *e, td_lift *L, const td_config *cfg,
+                        int l, td_model *mdl, td_piece *pc, int *np,
+                        td_err *err);
+
+/* Grow piece pc (its class rows set aside but the piece) by max-margin
+ * re-solves against the other classes' rows; pc changes when the piece
+ * grows or its gap widens. */
+int td_lift_grow(td_engine *e, td_lift *L, const td_config *cfg,
+                 td_model *mdl, td_piece *pc, td_err *err);
+
+/* "lifted", step l: the remaining class with the widest max-margin
+ * separation from the other classes' remaining rows, as a whole-class
+ * piece; seps (q) keeps the separators between steps.  Exit 3 (with
+ * the classes named) when none separates. */
+int td_lift_next_class(td_engine *e, td_lift *L, const td_config *cfg,
+                       int l, td_sep *seps, td_model *mdl, td_piece *pc,
+                       td_err *err);
+
+#endif
