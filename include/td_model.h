@@ -74,6 +74,8 @@ typedef struct {
     double *targets;        /* Q x Q, row j = target vector of class j */
 
     int construction;       /* enum td_construction */
+    char reason[1024];      /* why this construction (the mode, or what
+                               auto found) */
     int width;              /* cone width n: M, or M + Q when lifted */
     double lift_height;     /* t: base point l sits at (p_l, t e_c) */
     int64_t last_class;     /* lifted: the class no layer collapses (its

@@ -319,6 +319,7 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_f64(w, g, "output_cond", mdl->output_cond);
     attr_f64(w, g, "theta_n", td_theta_n(mdl->width));
     attr_str(w, g, "construction", td_construction_name(mdl->construction));
+    attr_str(w, g, "construction_reason", mdl->reason);
     attr_i32(w, g, "width", mdl->width);
     int64_t pd, pg;
     td_model_params(mdl, &pd, &pg);

@@ -243,27 +243,35 @@ static int write_result(const td_config *cfg, const td_model *mdl,
 static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
                  td_err *err)
 {
-    if (cfg->mode == TD_MODE_LIFTED || cfg->mode == TD_MODE_PIECES)
+    char *why = mdl->reason;
+    size_t len = sizeof mdl->reason;
+    if (cfg->mode == TD_MODE_LIFTED || cfg->mode == TD_MODE_PIECES) {
+        snprintf(why, len, "construction.mode = \"%s\"",
+                 cfg->mode == TD_MODE_LIFTED ? "lifted" : "pieces");
         return td_pieces_build(eng, cfg, cfg->mode == TD_MODE_LIFTED
                                ? TD_CONS_LIFTED : TD_CONS_PIECES, mdl, err);
+    }
     if (cfg->mode == TD_MODE_THEOREM6 || eng->m >= mdl->q - 1) {
+        snprintf(why, len, cfg->mode == TD_MODE_THEOREM6
+                 ? "construction.mode = \"theorem6\""
+                 : "auto: sequentially separable at width M");
         td_search_build(eng, cfg, mdl, err);
         if (cfg->mode == TD_MODE_THEOREM6 || err->code != TD_ERR_INSEPARABLE ||
             cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
             return err->code;
         if (mdl->budget_spent)
-            td_say("construction: %s; building pieces at width %d (M + Q)\n",
-                   err->msg, eng->m + mdl->q);
+            snprintf(why, len, "auto: %.900s", err->msg);
         else
-            td_say("construction: not sequentially separable at width %d; "
-                   "building pieces at width %d (M + Q)\n", eng->m,
-                   eng->m + mdl->q);
+            snprintf(why, len, "auto: not sequentially separable at width %d "
+                     "(%.900s)", eng->m, err->msg);
         td_err_clear(err);
         td_engine_undo_all(eng);
     } else {
-        td_say("construction: %d classes in %d dimensions (M < Q - 1): "
-               "lifted, at width %d\n", mdl->q, eng->m, eng->m + mdl->q);
+        snprintf(why, len, "auto: %d classes in %d dimensions (M < Q - 1): no "
+                 "output layer at width M", mdl->q, eng->m);
     }
+    td_say("construction: %.300s; building pieces at width %d (M + Q)\n",
+           why, eng->m + mdl->q);
     return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, err);
 }
 

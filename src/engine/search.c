@@ -369,12 +369,13 @@ static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
             break;
         if (auto_budget(cfg) > 0 && mdl->hull_work >= auto_budget(cfg)) {
             mdl->budget_spent = 1;
+            td_say("search: %.3g s of working-set solves spent the "
+                   "budget\n", mdl->t_solve);
             rc = td_err_set(err, TD_ERR_INSEPARABLE, "the Theorem 6 search "
-                            "reached construction.auto_budget (%g) at step %d "
-                            "after %.3g s of working-set solves: the data may "
-                            "still be sequentially separable (mode = "
-                            "\"theorem6\" searches on)", cfg->auto_budget,
-                            l + 1, mdl->t_solve);
+                            "reached construction.auto_budget (%g) at step %d: "
+                            "the data may still be sequentially separable "
+                            "(mode = \"theorem6\" searches on)",
+                            cfg->auto_budget, l + 1);
             break;
         }
         if (lv[l].retry == 1) {

@@ -274,7 +274,7 @@ foreach(np 1 3)
   td_case(any_plane_q3_np${np} ${np} KIND=clusters Q=3 M=2 N=600 SEED=31
           "EXTRA_TOML=[construction]\\nmode = \"lifted\"" REF_NP=1)
   td_case(any_plane_q5_np${np} ${np} KIND=clusters Q=5 M=2 N=1000 SEED=32
-          REF_NP=1 "STDOUT_MSG=(M < Q - 1): lifted")
+          REF_NP=1 "STDOUT_MSG=(M < Q - 1): no output layer at width M")
   td_case(any_plane_q8_np${np} ${np} KIND=clusters Q=8 M=2 N=1600 SEED=33
           REF_NP=1)
   # SLS only in the lifted sense: at width M = 1 Theorem 6 cannot hold
