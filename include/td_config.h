@@ -23,7 +23,9 @@ typedef enum {
     TD_MODE_AUTO = 0,         /* Theorem 6 when the data is SLS, else pieces */
     TD_MODE_THEOREM6 = 1,     /* width M, strict: exit 3 when not SLS */
     TD_MODE_LIFTED = 2,       /* width M + Q, whole classes, greedy */
-    TD_MODE_PIECES = 3        /* width M + Q, pieces of classes: any data */
+    TD_MODE_PIECES = 3,       /* width M + Q, pieces of classes: any data */
+    TD_MODE_POLYTOPE = 4      /* binary: facets of one class around the
+                                 other, two hidden layers (td_polytope.h) */
 } td_mode;
 
 /* Default construction.auto_budget: every SLS instance of the benchmark
@@ -44,7 +46,8 @@ typedef struct {
     char *output_path;   /* required */
 
     /* [construction] */
-    td_mode mode;        /* "auto" (default) | "theorem6" | "lifted" | "pieces" */
+    td_mode mode;        /* "auto" (default) | "theorem6" | "lifted" | "pieces"
+                            | "polytope" */
     double auto_budget;  /* auto: working-set work (units of 1e9 iterations
                             x set size x M) the Theorem 6 search may spend
                             before pieces are built instead (> 0) */

@@ -148,6 +148,17 @@ int td_engine_cut(td_engine *e, int K, const int *cls, const double *H,
 int64_t td_engine_park(td_engine *e, int a, const double *h, double thr);
 void td_engine_unpark(td_engine *e);
 
+/* polytope.c's passes.  Mark the active rows of class a with
+ * <h, x> < thr (bitwise the td_dot of the cut and park passes) as
+ * collapsed by layer (facet) l; returns how many over all ranks, -1 on
+ * every rank when memory ran out anywhere.  The smallest global row of
+ * class a still active, -1 if none.  Set aside (TD_PARKED) every active
+ * row of class a but global row `row`; returns how many.  Collective. */
+int64_t td_engine_mark(td_engine *e, int a, const double *h, double thr,
+                       int l);
+int64_t td_engine_first_active(td_engine *e, int a);
+int64_t td_engine_park_all_but(td_engine *e, int a, int64_t row);
+
 /* Largest |x - centre| over the active rows (the lift height).
  * Collective; -1 on every rank when memory ran out anywhere. */
 int td_engine_radius(td_engine *e, const double *centre, double *radius);

@@ -38,6 +38,11 @@ typedef struct {
     int rounds;             /* working-set rounds of that solve */
 } td_piece;
 
+/* Candidate directions per class (td_lift_candidates): the difference
+ * of means, 4 Fisher regularisations, the class's last direction and 2
+ * random directions shared by all classes. */
+#define TD_LIFT_PER 8
+
 /* Counts and means of the active rows and which classes are gone;
  * returns how many classes remain.  Collective. */
 int td_lift_stats(td_engine *e, td_lift *L);
@@ -56,6 +61,26 @@ int td_lift_find_pieces(td_engine *e, td_lift *L, const td_config *cfg,
  * grows or its gap widens. */
 int td_lift_grow(td_engine *e, td_lift *L, const td_config *cfg,
                  td_model *mdl, td_piece *pc, td_err *err);
+
+/* The helpers of td_lift_find_pieces, for constructions that cut pieces
+ * their own way (polytope.c):
+ *  - the scatter's eigen-decomposition for the Fisher directions, made
+ *    again once half the rows it saw are gone (collective);
+ *  - class c's candidate directions at step l into H (rows, room for
+ *    TD_LIFT_PER x m) and cls; returns how many (tmp: 2 m doubles);
+ *  - x beats y: a gap of at least the floor first, then size, then gap;
+ *  - the piece of cut entry i of td_engine_cut over K candidates H;
+ *  - the best piece of class a along w alone (two passes; -1 when memory
+ *    ran out anywhere). */
+int td_lift_refresh_eigen(td_engine *e, td_lift *L, td_model *mdl,
+                          td_err *err);
+int td_lift_candidates(const td_lift *L, int l, int c, double *H, int *cls,
+                       double *tmp);
+int td_lift_cut_better(const td_cut *x, const td_cut *y, double floor_abs);
+void td_lift_take(td_piece *pc, int a, const double *H, int K, int m, int i,
+                  const td_cut *cut);
+int td_lift_cut_one(td_engine *e, td_model *mdl, int a, const double *w,
+                    double floor_abs, td_piece *out);
 
 /* "lifted", step l: the remaining class with the widest max-margin
  * separation from the other classes' remaining rows, as a whole-class

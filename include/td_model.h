@@ -24,9 +24,12 @@ enum td_construction {
                                class coordinate, one cone per class but
                                the last (MATH.md, "Lifting removes
                                blocking") */
-    TD_CONS_PIECES = 2      /* width M + Q, cones collapsing pieces of
+    TD_CONS_PIECES = 2,     /* width M + Q, cones collapsing pieces of
                                classes until every point is collapsed
                                (MATH.md, "Pieces") */
+    TD_CONS_POLYTOPE = 3    /* binary data: the outer class cut off the
+                               inner one by k facets; hidden widths k and
+                               1 (td_polytope.h) */
 };
 
 /* One hidden layer l (1-based in layer order) = one cone. */
@@ -93,6 +96,15 @@ typedef struct {
 
     td_network net;         /* the exported per-layer network */
 
+    /* polytope: facet i is {x : <w_i, x> = beta_i}, every inner row has
+     * <w_i, x> >= hi_i, the outer rows it covers <= lo_i;
+     * beta = (lo + hi) / 2, gap = (hi - lo) / 2.  NULL otherwise. */
+    int nfacets;
+    int inner_class, outer_class;   /* class indices */
+    double *facet_w;        /* nfacets x m, unit rows */
+    double *facet_lo, *facet_hi, *facet_beta, *facet_gap;   /* nfacets */
+    int64_t *facet_n;       /* outer rows first covered by each facet */
+
     /* Verification by a plain forward pass over all training points. */
     int structured;         /* pass in the O(width) structured form of the
                                layers, not the dense weights (verify.c) */
@@ -122,7 +134,7 @@ typedef struct {
  * identity. */
 int td_model_alloc(td_model *mdl, int m, int q);
 
-/* "theorem6", "lifted" or "pieces". */
+/* "theorem6", "lifted", "pieces" or "polytope". */
 const char *td_construction_name(int construction);
 
 /* Parameter counts: of the exported dense layers (weights and biases),

@@ -15,7 +15,11 @@
 enum td_layer_kind {
     TD_LAYER_CONE = 0,      /* one cone of the construction (Lemma 2) */
     TD_LAYER_RESET = 1,     /* width 2n: [relu(z); relu(-z)], z = x^tau - c */
-    TD_LAYER_OUTPUT = 2     /* the affine output layer (no relu) */
+    TD_LAYER_OUTPUT = 2,    /* the affine output layer (no relu) */
+    TD_LAYER_FACET = 3,     /* polytope: one unit per facet, 0 on the
+                               inner class, >= 2 on the facet's rows */
+    TD_LAYER_INDICATOR = 4  /* polytope: relu(1 - sum of the facet
+                               units), 1 inside, 0 on the outer class */
 };
 
 typedef struct {

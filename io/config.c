@@ -25,7 +25,7 @@ enum key_kind {
     K_ORDER,  /* array of distinct integers */
     K_BOOL,   /* true | false */
     K_BASE,   /* "conditioned" | "segment" */
-    K_MODE,   /* "auto" | "theorem6" | "lifted" | "pieces" */
+    K_MODE,   /* "auto" | "theorem6" | "lifted" | "pieces" | "polytope" */
     K_FORWARD /* "auto" | "dense" | "structured" */
 };
 
@@ -195,10 +195,10 @@ static int set_number(const td_toml_entry *e, const key_spec *k,
 }
 
 /* The words each enumerated kind accepts; a word's index is its value. */
-static const char *const choices[][5] = {
+static const char *const choices[][6] = {
     [K_INSEP] = {"fail", "best_effort", NULL},
     [K_BASE] = {"conditioned", "segment", NULL},
-    [K_MODE] = {"auto", "theorem6", "lifted", "pieces", NULL},
+    [K_MODE] = {"auto", "theorem6", "lifted", "pieces", "polytope", NULL},
     [K_FORWARD] = {"auto", "dense", "structured", NULL},
 };
 

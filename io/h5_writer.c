@@ -149,7 +149,9 @@ static void attr_str(h5w *w, hid_t o, const char *name, const char *s)
 static const char *layer_kind_name(int kind)
 {
     return kind == TD_LAYER_CONE ? "cone"
-         : kind == TD_LAYER_RESET ? "reset" : "output";
+         : kind == TD_LAYER_RESET ? "reset"
+         : kind == TD_LAYER_FACET ? "facets"
+         : kind == TD_LAYER_INDICATOR ? "indicator" : "output";
 }
 
 /* Layer by layer, each built when it is written (td_network_layer): a
@@ -337,6 +339,45 @@ static void write_construction(h5w *w, const td_model *mdl)
     close_group(g);
 }
 
+/* polytope: the facets instead of the cone layer table. */
+static void write_polytope(h5w *w, const td_model *mdl)
+{
+    hid_t g = group(w, w->file, "construction");
+    int k = mdl->nfacets;
+    attr_str(w, g, "description", "binary data: every row of class "
+             "outer_label is cut off every row of class inner_label by one "
+             "of the facets i (rows of facet_w, facet_beta, facet_gap): "
+             "<facet_w[i], x> >= facet_beta[i] + facet_gap[i] on every inner "
+             "row, <= facet_beta[i] - facet_gap[i] on the facet_n[i] outer "
+             "rows it first covers (and on any others).  Hidden layer 1 "
+             "(kind 'facets', width k): z_i = relu(2 (beta_i - <w_i, x>) / "
+             "g_i), 0 on the inner class, >= 2 on facet i's rows; hidden "
+             "layer 2 (kind 'indicator', width 1): u = relu(1 - sum z_i), "
+             "1 inside, 0 on the outer class; output y_outer + u (y_inner - "
+             "y_outer)");
+    f64(w, g, "facet_w", 2, k, mdl->m, mdl->facet_w);
+    f64(w, g, "facet_beta", 1, k, 0, mdl->facet_beta);
+    f64(w, g, "facet_gap", 1, k, 0, mdl->facet_gap);
+    i64(w, g, "facet_n", k, mdl->facet_n);
+    i64(w, g, "class_counts", mdl->q, mdl->counts);
+    f64(w, g, "class_means", 2, mdl->q, mdl->m, mdl->means);
+    attr_str(w, g, "construction", td_construction_name(mdl->construction));
+    attr_str(w, g, "construction_reason", mdl->reason);
+    attr_i64(w, g, "inner_label", mdl->labels[mdl->inner_class]);
+    attr_i64(w, g, "outer_label", mdl->labels[mdl->outer_class]);
+    attr_i32(w, g, "n_facets", k);
+    attr_i32(w, g, "width", k);
+    int64_t pd, pg;
+    td_model_params(mdl, &pd, &pg);
+    attr_i64(w, g, "params_dense", pd);
+    attr_i64(w, g, "params_geometric", pg);
+    attr_i64(w, g, "separator_solves", mdl->separator_solves);
+    attr_i64(w, g, "data_passes", mdl->data_passes);
+    attr_i64(w, g, "separator_passes", mdl->separator_passes);
+    attr_i32(w, g, "sequentially_separable", mdl->sequentially_separable);
+    close_group(g);
+}
+
 static void write_verification(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "verification");
@@ -395,7 +436,10 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
     }
     if (mdl->net.num_layers > 0)
         write_network(w, mdl);
-    write_construction(w, mdl);
+    if (mdl->construction == TD_CONS_POLYTOPE)
+        write_polytope(w, mdl);
+    else
+        write_construction(w, mdl);
     write_verification(w, mdl);
     if (run)
         write_run(w, run);

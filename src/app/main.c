@@ -15,6 +15,7 @@
 #include "td_example.h"
 #include "td_h5.h"
 #include "td_pieces.h"
+#include "td_polytope.h"
 #include "td_search.h"
 #include "td_step.h"
 #include "td_verify.h"
@@ -30,7 +31,8 @@ static const char *usage =
     "       trunc-dist --version | --help\n"
     "Builds a ReLU network with zero training loss (Chen & Munoz Ewald,\n"
     "Theorem 6) from the labelled points in an HDF5 file; see README.md.\n"
-    "Exit codes: 0 ok, 1 internal, 2 input, 3 not sequentially separable,\n"
+    "Exit codes: 0 ok, 1 internal, 2 input, 3 no network of the requested\n"
+    "construction (not sequentially / polytope separable, or conflicts),\n"
     "4 verification failed, 5 output error.\n";
 
 /* Agree on the status; rank 0 prints the agreed error line. */
@@ -137,6 +139,10 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
     if (!err->code && q < 2)
         td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' has %d class; at "
                    "least 2 are needed", cfg->data_path, cfg->y_dataset, q);
+    if (!err->code && cfg->mode == TD_MODE_POLYTOPE && q != 2)
+        td_err_set(err, TD_ERR_INPUT, "%s: construction.mode = \"polytope\" "
+                   "needs binary data, dataset '%s' has %d classes; \"pieces\" "
+                   "builds any number", cfg->data_path, cfg->y_dataset, q);
     if (!err->code && cfg->mode == TD_MODE_THEOREM6 && eng->m < q - 1)
         td_err_set(err, TD_ERR_INPUT, "%s: %d classes need at least %d "
                    "features for construction.mode = \"theorem6\" (M >= Q-1 "
@@ -169,6 +175,8 @@ static int choose_forward(const td_config *cfg, const td_engine *e,
         flops += 2.0 * mdl->net.dims[k] * mdl->net.dims[k + 1];
     flops *= (double)e->n_total / td_comm_size();
     mdl->structured = cfg->forward == 2 || (cfg->forward == 0 && flops > 1e10);
+    if (mdl->construction == TD_CONS_POLYTOPE)
+        mdl->structured = 0;     /* no cones: its two layers are checked dense */
     if (mdl->structured)
         return TD_OK;        /* the dense layers are only ever streamed */
     if (td_network_materialize(&mdl->net))
@@ -209,6 +217,15 @@ static void report_shape(const td_config *cfg, const td_model *mdl)
         resets += mdl->net.kind[k] == TD_LAYER_RESET;
     double mb = td_comm_rank() == 0 && stat(cfg->output_path, &st) == 0
                 ? st.st_size / 1e6 : 0;
+    if (mdl->construction == TD_CONS_POLYTOPE) {
+        td_say("wrote %s (%.3g MB): polytope construction, class %lld inside "
+               "%d facets of class %lld: 2 hidden layers of widths %d and 1 "
+               "(1 output), parameters %lld dense, %lld geometric\n",
+               cfg->output_path, mb, (long long)mdl->labels[mdl->inner_class],
+               mdl->nfacets, (long long)mdl->labels[mdl->outer_class],
+               mdl->nfacets, (long long)pd, (long long)pg);
+        return;
+    }
     td_say("wrote %s (%.3g MB): %s construction, %d cone layers of width %d "
            "(+%lld reset, 1 output), parameters %lld dense, %lld geometric\n",
            cfg->output_path, mb, td_construction_name(mdl->construction),
@@ -245,6 +262,10 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
 {
     char *why = mdl->reason;
     size_t len = sizeof mdl->reason;
+    if (cfg->mode == TD_MODE_POLYTOPE) {
+        snprintf(why, len, "construction.mode = \"polytope\"");
+        return td_polytope_build(eng, cfg, mdl, err);
+    }
     if (cfg->mode == TD_MODE_LIFTED || cfg->mode == TD_MODE_PIECES) {
         snprintf(why, len, "construction.mode = \"%s\"",
                  cfg->mode == TD_MODE_LIFTED ? "lifted" : "pieces");

@@ -28,8 +28,9 @@ int td_model_alloc(td_model *mdl, int m, int q)
 
 const char *td_construction_name(int construction)
 {
-    static const char *names[] = {"theorem6", "lifted", "pieces"};
-    return construction >= 0 && construction <= 2 ? names[construction]
+    static const char *names[] = {"theorem6", "lifted", "pieces",
+                                  "polytope"};
+    return construction >= 0 && construction <= 3 ? names[construction]
                                                    : "unknown";
 }
 
@@ -78,6 +79,16 @@ void td_model_clear_layers(td_model *mdl)
     }
     td_network_free(&mdl->net);
     mdl->nlayers = 0;
+    free(mdl->facet_w);
+    free(mdl->facet_lo);
+    free(mdl->facet_hi);
+    free(mdl->facet_beta);
+    free(mdl->facet_gap);
+    free(mdl->facet_n);
+    mdl->facet_w = mdl->facet_lo = mdl->facet_hi = NULL;
+    mdl->facet_beta = mdl->facet_gap = NULL;
+    mdl->facet_n = NULL;
+    mdl->nfacets = 0;
 }
 
 void td_model_free(td_model *mdl)
@@ -103,6 +114,10 @@ void td_model_params(const td_model *mdl, int64_t *dense, int64_t *geometric)
     for (int k = 0; k < net->num_layers; k++)
         d += (int64_t)net->dims[k + 1] * (net->dims[k] + 1);
     *dense = d;
+    if (mdl->construction == TD_CONS_POLYTOPE) {   /* w_i, beta_i, g_i */
+        *geometric = (int64_t)mdl->nfacets * (mdl->m + 2);
+        return;
+    }
     /* a cone is h, p and lambda; the output reads all n coordinates
      * (Theorem 6) or only the Q class coordinates (lifted) */
     int64_t out = mdl->construction == TD_CONS_THEOREM6 ? q * n + q : q * q + q;

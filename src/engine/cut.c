@@ -202,3 +202,56 @@ int td_engine_radius(td_engine *e, const double *centre, double *radius)
     *radius = sqrt(r2);
     return 0;
 }
+
+int64_t td_engine_mark(td_engine *e, int a, const double *h, double thr,
+                       int l)
+{
+    int64_t n = 0;
+    int fail = 0;
+    #pragma omp parallel reduction(+ : n)
+    {
+        double *buf = e->x ? NULL : malloc(sizeof(double) * e->m);
+        if (!e->x && !buf) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(static)
+        for (int64_t i = 0; i < e->n_local; i++) {
+            if (e->layer[i] >= 0 || e->cls[i] != a || (!e->x && !buf))
+                continue;
+            if (td_dot(h, td_engine_row(e, i, buf), e->m) < thr) {
+                e->layer[i] = l;
+                n++;
+            }
+        }
+        free(buf);
+    }
+    td_comm_any(&fail);
+    td_comm_sum_i64(&n, 1);
+    return fail ? -1 : n;
+}
+
+int64_t td_engine_first_active(td_engine *e, int a)
+{
+    int64_t first = INT64_MAX;
+    for (int64_t i = 0; i < e->n_local; i++)
+        if (e->layer[i] < 0 && e->cls[i] == a) {
+            first = e->row0 + i;
+            break;
+        }
+    td_comm_min_i64(&first, 1);
+    return first == INT64_MAX ? -1 : first;
+}
+
+int64_t td_engine_park_all_but(td_engine *e, int a, int64_t row)
+{
+    int64_t n = 0;
+    #pragma omp parallel for schedule(static) reduction(+ : n)
+    for (int64_t i = 0; i < e->n_local; i++)
+        if (e->layer[i] < 0 && e->cls[i] == a && e->row0 + i != row) {
+            e->layer[i] = TD_PARKED;
+            n++;
+        }
+    td_comm_sum_i64(&n, 1);
+    return n;
+}

@@ -23,7 +23,8 @@
 #define NRAND 2     /* random directions per step */
 #define NLAM 4      /* Fisher regularisations, lambda = LAM0 10^j tr/M */
 #define LAM0 1e-3
-#define PER (2 + NLAM + NRAND)   /* candidates per class */
+#define PER TD_LIFT_PER   /* candidates per class: 2 + NLAM + NRAND */
+_Static_assert(TD_LIFT_PER == 2 + NLAM + NRAND, "td_lift.h TD_LIFT_PER");
 
 int td_lift_stats(td_engine *e, td_lift *L)
 {
@@ -66,8 +67,8 @@ static void random_direction(int l, int j, int m, double *v)
  * saw are gone (it costs M^2 per sampled row and M^3; it only steers the
  * directions).  Every rank computes the same bytes: the same LAPACK call
  * on the same reduced matrix. */
-static int refresh_eigen(td_engine *e, td_lift *L, td_model *mdl,
-                         td_err *err)
+int td_lift_refresh_eigen(td_engine *e, td_lift *L, td_model *mdl,
+                          td_err *err)
 {
     int m = L->m;
     int64_t active = 0;
@@ -115,9 +116,8 @@ static int fisher(const td_lift *L, const double *d, double lam, double *h,
     return 1;
 }
 
-/* Class c's candidates into H (rows) and cls; returns how many. */
-static int class_candidates(const td_lift *L, int l, int c, double *H,
-                            int *cls, double *tmp)
+int td_lift_candidates(const td_lift *L, int l, int c, double *H, int *cls,
+                       double *tmp)
 {
     int m = L->m, k = 0;
     double *d = tmp + m, nn = 0, tr = 0;
@@ -151,8 +151,7 @@ static int class_candidates(const td_lift *L, int l, int c, double *H,
     return k;
 }
 
-/* x beats y: a gap of at least the floor first, then size, then gap. */
-static int cut_better(const td_cut *x, const td_cut *y, double floor_abs)
+int td_lift_cut_better(const td_cut *x, const td_cut *y, double floor_abs)
 {
     if (x->n < 1)
         return 0;
@@ -164,9 +163,8 @@ static int cut_better(const td_cut *x, const td_cut *y, double floor_abs)
     return x->n > y->n || (x->n == y->n && x->hi - x->lo > y->hi - y->lo);
 }
 
-/* The piece of cut entry i (of K candidates, rows H). */
-static void take(td_piece *pc, int a, const double *H, int K, int m, int i,
-                 const td_cut *cut)
+void td_lift_take(td_piece *pc, int a, const double *H, int K, int m, int i,
+                  const td_cut *cut)
 {
     int sk = i / TD_CUT_LADDER, k = sk % K;
     double sg = sk < K ? 1.0 : -1.0;
@@ -185,7 +183,7 @@ static void best_per_class(const td_lift *L, int K, const int *cls,
     for (int i = 0; i < 2 * K * TD_CUT_LADDER; i++) {
         int c = cls[(i / TD_CUT_LADDER) % K];
         if (best[c] < 0 ? cut[i].n >= 1
-                        : cut_better(&cut[i], &cut[best[c]], floor_abs))
+                        : td_lift_cut_better(&cut[i], &cut[best[c]], floor_abs))
             best[c] = i;
     }
 }
@@ -201,8 +199,8 @@ static int order_pieces(const td_lift *L, const td_cut *cut, const int *best,
         if (best[c] < 0)
             continue;
         int j = n++;
-        while (j > 0 && cut_better(&cut[best[c]], &cut[best[pick[j - 1]]],
-                                   floor_abs)) {
+        while (j > 0 && td_lift_cut_better(&cut[best[c]],
+                                           &cut[best[pick[j - 1]]], floor_abs)) {
             pick[j] = pick[j - 1];
             j--;
         }
@@ -219,7 +217,7 @@ int td_lift_find_pieces(td_engine *e, td_lift *L, const td_config *cfg,
                         td_err *err)
 {
     int m = L->m, q = L->q, K = 0;
-    if (cfg->fisher_warm_start && refresh_eigen(e, L, mdl, err))
+    if (cfg->fisher_warm_start && td_lift_refresh_eigen(e, L, mdl, err))
         return err->code;
     double *H = malloc(sizeof(double) * (size_t)q * PER * m);
     double *tmp = malloc(sizeof(double) * 2 * m);
@@ -230,7 +228,7 @@ int td_lift_find_pieces(td_engine *e, td_lift *L, const td_config *cfg,
              : td_err_set(err, TD_ERR_INTERNAL, "out of memory (pieces)");
     for (int c = 0; rc == TD_OK && c < q; c++)
         if (!L->st.done[c])
-            K += class_candidates(L, l, c, H + (size_t)K * m, cls + K, tmp);
+            K += td_lift_candidates(L, l, c, H + (size_t)K * m, cls + K, tmp);
     double floor_abs = cfg->margin_floor * L->t;
     if (rc == TD_OK && td_engine_cut(e, K, cls, H, 2 * floor_abs, cut))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (cut)");
@@ -242,7 +240,7 @@ int td_lift_find_pieces(td_engine *e, td_lift *L, const td_config *cfg,
     }
     for (int i = 0; rc == TD_OK && i < *np; i++) {
         int c = best[q + i];
-        take(&pc[i], c, H, K, m, best[c], cut);
+        td_lift_take(&pc[i], c, H, K, m, best[c], cut);
     }
     if (rc == TD_OK && *np == 0)
         rc = td_err_set(err, TD_ERR_INTERNAL, "step %d: no candidate direction "
@@ -251,9 +249,8 @@ int td_lift_find_pieces(td_engine *e, td_lift *L, const td_config *cfg,
     return rc;
 }
 
-/* The piece along w for class a alone (the sign that puts it below). */
-static int cut_one(td_engine *e, td_model *mdl, int a, const double *w,
-                   double floor_abs, td_piece *out)
+int td_lift_cut_one(td_engine *e, td_model *mdl, int a, const double *w,
+                    double floor_abs, td_piece *out)
 {
     td_cut cut[2 * TD_CUT_LADDER];
     mdl->data_passes += 2;
@@ -261,9 +258,9 @@ static int cut_one(td_engine *e, td_model *mdl, int a, const double *w,
         return -1;
     int best = 0;
     for (int i = 1; i < TD_CUT_LADDER; i++)
-        if (cut_better(&cut[i], &cut[best], floor_abs))
+        if (td_lift_cut_better(&cut[i], &cut[best], floor_abs))
             best = i;
-    take(out, a, w, 1, e->m, best, cut);
+    td_lift_take(out, a, w, 1, e->m, best, cut);
     return 0;
 }
 
@@ -290,10 +287,10 @@ int td_lift_grow(td_engine *e, td_lift *L, const td_config *cfg,
         mdl->t_solve += sst.t_solve;
         int ok = !bad && td_sep_ok(&sp) && sp.status != TD_SEP_SOFT;
         td_piece nx = {.w = w};
-        if (ok && cut_one(e, mdl, pc->a, sp.h, floor_abs, &nx))
+        if (ok && td_lift_cut_one(e, mdl, pc->a, sp.h, floor_abs, &nx))
             bad = 1;
         td_cut a = {nx.size, 0, nx.lo, nx.hi}, b = {pc->size, 0, pc->lo, pc->hi};
-        int grew = ok && !bad && cut_better(&a, &b, floor_abs);
+        int grew = ok && !bad && td_lift_cut_better(&a, &b, floor_abs);
         if (grew) {
             memcpy(pc->w, w, sizeof(double) * L->m);
             *pc = (td_piece){pc->a, pc->w, nx.thr, nx.lo, nx.hi, nx.size,
@@ -380,7 +377,7 @@ int td_lift_next_class(td_engine *e, td_lift *L, const td_config *cfg,
     if (rc == TD_OK && a < 0)
         return not_lifted(L, mdl, l, err);
     /* the separator puts the whole class below: no ladder, no floor */
-    if (rc == TD_OK && cut_one(e, mdl, a, seps[a].h, 0.0, pc))
+    if (rc == TD_OK && td_lift_cut_one(e, mdl, a, seps[a].h, 0.0, pc))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (cut)");
     if (rc == TD_OK) {
         pc->status = seps[a].status;

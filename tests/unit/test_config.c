@@ -244,7 +244,7 @@ static void test_other_ranges(void)
                "must be >= 1, got 0");
     EXPECT_ERR(BASE "[construction]\nmode = \"deep\"\n", ":6: ",
                "'construction.mode' must be \"auto\", \"theorem6\", "
-               "\"lifted\" or \"pieces\", got \"deep\"");
+               "\"lifted\", \"pieces\" or \"polytope\", got \"deep\"");
     EXPECT_ERR(BASE "[construction]\nmode = 3\n", ":6: ",
                "'construction.mode' must be a string");
     EXPECT_ERR(BASE "[construction]\ngrow_rounds = -1\n", ":6: ",
