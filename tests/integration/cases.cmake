@@ -305,3 +305,24 @@ td_case(any_bad_mode_np2 2 KIND=clusters Q=3 M=3 N=300 EXPECT=2
 td_case(any_auto_budget_np2 2 KIND=clusters Q=3 M=4 N=600 SEED=36 REF_NP=1
         "EXTRA_TOML=[construction]\\nauto_budget = 1e-12"
         "STDOUT_MSG=reached construction.auto_budget")
+
+# --- binary data inside a polytope (construction.mode = "polytope") ---------
+# A ball inside a shell: no hyperplane separates them, k facets of the
+# shell around the ball do; two hidden layers (widths k and 1) at zero loss
+# by the independent forward pass, rows spread over 3 ranks and
+# byte-identical to 1 rank.
+foreach(np 1 3)
+  td_case(polytope_concentric_m2_np${np} ${np} KIND=concentric M=2 N=1000 SEED=41
+          "EXTRA_TOML=[construction]\\nmode = \"polytope\"" REF_NP=1
+          "STDOUT_MSG=polytope construction, class")
+  td_case(polytope_concentric_m5_np${np} ${np} KIND=concentric M=5 N=1500 SEED=42
+          DTYPE=float32 "EXTRA_TOML=[construction]\\nmode = \"polytope\"" REF_NP=1)
+endforeach()
+# each class inside the other's hull: exit 3 naming a row in the other's hull
+td_case(polytope_overlap_np3 3 KIND=overlap M=2 N=600 SEED=21 EXPECT=3
+        "EXTRA_TOML=[construction]\\nmode = \"polytope\""
+        "MSG=not polytope-separable: row ")
+# binary only: Q = 3 is an input error naming the mode
+td_case(polytope_q3_np2 2 KIND=clusters Q=3 M=3 N=300 EXPECT=2
+        "EXTRA_TOML=[construction]\\nmode = \"polytope\""
+        "MSG=construction.mode = \"polytope\" needs binary data")

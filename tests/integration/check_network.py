@@ -10,7 +10,9 @@ Checks
   * /network attrs: activation == "relu"; num_layers == Q + 1 plus one
     per reset layer (a lifted result, /construction attr `construction`
     "lifted" or "pieces": one cone per row of /construction/order_labels,
-    of width /construction attr `width`, M + Q): layer_l attr `kind` is
+    of width /construction attr `width`, M + Q; "polytope": exactly the
+    kinds "facets" (width /construction attr `width`, the number of
+    facets), "indicator" (width 1), "output"): layer_l attr `kind` is
     "cone" (Q of them), "reset"
     (only right after a cone that another cone follows) or "output" (the
     last); a file without `kind` attrs must have exactly Q + 1 layers;
@@ -53,6 +55,8 @@ def lifted_shape(f):
     c = f.get("construction")
     if c is None or as_str(c.attrs.get("construction", "theorem6")) == "theorem6":
         return None
+    if as_str(c.attrs["construction"]) == "polytope":
+        return "polytope", int(c.attrs["width"])
     return c["order_labels"].shape[0], int(c.attrs["width"])
 
 
@@ -63,11 +67,20 @@ def layer_kinds(g, L, q, fail):
         fail(f"num_layers = {L} but a layer_<l> group is missing")
         return None
     if not any("kind" in g[n].attrs for n in names):
+        if q == "polytope":
+            fail("a polytope result without layer kinds")
+            return None
         if L != q + 1:                       # a file from before resets
             fail(f"num_layers = {L}, expected Q + 1 = {q + 1}")
             return None
         return ["cone"] * q + ["output"]
     kinds = [as_str(g[n].attrs.get("kind", "")) for n in names]
+    if q == "polytope":
+        if kinds != ["facets", "indicator", "output"]:
+            fail(f"layer kinds {kinds}: a polytope result has exactly "
+                 f"['facets', 'indicator', 'output']")
+            return None
+        return kinds
     ok = (kinds.count("cone") == q and kinds[-1] == "output"
           and kinds.count("output") == 1
           and set(kinds) <= {"cone", "reset", "output"}
@@ -173,7 +186,8 @@ def main(argv=None):
         # --- layers -----------------------------------------------------
         hidden = m if not lifted else lifted[1]
         hidden = hidden if a.hidden_width is None else a.hidden_width
-        width = {"cone": hidden, "reset": 2 * hidden, "output": q}
+        width = {"cone": hidden, "reset": 2 * hidden, "output": q,
+                 "facets": hidden, "indicator": 1}
         Ws, bs = [], []
         d_prev = m
         for l in range(1, L + 1):

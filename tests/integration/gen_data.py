@@ -26,6 +26,9 @@ Kinds
   copies      `clusters` thinned to every 50th point, each repeated 50 times:
               separable, but the worst rows of any scan are copies of a few
               points (they must not crowd the working set).
+  concentric  binary: class 0 uniform in the unit ball, class 1 uniform in
+              the shell 2 <= |x| <= 3 around it (--q is ignored); no
+              hyperplane separates them, a polytope around the ball does.
   tight       sequentially separable with every gap 1e-6 of the spread
               (M >= Q - 1): class k < Q-1 is cut off from the later classes
               along its own axis.  Every layer then has cond(W^(l)) of about
@@ -145,6 +148,15 @@ def make_tight(rng, q, m, n, rel=1e-6):
     return x @ rotation(rng, m).T, cls
 
 
+def make_concentric(rng, m, n):
+    cls = np.repeat(np.arange(2), [n // 2, n - n // 2])
+    d = rng.standard_normal((n, m))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    u = rng.random(n)
+    r = np.where(cls == 0, u ** (1.0 / m), 2.0 + u)
+    return d * r[:, None], cls
+
+
 def make_overlap(rng, m, n):
     cls = np.repeat(np.arange(2), [n // 2, n - n // 2])
     x = 1.0 + rng.standard_normal((n, m))
@@ -197,7 +209,7 @@ def main(argv=None):
     ap.add_argument("--kind", default="clusters",
                     choices=["clusters", "overlap", "duplicates", "nan",
                              "trap", "collinear3", "collinear4", "collinear3wide", "copies", "tight",
-                             "overlap3", "digits", "random_labels"])
+                             "overlap3", "digits", "random_labels", "concentric"])
     ap.add_argument("--q", type=int, default=3)
     ap.add_argument("--m", type=int, required=True)
     ap.add_argument("--n", type=int, required=True)
@@ -232,6 +244,9 @@ def main(argv=None):
     elif a.kind == "overlap":
         q = 2
         x, cls = make_overlap(rng, a.m, a.n)
+    elif a.kind == "concentric":
+        q = 2
+        x, cls = make_concentric(rng, a.m, a.n)
     elif a.kind == "overlap3":      # class 2 far away, classes 0 and 1 mixed
         q = 3
         x, cls = make_overlap(rng, a.m, a.n)

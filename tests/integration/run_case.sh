@@ -30,7 +30,8 @@
 #   EXPECT     expected exit code (default 0)
 #   EXPECT_MSG (alias MSG) text the single "trunc-dist: error:" line must
 #              contain (fixed string); for EXPECT=3 the line must also contain
-#              "not sequentially separable" or, for the check that runs
+#              "not sequentially separable", "not polytope-separable"
+#              (construction.mode = "polytope") or, for the check that runs
 #              right after loading (identical rows with different labels),
 #              "identical"
 #   STDOUT_MSG text stdout must contain (fixed string)
@@ -265,8 +266,9 @@ EOF
     [ "$nerr" -eq 1 ] || fail "expected exactly one 'trunc-dist: error:' line on stderr (rank 0 only), found $nerr"
     line="$(grep '^trunc-dist: error:' "$WORK/stderr.txt")"
     if [ "$EXPECT" -eq 3 ]; then
-        printf '%s\n' "$line" | grep -qF -e "not sequentially separable" -e "identical" \
-            || fail "exit 3 but the error line lacks 'not sequentially separable' or 'identical': $line"
+        printf '%s\n' "$line" | grep -qF -e "not sequentially separable" \
+            -e "not polytope-separable" -e "identical" \
+            || fail "exit 3 but the error line lacks 'not sequentially separable', 'not polytope-separable' or 'identical': $line"
     fi
     if [ -n "$EXPECT_MSG" ]; then
         printf '%s\n' "$line" | grep -qF -- "$EXPECT_MSG" \
