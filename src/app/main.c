@@ -253,10 +253,30 @@ static int write_result(const td_config *cfg, const td_model *mdl,
     return agreed(err);
 }
 
+/* auto, binary data beyond Theorem 6: two hidden layers when one class's
+ * hull holds no point of the other (far smaller than pieces); when it
+ * does, TD_ERR_INSEPARABLE with every row active again and the reason
+ * extended, for the pieces to start afresh. */
+static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
+                        td_err *err)
+{
+    size_t used = strlen(mdl->reason);
+    td_say("construction: %.300s; trying a polytope (binary data)\n",
+           mdl->reason);
+    if (td_polytope_build(eng, cfg, mdl, err) != TD_ERR_INSEPARABLE)
+        return err->code;
+    snprintf(mdl->reason + used, sizeof mdl->reason - used, "; %.300s",
+             err->msg);
+    td_err_clear(err);
+    td_engine_undo_all(eng);
+    return TD_ERR_INSEPARABLE;
+}
+
 /* Theorem 6 at width M when asked, or first when the mode is "auto" and
  * M >= Q - 1; the lifted constructions when asked, or when Theorem 6
  * finds the data not sequentially separable (then every row is active
- * again and the pieces start afresh). */
+ * again, a binary problem tries a polytope and the pieces start
+ * afresh). */
 static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
                  td_err *err)
 {
@@ -291,6 +311,8 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
         snprintf(why, len, "auto: %d classes in %d dimensions (M < Q - 1): no "
                  "output layer at width M", mdl->q, eng->m);
     }
+    if (mdl->q == 2 && try_polytope(eng, cfg, mdl, err) != TD_ERR_INSEPARABLE)
+        return err->code;
     td_say("construction: %.300s; building pieces at width %d (M + Q)\n",
            why, eng->m + mdl->q);
     return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, err);

@@ -326,3 +326,9 @@ td_case(polytope_overlap_np3 3 KIND=overlap M=2 N=600 SEED=21 EXPECT=3
 td_case(polytope_q3_np2 2 KIND=clusters Q=3 M=3 N=300 EXPECT=2
         "EXTRA_TOML=[construction]\\nmode = \"polytope\""
         "MSG=construction.mode = \"polytope\" needs binary data")
+# auto on binary data beyond Theorem 6: a ball inside a shell is not
+# sequentially separable, and its polytope has two hidden layers
+foreach(np 1 3)
+  td_case(any_auto_polytope_np${np} ${np} "GEN=--kind concentric --m 2 --n 1200"
+          SEED=37 REF_NP=1 "STDOUT_MSG=polytope construction")
+endforeach()
