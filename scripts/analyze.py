@@ -83,12 +83,24 @@ def main(argv=None):
             print(f"  output coordinate j <-> label {labels.tolist()}")
 
         c = f.get("construction")
+        kind = s(c.attrs.get("construction", "theorem6")) if c is not None else ""
         if c is not None and "construction" in c.attrs:
-            print(f"  construction {s(c.attrs['construction'])}, cone width "
+            print(f"  construction {kind}, width "
                   f"{int(c.attrs['width'])}, parameters "
                   f"{int(c.attrs.get('params_dense', nparam))} dense, "
                   f"{int(c.attrs.get('params_geometric', 0))} geometric")
-        if c is not None:
+            if "construction_reason" in c.attrs:
+                print(f"  why: {s(c.attrs['construction_reason'])[:300]}")
+        if kind == "polytope":
+            # facets of the outer class against the inner one
+            gap = c["facet_gap"][...]
+            nf = c["facet_n"][...]
+            print(f"  inner label {int(c.attrs['inner_label'])}, outer label "
+                  f"{int(c.attrs['outer_label'])}, {gap.size} facets")
+            print("   facet  rows covered first   half gap")
+            for i in range(gap.size):
+                print(f"   {i + 1:5d}  {int(nf[i]):18d}  {gap[i]:9.3g}")
+        elif c is not None:
             ol = c.get("order_labels")
             n = ol.shape[0] if ol is not None else max(L - 1, 0)
             rows = [
