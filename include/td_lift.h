@@ -47,6 +47,12 @@ typedef struct {
  * returns how many classes remain.  Collective. */
 int td_lift_stats(td_engine *e, td_lift *L);
 
+/* L->t = the largest distance of an active row from the data's mean
+ * (1 if all rows coincide), from the counts and means in L->st: the lift
+ * height and the scale of the margin floor.  Collective; -1 on every rank
+ * when memory ran out anywhere. */
+int td_lift_radius(td_engine *e, td_lift *L, td_model *mdl);
+
 /* "pieces", step l: cut along every candidate direction of every
  * remaining class (two passes for all), and return in pc[0..*np) up to
  * one piece per class, largest first, each grown by max-margin re-solves

@@ -233,25 +233,8 @@ void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k)
 int td_comm_alltoall_doubles(const double *send, const int *counts,
                              double **recv, int *rcounts)
 {
-    int *sd = malloc(sizeof(int) * 2 * g_size), *rd = sd + g_size, bad = !sd;
-    *recv = NULL;
-    MPI_Alltoall(counts, 1, MPI_INT, rcounts, 1, MPI_INT, MPI_COMM_WORLD);
-    int64_t st = 0, rt = 0;
-    for (int r = 0; !bad && r < g_size; r++) {
-        sd[r] = (int)st;
-        rd[r] = (int)rt;
-        st += counts[r];
-        rt += rcounts[r];
-    }
-    bad = bad || st > INT32_MAX || rt > INT32_MAX ||
-          !(*recv = malloc(sizeof(double) * (size_t)(rt ? rt : 1)));
-    int any = bad;           /* every rank must enter the exchange, or none */
-    MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
-    if (!any)
-        MPI_Alltoallv(send, counts, sd, MPI_DOUBLE, *recv, rcounts, rd,
-                      MPI_DOUBLE, MPI_COMM_WORLD);
-    free(sd);
-    return any ? -1 : 0;
+    return td_comm_alltoall_records(send, sizeof(double), counts,
+                                    (void **)recv, rcounts);
 }
 
 int td_comm_alltoall_records(const void *send, size_t rec_bytes,

@@ -239,8 +239,7 @@ static int lifted_output(td_model *mdl, const lstate *L, int last,
     return TD_OK;
 }
 
-/* Lift height t: the largest distance of a row from the data's mean. */
-static int lift_height(td_engine *e, lstate *L, td_model *mdl)
+int td_lift_radius(td_engine *e, td_lift *L, td_model *mdl)
 {
     int m = L->m;
     double *mean = calloc((size_t)m, sizeof(double));
@@ -347,7 +346,7 @@ int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
         td_lift_stats(e, &L);
         memcpy(mdl->counts, L.st.counts, sizeof(int64_t) * q);
         memcpy(mdl->means, L.st.means, sizeof(double) * (size_t)q * m);
-        if (lift_height(e, &L, mdl))
+        if (td_lift_radius(e, &L, mdl))
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (radius)");
         mdl->lift_height = L.t;
     }

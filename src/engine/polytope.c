@@ -288,25 +288,6 @@ static int build_network(td_model *mdl, const facets *F, int a, int b,
     return TD_OK;
 }
 
-/* The data's radius about its mean: the scale of the margin floor. */
-static int radius(td_engine *e, td_lift *L, td_model *mdl)
-{
-    int m = L->m;
-    double *mean = calloc((size_t)m, sizeof(double));
-    if (!td_all_ok(mean != NULL))
-        return -1;
-    int64_t total = L->st.counts[0] + L->st.counts[1];
-    for (int c = 0; c < 2; c++)
-        for (int k = 0; k < m; k++)
-            mean[k] += L->st.means[(size_t)c * m + k] *
-                       ((double)L->st.counts[c] / total);
-    int rc = td_engine_radius(e, mean, &L->t);
-    mdl->data_passes++;
-    if (!(L->t > 0))
-        L->t = 1;
-    free(mean);
-    return rc;
-}
 
 /* A fresh attempt: every row active, no last directions, no eigen-
  * decomposition (each attempt depends only on the data and its roles). */
@@ -348,7 +329,7 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
         mdl->data_passes++;
         memcpy(mdl->counts, L.st.counts, sizeof(int64_t) * q);
         memcpy(mdl->means, L.st.means, sizeof(double) * (size_t)q * m);
-        if (radius(e, &L, mdl))
+        if (td_lift_radius(e, &L, mdl))
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (radius)");
     }
     /* the smaller class inside first (the lower label on a tie) */
