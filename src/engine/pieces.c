@@ -21,11 +21,8 @@
 
 #define NMU 3       /* clearances mu tried for the earlier base points */
 
-typedef td_lift lstate;
-typedef td_piece lpiece;
-
 /* Mean of the piece's rows (the class mean when it is the whole class). */
-static void piece_mean(td_engine *e, lstate *L, const lpiece *pc,
+static void piece_mean(td_engine *e, td_lift *L, const td_piece *pc,
                        td_model *mdl, double *mu)
 {
     int m = L->m, q = L->q;
@@ -51,7 +48,7 @@ static void piece_mean(td_engine *e, lstate *L, const lpiece *pc,
 
 /* The lifted normal (w, eta) and base point (p, t e_a) of a layer whose
  * earlier base points all stay kept, at least mu clear (see the top). */
-static void lifted_cone_data(const lstate *L, const lpiece *pc,
+static void lifted_cone_data(const td_lift *L, const td_piece *pc,
                              const double *mu_s, double mu, double *h,
                              double *p)
 {
@@ -76,7 +73,7 @@ static void lifted_cone_data(const lstate *L, const lpiece *pc,
 /* The NMU candidate cones of the piece (clearances t/16, t/4, t), scored
  * in one pass; the best one's lambda_max and cos_min.  Returns the index
  * of the best, -1 on allocation failure. */
-static int score_cones(td_engine *e, const lstate *L, const lpiece *pc,
+static int score_cones(td_engine *e, const td_lift *L, const td_piece *pc,
                        const double *mu_s, td_cone *cones, double *lmax,
                        double *cmin, td_model *mdl)
 {
@@ -107,9 +104,10 @@ static int score_cones(td_engine *e, const lstate *L, const lpiece *pc,
     return ok ? best : -1;
 }
 
-static void record_layer(td_layer_rec *r, const lstate *L, const lpiece *pc,
-                         const td_cone *cone, const td_apply_stats *st,
-                         double lmax, double cmin, const td_model *mdl)
+static void record_layer(td_layer_rec *r, const td_lift *L,
+                         const td_piece *pc, const td_cone *cone,
+                         const td_apply_stats *st, double lmax, double cmin,
+                         const td_model *mdl)
 {
     int m = L->m, n = L->n;
     double lift = 0;
@@ -141,8 +139,8 @@ static void record_layer(td_layer_rec *r, const lstate *L, const lpiece *pc,
 
 /* Layer l collapses the piece: cone chosen, applied to every shard,
  * recorded; its base point joins L. */
-static int build_layer(td_engine *e, lstate *L, const td_config *cfg, int l,
-                       const lpiece *pc, td_model *mdl, td_err *err)
+static int build_layer(td_engine *e, td_lift *L, const td_config *cfg, int l,
+                       const td_piece *pc, td_model *mdl, td_err *err)
 {
     int m = L->m, n = L->n;
     td_layer_rec *r = &mdl->layers[l];
@@ -195,7 +193,7 @@ static int build_layer(td_engine *e, lstate *L, const td_config *cfg, int l,
 }
 
 /* Room for layer l: model records, base points. */
-static int reserve(lstate *L, td_model *mdl, int l)
+static int reserve(td_lift *L, td_model *mdl, int l)
 {
     if (l < L->cap)
         return 0;
@@ -215,7 +213,7 @@ static int reserve(lstate *L, td_model *mdl, int l)
 /* Output layer: W = [0 | (Y - y_last 1^T) / t], b = y_last: a base point of
  * class c (height t in coordinate M + c) goes to y_c, a row never
  * collapsed (class coordinates 0: the last class) to y_last. */
-static int lifted_output(td_model *mdl, const lstate *L, int last,
+static int lifted_output(td_model *mdl, const td_lift *L, int last,
                          double tolerance, td_err *err)
 {
     int m = L->m, n = L->n, q = L->q;
@@ -261,7 +259,7 @@ int td_lift_radius(td_engine *e, td_lift *L, td_model *mdl)
 }
 
 /* Classes with active rows left. */
-static int remaining(const lstate *L)
+static int remaining(const td_lift *L)
 {
     int nr = 0;
     for (int c = 0; c < L->q; c++)
@@ -273,7 +271,7 @@ static int remaining(const lstate *L)
  * per class for "pieces", one whole class for "lifted"), and each is
  * grown and collapsed by its own layer; a piece stays pure while the
  * others, of other classes, go before it. */
-static int build_layers(td_engine *e, lstate *L, const td_config *cfg,
+static int build_layers(td_engine *e, td_lift *L, const td_config *cfg,
                         int construction, td_model *mdl, td_err *err)
 {
     int m = L->m, q = L->q, rc = TD_OK, l = 0;
@@ -310,7 +308,7 @@ static int build_layers(td_engine *e, lstate *L, const td_config *cfg,
     return rc;
 }
 
-static int build_all(td_engine *e, lstate *L, const td_config *cfg,
+static int build_all(td_engine *e, td_lift *L, const td_config *cfg,
                      int construction, td_model *mdl, td_err *err)
 {
     int rc = build_layers(e, L, cfg, construction, mdl, err), last = -1;
@@ -329,7 +327,7 @@ int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
                     td_model *mdl, td_err *err)
 {
     int m = e->m, q = e->q, n = m + q;
-    lstate L = {m, q, n, 0, 0, 0, NULL, NULL,
+    td_lift L = {m, q, n, 0, 0, 0, NULL, NULL,
                 {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
                  calloc((size_t)q * m, sizeof(double)), NULL,
                  calloc((size_t)q, sizeof(int)), NULL,
