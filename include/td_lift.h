@@ -38,10 +38,12 @@ typedef struct {
     int rounds;             /* working-set rounds of that solve */
 } td_piece;
 
-/* Candidate directions per class (td_lift_candidates): the difference
- * of means, 4 Fisher regularisations, the class's last direction and 2
- * random directions shared by all classes. */
-#define TD_LIFT_PER 8
+/* Candidate directions per class in dimension m (td_lift_candidates):
+ * the difference of means, 4 Fisher regularisations, the class's last
+ * direction and random directions shared by all classes, 2 in high
+ * dimension and up to 64 in low (they cost m each per row, and in few
+ * dimensions they find more, larger pieces). */
+int td_lift_per(int m);
 
 /* Counts and means of the active rows and which classes are gone;
  * returns how many classes remain.  Collective. */
@@ -73,7 +75,7 @@ int td_lift_grow(td_engine *e, td_lift *L, const td_config *cfg,
  *  - the scatter's eigen-decomposition for the Fisher directions, made
  *    again once half the rows it saw are gone (collective);
  *  - class c's candidate directions at step l into H (rows, room for
- *    TD_LIFT_PER x m) and cls; returns how many (tmp: 2 m doubles);
+ *    td_lift_per(m) x m) and cls; returns how many (tmp: 2 m doubles);
  *  - x beats y: a gap of at least the floor first, then size, then gap;
  *  - the piece of cut entry i of td_engine_cut over K candidates H;
  *  - the best piece of class a along w alone (two passes; -1 when memory

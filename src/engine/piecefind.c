@@ -20,11 +20,20 @@
 #include "td_lift.h"
 #include "td_linalg.h"
 
-#define NRAND 2     /* random directions per step */
+#define NRAND_MAX 64
 #define NLAM 4      /* Fisher regularisations, lambda = LAM0 10^j tr/M */
 #define LAM0 1e-3
-#define PER TD_LIFT_PER   /* candidates per class: 2 + NLAM + NRAND */
-_Static_assert(TD_LIFT_PER == 2 + NLAM + NRAND, "td_lift.h TD_LIFT_PER");
+/* random directions per step in dimension m */
+static int nrand(int m)
+{
+    int r = 256 / (m > 0 ? m : 1);
+    return r < 2 ? 2 : r > NRAND_MAX ? NRAND_MAX : r;
+}
+
+int td_lift_per(int m)
+{
+    return 2 + NLAM + nrand(m);
+}
 
 int td_lift_stats(td_engine *e, td_lift *L)
 {
@@ -144,7 +153,7 @@ int td_lift_candidates(const td_lift *L, int l, int c, double *H, int *cls,
                sizeof(double) * m);
         cls[k++] = c;
     }
-    for (int j = 0; j < NRAND; j++) {
+    for (int j = 0; j < nrand(m); j++) {
         random_direction(l, j, m, H + (size_t)k * m);
         cls[k++] = c;
     }
@@ -219,11 +228,12 @@ int td_lift_find_pieces(td_engine *e, td_lift *L, const td_config *cfg,
     int m = L->m, q = L->q, K = 0;
     if (cfg->fisher_warm_start && td_lift_refresh_eigen(e, L, mdl, err))
         return err->code;
-    double *H = malloc(sizeof(double) * (size_t)q * PER * m);
+    int per = td_lift_per(m);
+    double *H = malloc(sizeof(double) * (size_t)q * per * m);
     double *tmp = malloc(sizeof(double) * 2 * m);
-    int *cls = malloc(sizeof(int) * (size_t)q * PER);
+    int *cls = malloc(sizeof(int) * (size_t)q * per);
     int *best = malloc(sizeof(int) * 2 * q);
-    td_cut *cut = malloc(sizeof(td_cut) * (size_t)2 * q * PER * TD_CUT_LADDER);
+    td_cut *cut = malloc(sizeof(td_cut) * (size_t)2 * q * per * TD_CUT_LADDER);
     int rc = td_all_ok(H && tmp && cls && best && cut) ? TD_OK
              : td_err_set(err, TD_ERR_INTERNAL, "out of memory (pieces)");
     for (int c = 0; rc == TD_OK && c < q; c++)

@@ -147,12 +147,13 @@ static int best_piece(td_engine *e, td_lift *L, const td_config *cfg,
     double floor_abs = cfg->margin_floor * L->t;
     if (cfg->fisher_warm_start && td_lift_refresh_eigen(e, L, mdl, err))
         return err->code;
-    double *H = malloc(sizeof(double) * TD_LIFT_PER * m);
+    int per = td_lift_per(m);
+    double *H = malloc(sizeof(double) * (size_t)per * m);
     double *tmp = malloc(sizeof(double) * 2 * m);
-    int cls[TD_LIFT_PER];
-    td_cut *cut = malloc(sizeof(td_cut) * 2 * TD_LIFT_PER * TD_CUT_LADDER);
-    if (!td_all_ok(H && tmp && cut)) {
-        free(H); free(tmp); free(cut);
+    int *cls = malloc(sizeof(int) * per);
+    td_cut *cut = malloc(sizeof(td_cut) * 2 * (size_t)per * TD_CUT_LADDER);
+    if (!td_all_ok(H && tmp && cls && cut)) {
+        free(H); free(tmp); free(cls); free(cut);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (polytope)");
     }
     K = td_lift_candidates(L, step, b, H, cls, tmp);
@@ -166,7 +167,7 @@ static int best_piece(td_engine *e, td_lift *L, const td_config *cfg,
     pc->size = 0;
     if (best >= 0)
         td_lift_take(pc, b, H, K, m, best, cut);
-    free(H); free(tmp); free(cut);
+    free(H); free(tmp); free(cls); free(cut);
     return rc ? td_err_set(err, TD_ERR_INTERNAL, "out of memory (cut)")
               : TD_OK;
 }
