@@ -21,6 +21,9 @@ typedef struct {
                                last directions: the warm starts' view
                                (no base points: they are lifted away) */
     int64_t eig_rows;       /* active rows when the eigenvectors were made */
+    int64_t *whole_rest;    /* q: the other classes' active rows when a
+                               try to separate the class whole last failed
+                               (0: never tried); tried again at half */
     double *evec, *eval;    /* m x m and m: the scatter's eigenvectors and
                                values, for Fisher directions at any
                                regularisation (NULL without Fisher) */
@@ -44,6 +47,11 @@ typedef struct {
  * dimension and up to 64 in low (they cost m each per row, and in few
  * dimensions they find more, larger pieces). */
 int td_lift_per(int m);
+
+/* A fresh state for q classes in dimension m (-1 on allocation failure;
+ * td_lift_free either way). */
+int td_lift_init(td_lift *L, int m, int q);
+void td_lift_free(td_lift *L);
 
 /* Counts and means of the active rows and which classes are gone;
  * returns how many classes remain.  Collective. */

@@ -327,14 +327,8 @@ int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
                     td_model *mdl, td_err *err)
 {
     int m = e->m, q = e->q, n = m + q;
-    td_lift L = {m, q, n, 0, 0, 0, NULL, NULL,
-                {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
-                 calloc((size_t)q * m, sizeof(double)), NULL,
-                 calloc((size_t)q, sizeof(int)), NULL,
-                 calloc((size_t)q * m, sizeof(double)),
-                 calloc((size_t)q, sizeof(int)), 0}, 0, NULL, NULL};
-    int rc = td_all_ok(L.st.counts && L.st.means && L.st.done &&
-                       L.st.last_h && L.st.has_last)
+    td_lift L;
+    int rc = td_all_ok(td_lift_init(&L, m, q) == 0)
              ? TD_OK : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     td_model_clear_layers(mdl);
     mdl->construction = construction;
@@ -360,8 +354,6 @@ int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
            "(separator passes %.3f s, working-set solves %.3f s)\n",
            mdl->nlayers, (long long)mdl->separator_solves,
            (long long)mdl->data_passes, mdl->t_scan, mdl->t_solve);
-    free(L.P); free(L.pcls);
-    free(L.st.counts); free(L.st.means); free(L.st.done); free(L.st.S);
-    free(L.st.last_h); free(L.st.has_last); free(L.evec); free(L.eval);
+    td_lift_free(&L);
     return rc;
 }

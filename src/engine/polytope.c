@@ -311,16 +311,10 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
         return td_err_set(err, TD_ERR_INPUT, "construction.mode = "
                           "\"polytope\" needs binary data (2 classes), the "
                           "data have %d", q);
-    td_lift L = {m, q, m + q, 0, 0, 0, NULL, NULL,
-                 {m, q, 0, calloc(2, sizeof(int64_t)),
-                  calloc((size_t)2 * m, sizeof(double)), NULL,
-                  calloc(2, sizeof(int)), NULL,
-                  calloc((size_t)2 * m, sizeof(double)),
-                  calloc(2, sizeof(int)), 0}, 0, NULL, NULL};
+    td_lift L;
     facets F = {0};
     stuck why[2] = {{-1, 0, 0, 0, 0, {0}, 0}, {-1, 0, 0, 0, 0, {0}, 0}};
-    int rc = td_all_ok(L.st.counts && L.st.means && L.st.done &&
-                       L.st.last_h && L.st.has_last)
+    int rc = td_all_ok(td_lift_init(&L, m, q) == 0)
              ? TD_OK : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     td_model_clear_layers(mdl);
     mdl->construction = TD_CONS_POLYTOPE;
@@ -371,7 +365,6 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
            mdl->nfacets, (long long)mdl->separator_solves,
            (long long)mdl->data_passes, mdl->t_scan, mdl->t_solve);
     facets_free(&F);
-    free(L.st.counts); free(L.st.means); free(L.st.done); free(L.st.S);
-    free(L.st.last_h); free(L.st.has_last); free(L.evec); free(L.eval);
+    td_lift_free(&L);
     return rc;
 }
