@@ -6,11 +6,13 @@
  * Fisher directions (S_w + lambda I)^-1 (mu_rest - mu_c) at four
  * regularisations (from one eigen-decomposition of the pooled scatter),
  * the class's last direction and random directions shared by all classes
- * (whatever class the row extreme along one belongs to gets a piece), each
- * with both signs, all cut in two passes.  A ladder of thresholds lets a
- * slightly smaller piece with a wide gap win over one whose gap would make
- * an ill-conditioned layer (construction.margin_floor).  Pieces are then
- * grown by max-margin re-solves of the piece against the rest. */
+ * (whatever class the row extreme along one belongs to gets a piece; more
+ * of them in few dimensions, where they are cheap), each with both signs,
+ * all cut in two passes.  A ladder of thresholds lets a slightly smaller
+ * piece with a wide gap win over one whose gap would make an
+ * ill-conditioned layer (construction.margin_floor).  Pieces are then
+ * grown by max-margin re-solves of the piece against the rest, and once
+ * that stops, by a bounded try of the whole class. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
