@@ -12,6 +12,7 @@
 #include "td_comm.h"
 #include "td_config.h"
 #include "td_conflicts.h"
+#include "td_eval.h"
 #include "td_example.h"
 #include "td_h5.h"
 #include "td_pieces.h"
@@ -28,6 +29,9 @@ extern void openblas_set_num_threads(int) __attribute__((weak));
 static const char *usage =
     "usage: mpirun -np N trunc-dist CONFIG.toml\n"
     "       trunc-dist --example DIR   write DIR/example.h5 and DIR/example.toml\n"
+    "       mpirun -np N trunc-dist eval NETWORK.h5 DATA.h5\n"
+    "                                  accuracy and cost of a result's network\n"
+    "                                  on other labelled data (X, y)\n"
     "       trunc-dist --version | --help\n"
     "Builds a ReLU network with zero training loss (Chen & Munoz Ewald,\n"
     "Theorem 6) from the labelled points in an HDF5 file; see README.md.\n"
@@ -363,6 +367,14 @@ static int write_example(const char *dir)
     return agreed(&err);
 }
 
+static int run_eval(const char *network, const char *data)
+{
+    td_err err;
+    td_err_clear(&err);
+    td_eval_main(network, data, &err);
+    return agreed(&err);
+}
+
 int main(int argc, char **argv)
 {
     if (td_comm_init(&argc, &argv))
@@ -376,6 +388,8 @@ int main(int argc, char **argv)
         td_say("%s", usage);
     } else if (argc == 3 && !strcmp(argv[1], "--example")) {
         rc = write_example(argv[2]);
+    } else if (argc == 4 && !strcmp(argv[1], "eval")) {
+        rc = run_eval(argv[2], argv[3]);
     } else if (argc == 2 && argv[1][0] != '-') {
         rc = run(argv[1]);
     } else {

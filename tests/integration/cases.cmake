@@ -164,6 +164,16 @@ add_test(NAME e2e_precision
 set_tests_properties(e2e_precision PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
                      TIMEOUT 300)
 
+# --- trunc-dist eval: a network on other data -----------------------------
+add_test(NAME e2e_eval
+         COMMAND bash ${TD_INTEG}/eval.sh
+                 BIN=$<TARGET_FILE:trunc-dist>
+                 MPIEXEC=${MPIEXEC_EXECUTABLE}
+                 PYTHON=${TD_PYTHON}
+                 WORK=${TD_E2E_DIR}/eval)
+set_tests_properties(e2e_eval PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                     TIMEOUT 300)
+
 # --- the README's example: --example, run on 2 ranks, check ---------------
 add_test(NAME e2e_example
          COMMAND bash -c [=[
