@@ -44,6 +44,8 @@ typedef struct {
 
     /* [output] */
     char *output_path;   /* required */
+    int overwrite;       /* replace an existing result file; default false
+                            (trunc-dist --force sets it too) */
 
     /* [construction] */
     td_mode mode;        /* "auto" (default) | "theorem6" | "lifted" | "pieces"

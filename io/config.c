@@ -47,6 +47,7 @@ static const key_spec schema[] = {
     {"data.x_dataset", K_STR, OFF(x_dataset), 0, 0, 0, 0, 0, 0, NULL},
     {"data.y_dataset", K_STR, OFF(y_dataset), 0, 0, 0, 0, 0, 0, NULL},
     {"output.path", K_STR, OFF(output_path), 1, 0, 0, 0, 0, 0, NULL},
+    {"output.overwrite", K_BOOL, OFF(overwrite), 0, 0, 0, 0, 0, 0, NULL},
     {"construction.kappa", K_NUM, OFF(kappa), 0, 0, 0, 0.0, 1.0, 0,
      "in (0, 1)"},
     {"construction.order", K_ORDER, OFF(order), 0, 0, 0, 0, 0, 0, NULL},

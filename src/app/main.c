@@ -27,7 +27,8 @@
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static const char *usage =
-    "usage: mpirun -np N trunc-dist CONFIG.toml\n"
+    "usage: mpirun -np N trunc-dist [--force] CONFIG.toml\n"
+    "                                  (--force: replace an existing result)\n"
     "       trunc-dist --example DIR   write DIR/example.h5 and DIR/example.toml\n"
     "       mpirun -np N trunc-dist eval NETWORK.h5 DATA.h5\n"
     "                                  accuracy and cost of a result's network\n"
@@ -85,6 +86,10 @@ static void check_output_target(const td_config *cfg, td_err *err)
                    "file itself", cfg->source, cfg->output_path);
     else if (stat(cfg->output_path, &st) == 0 && S_ISDIR(st.st_mode))
         td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is a directory",
+                   cfg->source, cfg->output_path);
+    else if (stat(cfg->output_path, &st) == 0 && !cfg->overwrite)
+        td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' exists: set "
+                   "output.overwrite = true or run with --force to replace it",
                    cfg->source, cfg->output_path);
 }
 
@@ -323,7 +328,7 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
 }
 
 /* The story of a run. */
-static int run(const char *config_path)
+static int run(const char *config_path, int force)
 {
     td_err err;
     td_err_clear(&err);
@@ -333,8 +338,10 @@ static int run(const char *config_path)
     double t0 = td_comm_wtime(), t1 = t0, t2 = t0, t3 = t0;
     td_say("trunc-dist %s: %d ranks x %d threads\n", TD_VERSION,
            td_comm_size(), omp_get_max_threads());
-    if (load_config(config_path, &cfg, &err) || check_output_dir(&cfg, &err) ||
-        load_data(&cfg, &eng, &mdl, &err))
+    if (load_config(config_path, &cfg, &err))
+        goto out;
+    cfg.overwrite |= force;
+    if (check_output_dir(&cfg, &err) || load_data(&cfg, &eng, &mdl, &err))
         goto out;
     t1 = td_comm_wtime();
     build(&eng, &cfg, &mdl, &err);
@@ -391,7 +398,9 @@ int main(int argc, char **argv)
     } else if (argc == 4 && !strcmp(argv[1], "eval")) {
         rc = run_eval(argv[2], argv[3]);
     } else if (argc == 2 && argv[1][0] != '-') {
-        rc = run(argv[1]);
+        rc = run(argv[1], 0);
+    } else if (argc == 3 && !strcmp(argv[1], "--force") && argv[2][0] != '-') {
+        rc = run(argv[2], 1);
     } else {
         if (td_comm_rank() == 0)
             fprintf(stderr, "trunc-dist: error: bad arguments\n%s", usage);

@@ -164,6 +164,16 @@ add_test(NAME e2e_precision
 set_tests_properties(e2e_precision PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
                      TIMEOUT 300)
 
+# --- an existing result is replaced only when asked -----------------------
+add_test(NAME e2e_overwrite
+         COMMAND bash ${TD_INTEG}/overwrite.sh
+                 BIN=$<TARGET_FILE:trunc-dist>
+                 MPIEXEC=${MPIEXEC_EXECUTABLE}
+                 PYTHON=${TD_PYTHON}
+                 WORK=${TD_E2E_DIR}/overwrite)
+set_tests_properties(e2e_overwrite PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
+                     TIMEOUT 300)
+
 # --- trunc-dist eval: a network on other data -----------------------------
 add_test(NAME e2e_eval
          COMMAND bash ${TD_INTEG}/eval.sh

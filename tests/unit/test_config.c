@@ -61,6 +61,7 @@ static void test_defaults(void)
     CU_ASSERT_EQUAL(c.on_inseparable, TD_INSEP_FAIL);
     CU_ASSERT_EQUAL(c.backtrack_budget, 1000);
     CU_ASSERT_EQUAL(c.base_point, TD_BASE_CONDITIONED);
+    CU_ASSERT_EQUAL(c.overwrite, 0);
     CU_ASSERT_EQUAL(c.mode, TD_MODE_AUTO);
     CU_ASSERT_EQUAL(c.grow_rounds, 3);
     CU_ASSERT_EQUAL(c.margin_floor, 1e-4);
@@ -87,6 +88,7 @@ static const char *full =
     "y_dataset = \"labels\"\n"
     "[output]\n"
     "path = \"/data/out.h5\"\n"
+    "overwrite = true\n"
     "[construction]\n"
     "kappa = 0.25\n"
     "order = [3, -1, 7]\n"
@@ -126,6 +128,7 @@ static void test_all_keys(void)
     CU_ASSERT_EQUAL(c.on_inseparable, TD_INSEP_BEST_EFFORT);
     CU_ASSERT_EQUAL(c.backtrack_budget, 0);
     CU_ASSERT_EQUAL(c.base_point, TD_BASE_SEGMENT);
+    CU_ASSERT_EQUAL(c.overwrite, 1);
     CU_ASSERT_EQUAL(c.mode, TD_MODE_PIECES);
     CU_ASSERT_EQUAL(c.grow_rounds, 0);
     CU_ASSERT_EQUAL(c.margin_floor, 0.1);
@@ -242,6 +245,9 @@ static void test_other_ranges(void)
                "must be in [1, 16777216], got 16777217");
     EXPECT_ERR(BASE "[parallel]\nscalapack_threshold = 0\n", ":6: ",
                "must be >= 1, got 0");
+    EXPECT_ERR("[data]\npath = \"/d.h5\"\n[output]\npath = \"/o.h5\"\n"
+               "overwrite = \"yes\"\n", ":5: ",
+               "'output.overwrite' must be a boolean");
     EXPECT_ERR(BASE "[construction]\nmode = \"deep\"\n", ":6: ",
                "'construction.mode' must be \"auto\", \"theorem6\", "
                "\"lifted\", \"pieces\" or \"polytope\", got \"deep\"");
