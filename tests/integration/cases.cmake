@@ -29,6 +29,19 @@ function(td_case name np)
                        TIMEOUT 300)
 endfunction()
 
+# td_script_case(NAME): a whole-run script tests/integration/NAME.sh (its
+# header says what it checks) as test e2e_NAME in its own scratch directory.
+function(td_script_case name)
+  add_test(NAME e2e_${name}
+           COMMAND bash ${TD_INTEG}/${name}.sh
+                   BIN=$<TARGET_FILE:trunc-dist>
+                   MPIEXEC=${MPIEXEC_EXECUTABLE}
+                   PYTHON=${TD_PYTHON}
+                   WORK=${TD_E2E_DIR}/${name})
+  set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${TD_TEST_ENV}"
+                       LABELS e2e TIMEOUT 300)
+endfunction()
+
 # --- zero loss on separable clusters -------------------------------------
 # (Q, M, N): M > Q, M == Q, M >> Q, and 1-D two classes; plus M == Q - 1.
 # All four rank counts for one shape, two for the others.
@@ -145,44 +158,16 @@ td_case(no_outdir_np2 2 KIND=clusters Q=2 M=2 N=100 OUT=missing_dir/network.h5
         EXPECT=5 "MSG=does not exist")
 
 # --- determinism across rank and thread counts ----------------------------
-add_test(NAME e2e_determinism
-         COMMAND bash ${TD_INTEG}/determinism.sh
-                 BIN=$<TARGET_FILE:trunc-dist>
-                 MPIEXEC=${MPIEXEC_EXECUTABLE}
-                 PYTHON=${TD_PYTHON}
-                 WORK=${TD_E2E_DIR}/determinism)
-set_tests_properties(e2e_determinism PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
-                     TIMEOUT 300)
+td_script_case(determinism)
 
 # --- float32 storage: same results as the values stored as float64 --------
-add_test(NAME e2e_precision
-         COMMAND bash ${TD_INTEG}/precision.sh
-                 BIN=$<TARGET_FILE:trunc-dist>
-                 MPIEXEC=${MPIEXEC_EXECUTABLE}
-                 PYTHON=${TD_PYTHON}
-                 WORK=${TD_E2E_DIR}/precision)
-set_tests_properties(e2e_precision PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
-                     TIMEOUT 300)
+td_script_case(precision)
 
 # --- an existing result is replaced only when asked -----------------------
-add_test(NAME e2e_overwrite
-         COMMAND bash ${TD_INTEG}/overwrite.sh
-                 BIN=$<TARGET_FILE:trunc-dist>
-                 MPIEXEC=${MPIEXEC_EXECUTABLE}
-                 PYTHON=${TD_PYTHON}
-                 WORK=${TD_E2E_DIR}/overwrite)
-set_tests_properties(e2e_overwrite PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
-                     TIMEOUT 300)
+td_script_case(overwrite)
 
 # --- trunc-dist eval: a network on other data -----------------------------
-add_test(NAME e2e_eval
-         COMMAND bash ${TD_INTEG}/eval.sh
-                 BIN=$<TARGET_FILE:trunc-dist>
-                 MPIEXEC=${MPIEXEC_EXECUTABLE}
-                 PYTHON=${TD_PYTHON}
-                 WORK=${TD_E2E_DIR}/eval)
-set_tests_properties(e2e_eval PROPERTIES ENVIRONMENT "${TD_TEST_ENV}" LABELS e2e
-                     TIMEOUT 300)
+td_script_case(eval)
 
 # --- the README's example: --example, run on 2 ranks, check ---------------
 add_test(NAME e2e_example
