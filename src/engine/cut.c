@@ -142,19 +142,32 @@ int td_engine_cut(td_engine *e, int K, const int *cls, const double *H,
     return rc;
 }
 
-int64_t td_engine_park(td_engine *e, int a, const double *h, double thr)
+/* Set e->layer to `value` for the active rows of class a on one side of
+ * <h, x> = thr (below: < thr, else >= thr); how many, over all ranks.  A
+ * thread without row scratch (float32 storage) cannot tell the side: it
+ * sets *fail, except when the rows beyond thr are the ones being set, where
+ * taking a row too many only shrinks what is left below. */
+static int64_t set_side(td_engine *e, int a, const double *h, double thr,
+                        int below, int value, int *fail)
 {
     int64_t n = 0;
     #pragma omp parallel reduction(+ : n)
     {
-        double *buf = malloc(sizeof(double) * e->m);
+        double *buf = e->x ? NULL : malloc(sizeof(double) * e->m);
+        int blind = !e->x && !buf;
         #pragma omp for schedule(static)
         for (int64_t i = 0; i < e->n_local; i++) {
             if (e->layer[i] >= 0 || e->cls[i] != a)
                 continue;
-            /* no scratch: park the row, the piece only shrinks */
-            if (!buf || !(td_dot(h, td_engine_row(e, i, buf), e->m) < thr)) {
-                e->layer[i] = TD_PARKED;
+            if (blind && below) {
+                #pragma omp atomic write
+                *fail = 1;
+                continue;
+            }
+            int side = blind ? below
+                       : td_dot(h, td_engine_row(e, i, buf), e->m) < thr;
+            if (side == below) {
+                e->layer[i] = value;
                 n++;
             }
         }
@@ -162,6 +175,12 @@ int64_t td_engine_park(td_engine *e, int a, const double *h, double thr)
     }
     td_comm_sum_i64(&n, 1);
     return n;
+}
+
+int64_t td_engine_park(td_engine *e, int a, const double *h, double thr)
+{
+    int fail = 0;
+    return set_side(e, a, h, thr, 0, TD_PARKED, &fail);
 }
 
 void td_engine_unpark(td_engine *e)
@@ -206,28 +225,9 @@ int td_engine_radius(td_engine *e, const double *centre, double *radius)
 int64_t td_engine_mark(td_engine *e, int a, const double *h, double thr,
                        int l)
 {
-    int64_t n = 0;
     int fail = 0;
-    #pragma omp parallel reduction(+ : n)
-    {
-        double *buf = e->x ? NULL : malloc(sizeof(double) * e->m);
-        if (!e->x && !buf) {
-            #pragma omp atomic write
-            fail = 1;
-        }
-        #pragma omp for schedule(static)
-        for (int64_t i = 0; i < e->n_local; i++) {
-            if (e->layer[i] >= 0 || e->cls[i] != a || (!e->x && !buf))
-                continue;
-            if (td_dot(h, td_engine_row(e, i, buf), e->m) < thr) {
-                e->layer[i] = l;
-                n++;
-            }
-        }
-        free(buf);
-    }
+    int64_t n = set_side(e, a, h, thr, 1, l, &fail);
     td_comm_any(&fail);
-    td_comm_sum_i64(&n, 1);
     return fail ? -1 : n;
 }
 
