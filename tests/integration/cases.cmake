@@ -337,3 +337,16 @@ foreach(np 1 3)
   td_case(any_auto_polytope_np${np} ${np} "GEN=--kind concentric --m 2 --n 1200"
           SEED=37 REF_NP=1 "STDOUT_MSG=polytope construction")
 endforeach()
+# bad values of the any-data keys: exit 2 on every rank, naming the key
+td_case(any_bad_floor_np3 3 KIND=clusters Q=3 M=3 N=300 EXPECT=2
+        "EXTRA_TOML=[construction]\\nmargin_floor = 0.5"
+        "MSG='construction.margin_floor' must be in (0, 0.1], got 0.5")
+td_case(any_bad_budget_np3 3 KIND=clusters Q=3 M=3 N=300 EXPECT=2
+        "EXTRA_TOML=[construction]\\nauto_budget = -1"
+        "MSG='construction.auto_budget' must be finite and > 0")
+td_case(any_bad_grow_np3 3 KIND=clusters Q=3 M=3 N=300 EXPECT=2
+        "EXTRA_TOML=[construction]\\ngrow_rounds = 1001"
+        "MSG='construction.grow_rounds' must be in [0, 1000]")
+td_case(any_bad_forward_np3 3 KIND=clusters Q=3 M=3 N=300 EXPECT=2
+        "EXTRA_TOML=[verify]\\nforward = \"sparse\""
+        "MSG='verify.forward' must be")
