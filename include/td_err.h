@@ -16,7 +16,10 @@ enum td_status {
     TD_ERR_INPUT = 2,       /* bad config, missing file/dataset, bad values */
     TD_ERR_INSEPARABLE = 3, /* data is not sequentially linearly separable */
     TD_ERR_VERIFY = 4,      /* forward pass did not reach zero loss */
-    TD_ERR_OUTPUT = 5       /* result file could not be written */
+    TD_ERR_OUTPUT = 5,      /* result file could not be written */
+    TD_ERR_INTERRUPTED = 6  /* stopped by SIGTERM, SIGINT or SIGUSR1 at a
+                               safe point; the checkpoint (if any) is kept
+                               for --resume */
 };
 
 #define TD_ERR_MSG_LEN 1024

@@ -40,6 +40,11 @@ static const char *usage =
     "construction (not sequentially / polytope separable, or conflicts),\n"
     "4 verification failed, 5 output error.\n";
 
+/* What the command line asked for beyond the config path. */
+typedef struct {
+    int force;      /* --force: replace an existing result */
+} run_opts;
+
 /* Agree on the status; rank 0 prints the agreed error line. */
 static int agreed(td_err *err)
 {
@@ -328,7 +333,7 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
 }
 
 /* The story of a run. */
-static int run(const char *config_path, int force)
+static int run(const char *config_path, const run_opts *opts)
 {
     td_err err;
     td_err_clear(&err);
@@ -340,7 +345,7 @@ static int run(const char *config_path, int force)
            td_comm_size(), omp_get_max_threads());
     if (load_config(config_path, &cfg, &err))
         goto out;
-    cfg.overwrite |= force;
+    cfg.overwrite |= opts->force;
     if (check_output_dir(&cfg, &err) || load_data(&cfg, &eng, &mdl, &err))
         goto out;
     t1 = td_comm_wtime();
@@ -382,6 +387,23 @@ static int run_eval(const char *network, const char *data)
     return agreed(&err);
 }
 
+/* Flags in any order, then exactly one CONFIG.toml; 0 when they parse. */
+static int parse_run_args(int argc, char **argv, run_opts *o,
+                          const char **config)
+{
+    *config = NULL;
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--force"))
+            o->force = 1;
+        else if (argv[i][0] == '-' || *config)
+            return -1;
+        else
+            *config = argv[i];
+    }
+    return *config ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     if (td_comm_init(&argc, &argv))
@@ -389,6 +411,8 @@ int main(int argc, char **argv)
     if (openblas_set_num_threads)
         openblas_set_num_threads(1);
     int rc = TD_OK;
+    run_opts opts;
+    const char *config;
     if (argc == 2 && !strcmp(argv[1], "--version")) {
         td_say("trunc-dist %s\n", TD_VERSION);
     } else if (argc == 2 && !strcmp(argv[1], "--help")) {
@@ -397,10 +421,8 @@ int main(int argc, char **argv)
         rc = write_example(argv[2]);
     } else if (argc == 4 && !strcmp(argv[1], "eval")) {
         rc = run_eval(argv[2], argv[3]);
-    } else if (argc == 2 && argv[1][0] != '-') {
-        rc = run(argv[1], 0);
-    } else if (argc == 3 && !strcmp(argv[1], "--force") && argv[2][0] != '-') {
-        rc = run(argv[2], 1);
+    } else if (parse_run_args(argc, argv, &opts, &config) == 0) {
+        rc = run(config, &opts);
     } else {
         if (td_comm_rank() == 0)
             fprintf(stderr, "trunc-dist: error: bad arguments\n%s", usage);

@@ -35,6 +35,7 @@ const char *td_status_name(int code)
     case TD_ERR_INSEPARABLE: return "not sequentially separable";
     case TD_ERR_VERIFY: return "verification failed";
     case TD_ERR_OUTPUT: return "output error";
+    case TD_ERR_INTERRUPTED: return "interrupted";
     default: return "unknown error";
     }
 }
