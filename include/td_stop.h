@@ -16,4 +16,10 @@ int td_stop_signal(void);
 /* "SIGTERM", "SIGINT", "SIGUSR1". */
 const char *td_stop_name(int sig);
 
+/* A place where a stop is looked at (a safe point of the build, a layer
+ * of the result file).  Tests stop a run exactly there:
+ * TD_FAULT_SIGNAL=RANK:K:SIG raises SIG on rank RANK at its K-th such
+ * place (SIGKILL: only what was saved before survives). */
+void td_stop_fault_point(void);
+
 #endif

@@ -15,6 +15,7 @@ int td_ckpt_due(td_ckpt *c)
 {
     if (!c)
         return 0;
+    td_stop_fault_point();
     double now = td_comm_wtime();
     double v[2] = {(double)td_stop_signal(),
                    td_comm_rank() == 0 && c->write &&
@@ -58,13 +59,16 @@ int td_ckpt_save(td_ckpt *c, int phase, const td_buf *state,
     c->seconds += c->last - t0;
     if (!c->stop)
         return TD_OK;
+    char where[48] = "before the first layer";
+    if (mdl->nlayers > 0)
+        snprintf(where, sizeof where, "after layer %d", mdl->nlayers);
     if (!c->write)
-        return td_err_set(err, TD_ERR_INTERRUPTED, "stopped by %s after "
-                          "layer %d (checkpoints are off: nothing saved)",
-                          td_stop_name(c->stop), mdl->nlayers);
-    return td_err_set(err, TD_ERR_INTERRUPTED, "stopped by %s after layer "
-                      "%d; checkpoint saved to %s", td_stop_name(c->stop),
-                      mdl->nlayers, c->path);
+        return td_err_set(err, TD_ERR_INTERRUPTED, "stopped by %s %s "
+                          "(checkpoint.enabled = false: nothing saved)",
+                          td_stop_name(c->stop), where);
+    return td_err_set(err, TD_ERR_INTERRUPTED, "stopped by %s %s; "
+                      "checkpoint saved to %s", td_stop_name(c->stop), where,
+                      c->path);
 }
 
 /* Records are stored whole; their pointers are rebuilt on unpacking. */
