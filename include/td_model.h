@@ -76,6 +76,10 @@ typedef struct {
     double *means;          /* Q x M class means */
     double *targets;        /* Q x Q, row j = target vector of class j */
 
+    double input_scale;     /* s: the construction ran on s x (a power of
+                               two, 1 unless the data are extreme, see
+                               td_engine_normalize); /construction is in
+                               those units, /network takes x itself */
     int construction;       /* enum td_construction */
     char reason[1024];      /* why this construction (the mode, or what
                                auto found) */

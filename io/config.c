@@ -35,7 +35,8 @@ typedef struct {
     size_t off;            /* field in td_config */
     int required;
     int64_t imin, imax;    /* K_INT */
-    double lo, hi;         /* K_NUM: lo is open; hi is closed if hi_closed */
+    double lo, hi;         /* K_NUM: lo is open unless closed & 2; hi is
+                              closed if closed & 1 */
     int hi_closed;
     const char *range;     /* K_NUM: the accepted set, for messages */
 } key_spec;
@@ -51,8 +52,10 @@ static const key_spec schema[] = {
     {"checkpoint.enabled", K_BOOL, OFF(checkpoint), 0, 0, 0, 0, 0, 0, NULL},
     {"checkpoint.interval", K_INT, OFF(checkpoint_interval), 0, 0,
      1000000000, 0, 0, 0, NULL},
-    {"construction.kappa", K_NUM, OFF(kappa), 0, 0, 0, 0.0, 1.0, 0,
-     "in (0, 1)"},
+    {"construction.kappa", K_NUM, OFF(kappa), 0, 0, 0, 1e-4, 0.999, 3,
+     "in [1e-4, 0.999] (a smaller kappa makes ill-conditioned layers, "
+     "cond(W) = 1/(kappa lambda_max); a larger one leaves rounding no room "
+     "at the ReLU kinks)"},
     {"construction.order", K_ORDER, OFF(order), 0, 0, 0, 0, 0, 0, NULL},
     {"construction.on_inseparable", K_INSEP, OFF(on_inseparable), 0, 0, 0,
      0, 0, 0, NULL},
@@ -178,9 +181,9 @@ static int set_int(const td_toml_entry *e, const key_spec *k, td_config *cfg,
 /* Written so that NaN fails every comparison and is rejected. */
 static int in_range(double v, const key_spec *k)
 {
-    if (!isfinite(v) || !(v > k->lo))
+    if (!isfinite(v) || !((k->hi_closed & 2) ? v >= k->lo : v > k->lo))
         return 0;
-    return k->hi_closed ? v <= k->hi : v < k->hi;
+    return (k->hi_closed & 1) ? v <= k->hi : v < k->hi;
 }
 
 static int set_number(const td_toml_entry *e, const key_spec *k,

@@ -168,7 +168,8 @@ static double seconds(void)
  * deep network's dense weights never need to fit in memory at once.  The
  * writer runs on one rank: it says where it is every 10 s (Fashion-MNIST
  * 60k: 5.5 GB, 20 s). */
-static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
+static void write_layer_weights(h5w *w, hid_t g, const td_network *net,
+                                double input_scale)
 {
     double t0 = seconds(), last = t0;
     int dmax = 0;
@@ -192,6 +193,9 @@ static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
             snprintf(w->why, sizeof w->why, "out of memory (layer %d)", l + 1);
             break;
         }
+        if (l == 0 && input_scale != 1)  /* built on s x: exact, 2^k */
+            for (size_t i = 0; i < (size_t)net->dims[1] * net->dims[0]; i++)
+                W[i] *= input_scale;
         hid_t gl = group(w, g, name);
         attr_str(w, gl, "kind", layer_kind_name(net->kind[l]));
         f64(w, gl, "weight", 2, net->dims[l + 1], net->dims[l], W);
@@ -216,7 +220,7 @@ static void write_network(h5w *w, const td_model *mdl)
     attr_str(w, g, "activation_rule", "relu after every layer except the last");
     attr_i32(w, g, "input_dim", mdl->m);
     attr_i32(w, g, "output_dim", mdl->q);
-    write_layer_weights(w, g, &mdl->net);
+    write_layer_weights(w, g, &mdl->net, mdl->input_scale);
     i64(w, g, "label_values", mdl->q, mdl->labels);
     f64(w, g, "targets", 2, mdl->q, mdl->q, mdl->targets);
     close_group(g);
@@ -348,6 +352,7 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_f64(w, g, "theta_n", td_theta_n(mdl->width));
     attr_str(w, g, "construction", td_construction_name(mdl->construction));
     attr_str(w, g, "construction_reason", mdl->reason);
+    attr_f64(w, g, "input_scale", mdl->input_scale);
     attr_i32(w, g, "width", mdl->width);
     int64_t pd, pg;
     td_model_params(mdl, &pd, &pg);
@@ -369,6 +374,7 @@ static void write_construction(h5w *w, const td_model *mdl)
 static void write_polytope(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "construction");
+    attr_f64(w, g, "input_scale", mdl->input_scale);
     int k = mdl->nfacets;
     attr_str(w, g, "description", "binary data: every row of class "
              "outer_label is cut off every row of class inner_label by one "

@@ -63,6 +63,11 @@ static int load(const char *net_path, const char *data, td_model *mdl,
                    data, e->m, mdl->m);
     if (!err->code)
         map_labels(e, dlab, mdl, data, err);
+    /* the cones live where the construction ran: at s x (the dense
+     * layers of a polytope take x itself) */
+    if (!err->code && mdl->construction != TD_CONS_POLYTOPE &&
+        mdl->input_scale != 1 && td_engine_scale(e, mdl->input_scale))
+        td_err_set(err, TD_ERR_INTERNAL, "out of memory (scaled copy)");
     free(dlab);
     return td_comm_agree(err);
 }

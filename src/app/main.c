@@ -3,6 +3,7 @@
  * Every stage ends with td_comm_agree, so all ranks learn the worst status
  * and leave together with the same exit code; rank 0 does the talking. */
 #include <libgen.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,26 @@ static void check_conflicts(const td_config *cfg, td_engine *eng,
                    (long long)c.n_points, c.n_points == 1 ? "" : "s");
 }
 
+/* Data of extreme magnitude (1e155, 1e-200) are built at a power-of-two
+ * scale, so the construction commutes with scaling the data (collective,
+ * the same outcome on every rank). */
+static int normalize(const td_config *cfg, td_engine *eng, td_model *mdl,
+                     td_err *err)
+{
+    double scale = td_engine_normalize(eng);
+    if (scale == 0) {
+        td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s': the largest |x| is "
+                   "below double precision's normal range (< 2.2e-308); "
+                   "rescale the data", cfg->data_path, cfg->x_dataset);
+        return agreed(err);
+    }
+    mdl->input_scale = scale;
+    if (scale != 1)
+        td_say("data: extreme magnitudes: the construction runs on x * 2^%d "
+               "(exact); /network takes x as it is\n", ilogb(scale));
+    return TD_OK;
+}
+
 static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
                      td_err *err)
 {
@@ -180,7 +201,7 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
         return err->code;
     td_say("data: %s: %lld points x %d features, %d classes\n",
            cfg->data_path, (long long)eng->n_total, eng->m, q);
-    return TD_OK;
+    return normalize(cfg, eng, mdl, err);
 }
 
 /* The dense forward pass costs 2 N sum d_l d_(l-1) flops: tens of
@@ -215,15 +236,25 @@ static int check_zero_loss(const td_model *mdl, const td_config *cfg,
            mdl->cost, mdl->max_error,
            100.0 * mdl->n_correct / mdl->n_points, (long long)mdl->n_correct,
            (long long)mdl->n_points);
-    if (!mdl->sequentially_separable)    /* best effort: honest, not zero */
-        return TD_OK;
+    /* a result file must never contradict itself: no file claims a cost
+     * that its own outputs do not have */
+    if (!isfinite(mdl->cost) || !isfinite(mdl->max_error))
+        td_err_set(err, TD_ERR_VERIFY, "the forward pass gives non-finite "
+                   "outputs (cost %g, max error %g): the layers overflow in "
+                   "double precision (construction.kappa = %g; a larger kappa "
+                   "gives better-conditioned layers); nothing written",
+                   mdl->cost, mdl->max_error, cfg->kappa);
+    if (err->code || !mdl->sequentially_separable)  /* best effort: honest */
+        return agreed(err);
     char why[512];
     td_verify_explain(mdl, why, sizeof why);
     if (mdl->n_correct != mdl->n_points || !(mdl->max_error <= cfg->tolerance))
         td_err_set(err, TD_ERR_VERIFY, "forward pass is not at zero loss: max "
-                   "error %.3e > tolerance %.1e or %lld points misclassified%s",
-                   mdl->max_error, cfg->tolerance,
-                   (long long)(mdl->n_points - mdl->n_correct), why);
+                   "error %.3e > tolerance %.1e or %lld points misclassified%s"
+                   "; cond(W^(l)) = 1/(kappa lambda_max), construction.kappa "
+                   "= %g", mdl->max_error, cfg->tolerance,
+                   (long long)(mdl->n_points - mdl->n_correct), why,
+                   cfg->kappa);
     return agreed(err);
 }
 
@@ -432,9 +463,8 @@ static int run(const char *config_path, const run_opts *opts)
     if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
         goto out;
     t3 = td_comm_wtime();
-    if (td_ckpt_stop_asked(&rs.ck, &err) == TD_OK)
-        write_result(&cfg, &mdl, &err);
-    if (agreed(&err))
+    td_ckpt_stop_asked(&rs.ck, &err);
+    if (agreed(&err) || write_result(&cfg, &mdl, &err))
         goto out;
     td_say("time: load %.3f s, search %.3f s, verify %.3f s, write %.3f s\n",
            t1 - t0, t2 - t1, t3 - t2, td_comm_wtime() - t3);

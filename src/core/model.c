@@ -10,6 +10,7 @@ int td_model_alloc(td_model *mdl, int m, int q)
     mdl->q = q;
     mdl->width = m;
     mdl->last_class = -1;
+    mdl->input_scale = 1.0;
     mdl->labels = calloc((size_t)q, sizeof *mdl->labels);
     mdl->counts = calloc((size_t)q, sizeof *mdl->counts);
     mdl->means = calloc((size_t)q * m, sizeof *mdl->means);

@@ -186,10 +186,12 @@ static int build_layer(td_engine *e, td_lift *L, const td_config *cfg, int l,
            r->geo_margin, r->lambda, r->cond, r->lift);
     if (st.n_collapsed != pc->size || st.n_wrong + st.n_mixed > 0)
         return td_err_set(err, TD_ERR_VERIFY, "layer %d: %lld of %lld piece "
-                          "rows collapsed, %lld points outside their cone",
-                          l + 1, (long long)st.n_collapsed,
-                          (long long)pc->size,
-                          (long long)(st.n_wrong + st.n_mixed));
+                          "rows collapsed, %lld points outside their cone: "
+                          "rounding crossed a ReLU kink (construction.kappa "
+                          "= %g keeps points only 1 - kappa of their distance "
+                          "clear of the kinks)", l + 1,
+                          (long long)st.n_collapsed, (long long)pc->size,
+                          (long long)(st.n_wrong + st.n_mixed), cfg->kappa);
     return TD_OK;
 }
 

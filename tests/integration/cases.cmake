@@ -172,6 +172,9 @@ td_script_case(eval)
 # --- stop by signal, checkpoint, resume at other rank counts -------------
 td_script_case(resume)
 
+# --- data of extreme magnitude: built at an exact power-of-two scale ------
+td_script_case(extreme)
+
 # --- the README's example: --example, run on 2 ranks, check ---------------
 add_test(NAME e2e_example
          COMMAND bash -c [=[
