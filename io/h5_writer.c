@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "td_cone.h"
 #include "td_h5.h"
+#include "td_progress.h"
 
 /* An attribute lives in one object-header message (< 64 KiB); longer
  * strings (a huge config text) become a scalar string dataset instead. */
@@ -164,11 +165,10 @@ static double seconds(void)
 
 /* Layer by layer, each built when it is written (td_network_layer): a
  * deep network's dense weights never need to fit in memory at once.  The
- * writer runs on one rank: it says where it is every 10 s (Fashion-MNIST
- * 60k: 5.5 GB, 20 s). */
+ * writer runs on one rank: it says where it is (td_progress.h: a bar on a
+ * terminal, else a line every 10 s; Fashion-MNIST 60k: 5.5 GB, 20 s). */
 static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
 {
-    double t0 = seconds(), last = t0;
     int dmax = 0;
     for (int l = 0; l <= net->num_layers; l++)
         dmax = net->dims[l] > dmax ? net->dims[l] : dmax;
@@ -176,6 +176,7 @@ static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
     double *b = malloc(sizeof(double) * dmax);
     if (!W || !b)
         snprintf(w->why, sizeof w->why, "out of memory (layer weights)");
+    td_progress_begin("write");
     for (int l = 0; l < net->num_layers && !failed(w); l++) {
         char name[32];
         snprintf(name, sizeof name, "layer_%d", l + 1);
@@ -188,13 +189,10 @@ static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
         f64(w, gl, "weight", 2, net->dims[l + 1], net->dims[l], W);
         f64(w, gl, "bias", 1, net->dims[l + 1], 0, b);
         close_group(gl);
-        if (seconds() - last >= 10.0) {
-            last = seconds();
-            printf("  write: layer %d of %d, %.0f s\n", l + 1,
-                   net->num_layers, last - t0);
-            fflush(stdout);
-        }
+        td_progress_tick(l + 1, net->num_layers, "layer %d of %d", l + 1,
+                         net->num_layers);
     }
+    td_progress_end();
     free(W);
     free(b);
 }
