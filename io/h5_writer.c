@@ -29,6 +29,7 @@
  * is a no-op, so the write functions read as a plain list of items. */
 typedef struct {
     hid_t file, gcpl, dcpl;
+    double t0;           /* when writing started (the write time in /run) */
     char why[512];
 } h5w;
 
@@ -406,6 +407,24 @@ static void write_verification(h5w *w, const td_model *mdl)
     close_group(g);
 }
 
+/* The run's phase times, in seconds of wall-clock time; writing counts
+ * until now (only closing and renaming the file are left). */
+static void write_times(h5w *w, hid_t g, td_run_times *t)
+{
+    t->write = seconds() - w->t0;
+    time_t start = (time_t)t->started;
+    struct tm tm;
+    char utc[32] = "";
+    if (t->started > 0 && gmtime_r(&start, &tm))
+        strftime(utc, sizeof utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    attr_str(w, g, "started_utc", utc);
+    attr_f64(w, g, "time_load", t->load);
+    attr_f64(w, g, "time_build", t->build);
+    attr_f64(w, g, "time_verify", t->verify);
+    attr_f64(w, g, "time_write", t->write);
+    attr_f64(w, g, "time_total", t->load + t->build + t->verify + t->write);
+}
+
 static void write_run(h5w *w, const td_run_info *run)
 {
     hid_t g = group(w, w->file, "run");
@@ -418,6 +437,8 @@ static void write_run(h5w *w, const td_run_info *run)
     attr_i32(w, g, "nthreads", run->nthreads);
     attr_i32(w, g, "block_rows", run->block_rows);
     attr_f64(w, g, "kappa", run->kappa);
+    if (run->times)
+        write_times(w, g, run->times);
     close_group(g);
 }
 
@@ -473,7 +494,7 @@ int td_h5_write_model(const char *path, const td_model *mdl,
                          (long)getpid()) >= sizeof tmp)
         return td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': "
                           "path too long", path);
-    h5w w = {.file = -1, .gcpl = -1, .dcpl = -1, .why = ""};
+    h5w w = {.file = -1, .gcpl = -1, .dcpl = -1, .t0 = seconds(), .why = ""};
     /* One-line messages instead of HDF5's stack dump; the caller's handler
      * is restored before returning. */
     H5E_auto2_t old_fn = NULL;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "td_comm.h"
@@ -248,12 +249,13 @@ static void report_shape(const td_config *cfg, const td_model *mdl)
 }
 
 static int write_result(const td_config *cfg, const td_model *mdl,
-                        td_err *err)
+                        td_run_times *times, td_err *err)
 {
     td_run_info run = {cfg->text, cfg->source, TD_VERSION, cfg->data_path,
                        td_comm_size(), omp_get_max_threads(), cfg->block_rows,
                        cfg->kappa, mdl->sequentially_separable ? "zero_loss"
-                                                               : "best_effort"};
+                                                               : "best_effort",
+                       times};
     if (td_comm_rank() == 0)
         td_h5_write_model(cfg->output_path, mdl, &run, err);
     if (agreed(err))
@@ -341,6 +343,7 @@ static int run(const char *config_path, const run_opts *opts)
     td_engine eng = {0};
     td_model mdl = {0};
     double t0 = td_comm_wtime(), t1 = t0, t2 = t0, t3 = t0;
+    td_run_times times = {0, 0, 0, 0, (int64_t)time(NULL)};
     td_say("trunc-dist %s: %d ranks x %d threads\n", TD_VERSION,
            td_comm_size(), omp_get_max_threads());
     if (load_config(config_path, &cfg, &err))
@@ -359,7 +362,10 @@ static int run(const char *config_path, const run_opts *opts)
     if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
         goto out;
     t3 = td_comm_wtime();
-    if (write_result(&cfg, &mdl, &err))
+    times.load = t1 - t0;
+    times.build = t2 - t1;
+    times.verify = t3 - t2;
+    if (write_result(&cfg, &mdl, &times, &err))
         goto out;
     td_say("time: load %.3f s, search %.3f s, verify %.3f s, write %.3f s\n",
            t1 - t0, t2 - t1, t3 - t2, td_comm_wtime() - t3);
