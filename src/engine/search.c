@@ -441,6 +441,7 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
     }
     if ((rc = check_order(cfg, mdl, err)))
         goto done;
+    td_progress_begin("build");
     td_engine_class_stats(e, s.counts, s.means);
     mdl->data_passes++;
     memcpy(mdl->counts, s.counts, sizeof(int64_t) * q);
@@ -458,6 +459,7 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
             mdl->sequentially_separable &= mdl->layers[l].sep_status <= TD_SEP_CERTIFIED;
         rc = td_layer_output(mdl, &s, cfg->tolerance, err);
     }
+    td_progress_end();
     td_say("search: %lld separator solves (%lld reused), %lld backtracks, "
            "%lld data passes (%lld separator passes %.3f s, working-set solves "
            "%.3f s, work %.3g G, %.3g MB of candidates)\n",
@@ -467,6 +469,7 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
            mdl->t_scan, mdl->t_solve, mdl->hull_work / 1e9,
            mdl->bytes_root / 1e6);
 done:
+    td_progress_end();
     free(s.counts); free(s.means); free(s.P); free(s.done); free(s.S);
     free(s.last_h); free(s.has_last);
     return rc;
