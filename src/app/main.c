@@ -20,6 +20,7 @@
 #include "td_polytope.h"
 #include "td_search.h"
 #include "td_step.h"
+#include "td_ux.h"
 #include "td_verify.h"
 #include "td_version.h"
 
@@ -28,13 +29,22 @@
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static const char *usage =
-    "usage: mpirun -np N trunc-dist [--force] CONFIG.toml\n"
-    "                                  (--force: replace an existing result)\n"
+    "usage: mpirun -np N trunc-dist [OPTIONS] CONFIG.toml\n"
     "       trunc-dist --example DIR   write DIR/example.h5 and DIR/example.toml\n"
     "       mpirun -np N trunc-dist eval NETWORK.h5 DATA.h5\n"
     "                                  accuracy and cost of a result's network\n"
     "                                  on other labelled data (X, y)\n"
     "       trunc-dist --version | --help\n"
+    "Options of a run (any order, before or after CONFIG.toml):\n"
+    "  --force            replace an existing result\n"
+    "  --dry-run          check the config, the output path and the data as a\n"
+    "                     run does, report shapes, classes and the memory per\n"
+    "                     rank; build and write nothing (exit 0: a run can start)\n"
+    "  --quiet            only errors and the final summary line\n"
+    "  --verbose          also a line per piece layer and polytope facet\n"
+    "  --progress=MODE    bar (redrawn in place), lines (a line after 10 s of\n"
+    "                     silence) or auto (default: bar on a terminal; under\n"
+    "                     mpirun, which hides whether it writes to one, lines)\n"
     "Builds a ReLU network with zero training loss (Chen & Munoz Ewald,\n"
     "Theorem 6) from the labelled points in an HDF5 file; see README.md.\n"
     "Exit codes: 0 ok, 1 internal, 2 input, 3 no network of the requested\n"
@@ -44,6 +54,9 @@ static const char *usage =
 /* What the command line asked for beyond the config path. */
 typedef struct {
     int force;      /* --force: replace an existing result */
+    int dry_run;    /* --dry-run: the checks and a report, nothing built */
+    int level;      /* TD_QUIET, TD_NORMAL (default), TD_VERBOSE */
+    int progress;   /* --progress: TD_UX_PROGRESS_AUTO, _BAR, _LINES */
 } run_opts;
 
 /* Agree on the status; rank 0 prints the agreed error line. */
@@ -344,6 +357,7 @@ static int run(const char *config_path, const run_opts *opts)
     td_model mdl = {0};
     double t0 = td_comm_wtime(), t1 = t0, t2 = t0, t3 = t0;
     td_run_times times = {0, 0, 0, 0, (int64_t)time(NULL)};
+    td_ux_setup(opts->level, opts->progress);
     td_say("trunc-dist %s: %d ranks x %d threads\n", TD_VERSION,
            td_comm_size(), omp_get_max_threads());
     if (load_config(config_path, &cfg, &err))
@@ -351,6 +365,11 @@ static int run(const char *config_path, const run_opts *opts)
     cfg.overwrite |= opts->force;
     if (check_output_dir(&cfg, &err) || load_data(&cfg, &eng, &mdl, &err))
         goto out;
+    if (opts->dry_run) {         /* the checks above are a run's own */
+        td_ux_dry_run(&cfg, &eng, &mdl, &err);
+        agreed(&err);
+        goto out;
+    }
     t1 = td_comm_wtime();
     build(&eng, &cfg, &mdl, &err);
     if (agreed(&err))
@@ -365,10 +384,10 @@ static int run(const char *config_path, const run_opts *opts)
     times.load = t1 - t0;
     times.build = t2 - t1;
     times.verify = t3 - t2;
-    if (write_result(&cfg, &mdl, &times, &err))
-        goto out;
-    td_say("time: load %.3f s, search %.3f s, verify %.3f s, write %.3f s\n",
-           t1 - t0, t2 - t1, t3 - t2, td_comm_wtime() - t3);
+    /* best effort (exit 3) wrote its network too: summarise it */
+    if (write_result(&cfg, &mdl, &times, &err) == TD_OK ||
+        err.code == TD_ERR_INSEPARABLE)
+        td_ux_summary(&cfg, &mdl, &times, td_comm_wtime() - t3);
 out:
     td_model_free(&mdl);
     td_engine_free(&eng);
@@ -399,9 +418,22 @@ static int parse_run_args(int argc, char **argv, run_opts *o,
 {
     *config = NULL;
     memset(o, 0, sizeof *o);
+    o->level = TD_NORMAL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force"))
             o->force = 1;
+        else if (!strcmp(argv[i], "--dry-run"))
+            o->dry_run = 1;
+        else if (!strcmp(argv[i], "--quiet"))
+            o->level = TD_QUIET;
+        else if (!strcmp(argv[i], "--verbose"))
+            o->level = TD_VERBOSE;
+        else if (!strcmp(argv[i], "--progress=auto"))
+            o->progress = TD_UX_PROGRESS_AUTO;
+        else if (!strcmp(argv[i], "--progress=bar"))
+            o->progress = TD_UX_PROGRESS_BAR;
+        else if (!strcmp(argv[i], "--progress=lines"))
+            o->progress = TD_UX_PROGRESS_LINES;
         else if (argv[i][0] == '-' || *config)
             return -1;
         else

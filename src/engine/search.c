@@ -215,8 +215,8 @@ static int pick_class(int ncand, const td_sep *seps)
 }
 
 
-/* The configured order must name every class exactly once. */
-static int check_order(const td_config *cfg, const td_model *mdl, td_err *err)
+int td_search_check_order(const td_config *cfg, const td_model *mdl,
+                          td_err *err)
 {
     if (cfg->norder == 0)
         return TD_OK;
@@ -439,7 +439,7 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
         goto done;
     }
-    if ((rc = check_order(cfg, mdl, err)))
+    if ((rc = td_search_check_order(cfg, mdl, err)))
         goto done;
     td_progress_begin("build");
     td_engine_class_stats(e, s.counts, s.means);
