@@ -169,6 +169,12 @@ td_script_case(overwrite)
 # --- trunc-dist eval: a network on other data -----------------------------
 td_script_case(eval)
 
+# --- --dry-run: a run's checks, a report, nothing written ------------------
+td_script_case(dry_run)
+
+# --- --quiet, --verbose, --progress, the summary, the times in /run --------
+td_script_case(report_levels)
+
 # --- the README's example: --example, run on 2 ranks, check ---------------
 add_test(NAME e2e_example
          COMMAND bash -c [=[
