@@ -33,9 +33,10 @@ typedef enum {
 /* Seconds of silence before a plain progress line. */
 #define TD_PROGRESS_LINE_S 10.0
 
-/* Once, before any output.  bar_stream: where the bar is drawn (a
- * terminal; NULL = stdout), used with TD_PROGRESS_BAR only.  The defaults
- * before any call: TD_NORMAL, TD_PROGRESS_LINES. */
+/* Before any output (again to change it).  bar_stream: where the bar is
+ * drawn (a terminal; NULL = stdout), used with TD_PROGRESS_BAR only.  The
+ * defaults before any call: TD_NORMAL, TD_PROGRESS_OFF (progress lines
+ * are printed unconditionally, so only rank 0 may have them). */
 void td_report_init(int level, td_progress_mode mode, FILE *bar_stream);
 int td_report_level(void);
 td_progress_mode td_report_progress_mode(void);

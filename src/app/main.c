@@ -448,6 +448,7 @@ int main(int argc, char **argv)
         return TD_ERR_INTERNAL;
     if (openblas_set_num_threads)
         openblas_set_num_threads(1);
+    td_ux_setup(TD_NORMAL, TD_UX_PROGRESS_AUTO);   /* eval's progress too */
     int rc = TD_OK;
     run_opts opts;
     const char *config;

@@ -22,7 +22,7 @@ static struct {
     double last_out;         /* last line printed (LINES mode: silence) */
     double last_draw;        /* last bar redraw */
     char line[512];          /* the bar as drawn; "" when none is shown */
-} S = {TD_NORMAL, TD_PROGRESS_LINES, NULL, "", 0, 0, -1e300, ""};
+} S = {TD_NORMAL, TD_PROGRESS_OFF, NULL, "", 0, 0, -1e300, ""};
 
 static double now(void)
 {
