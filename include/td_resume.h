@@ -28,8 +28,9 @@ typedef struct {
 /* Rank 0, before any work: remove stale temporaries of this output
  * (<output>.tmp.<pid> of a process that is gone, <output>.checkpoint.tmp)
  * and refuse to start over an existing checkpoint unless resuming or
- * forced (forced: it is removed). */
-int td_resume_check(const td_config *cfg, int resume, int force,
+ * forced (forced: it is removed).  dry: the same verdict, nothing
+ * removed (--dry-run changes no file). */
+int td_resume_check(const td_config *cfg, int resume, int force, int dry,
                     td_err *err);
 
 /* Collective, after the data are loaded with every row active: the

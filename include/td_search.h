@@ -20,6 +20,12 @@
 int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
                     td_ckpt *ck, td_err *err);
 
+/* The configured construction.order must name every class of the data
+ * exactly once (TD_ERR_INPUT naming the label otherwise); td_search_build
+ * checks it first, --dry-run too. */
+int td_search_check_order(const td_config *cfg, const td_model *mdl,
+                          td_err *err);
+
 /* Separate class a from all other classes exactly as the first step of
  * the search does (warm start included), for benchmarks and tests.
  * *t_warm gets the seconds spent on the warm start. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "td_cone.h"
 #include "td_h5.h"
+#include "td_progress.h"
 #include "td_stop.h"
 
 /* An attribute lives in one object-header message (< 64 KiB); longer
@@ -29,7 +30,8 @@
  * is a no-op, so the write functions read as a plain list of items. */
 typedef struct {
     hid_t file, gcpl, dcpl;
-    int stopped;            /* a stop signal came while writing */
+    int stopped;         /* a stop signal came while writing */
+    double t0;           /* when writing started (the write time in /run) */
     char why[512];
 } h5w;
 
@@ -166,12 +168,11 @@ static double seconds(void)
 
 /* Layer by layer, each built when it is written (td_network_layer): a
  * deep network's dense weights never need to fit in memory at once.  The
- * writer runs on one rank: it says where it is every 10 s (Fashion-MNIST
- * 60k: 5.5 GB, 20 s). */
+ * writer runs on one rank: it says where it is (td_progress.h: a bar on a
+ * terminal, else a line every 10 s; Fashion-MNIST 60k: 5.5 GB, 20 s). */
 static void write_layer_weights(h5w *w, hid_t g, const td_network *net,
                                 double input_scale)
 {
-    double t0 = seconds(), last = t0;
     int dmax = 0;
     for (int l = 0; l <= net->num_layers; l++)
         dmax = net->dims[l] > dmax ? net->dims[l] : dmax;
@@ -179,6 +180,7 @@ static void write_layer_weights(h5w *w, hid_t g, const td_network *net,
     double *b = malloc(sizeof(double) * dmax);
     if (!W || !b)
         snprintf(w->why, sizeof w->why, "out of memory (layer weights)");
+    td_progress_begin("write");
     for (int l = 0; l < net->num_layers && !failed(w); l++) {
         char name[32];
         td_stop_fault_point();
@@ -201,13 +203,10 @@ static void write_layer_weights(h5w *w, hid_t g, const td_network *net,
         f64(w, gl, "weight", 2, net->dims[l + 1], net->dims[l], W);
         f64(w, gl, "bias", 1, net->dims[l + 1], 0, b);
         close_group(gl);
-        if (seconds() - last >= 10.0) {
-            last = seconds();
-            printf("  write: layer %d of %d, %.0f s\n", l + 1,
-                   net->num_layers, last - t0);
-            fflush(stdout);
-        }
+        td_progress_tick(l + 1, net->num_layers, "layer %d of %d", l + 1,
+                         net->num_layers);
     }
+    td_progress_end();
     free(W);
     free(b);
 }
@@ -423,6 +422,24 @@ static void write_verification(h5w *w, const td_model *mdl)
     close_group(g);
 }
 
+/* The run's phase times, in seconds of wall-clock time; writing counts
+ * until now (only closing and renaming the file are left). */
+static void write_times(h5w *w, hid_t g, td_run_times *t)
+{
+    t->write = seconds() - w->t0;
+    time_t start = (time_t)t->started;
+    struct tm tm;
+    char utc[32] = "";
+    if (t->started > 0 && gmtime_r(&start, &tm))
+        strftime(utc, sizeof utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    attr_str(w, g, "started_utc", utc);
+    attr_f64(w, g, "time_load", t->load);
+    attr_f64(w, g, "time_build", t->build);
+    attr_f64(w, g, "time_verify", t->verify);
+    attr_f64(w, g, "time_write", t->write);
+    attr_f64(w, g, "time_total", t->load + t->build + t->verify + t->write);
+}
+
 static void write_run(h5w *w, const td_run_info *run)
 {
     hid_t g = group(w, w->file, "run");
@@ -435,6 +452,8 @@ static void write_run(h5w *w, const td_run_info *run)
     attr_i32(w, g, "nthreads", run->nthreads);
     attr_i32(w, g, "block_rows", run->block_rows);
     attr_f64(w, g, "kappa", run->kappa);
+    if (run->times)
+        write_times(w, g, run->times);
     close_group(g);
 }
 
@@ -490,7 +509,7 @@ int td_h5_write_model(const char *path, const td_model *mdl,
                          (long)getpid()) >= sizeof tmp)
         return td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': "
                           "path too long", path);
-    h5w w = {.file = -1, .gcpl = -1, .dcpl = -1, .why = ""};
+    h5w w = {.file = -1, .gcpl = -1, .dcpl = -1, .t0 = seconds(), .why = ""};
     /* One-line messages instead of HDF5's stack dump; the caller's handler
      * is restored before returning. */
     H5E_auto2_t old_fn = NULL;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "td_ckpt.h"
@@ -24,6 +25,7 @@
 #include "td_search.h"
 #include "td_step.h"
 #include "td_stop.h"
+#include "td_ux.h"
 #include "td_verify.h"
 #include "td_version.h"
 
@@ -32,24 +34,41 @@
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static const char *usage =
-    "usage: mpirun -np N trunc-dist [--force] CONFIG.toml\n"
-    "                                  (--force: replace an existing result)\n"
+    "usage: mpirun -np N trunc-dist [OPTIONS] CONFIG.toml\n"
     "       trunc-dist --example DIR   write DIR/example.h5 and DIR/example.toml\n"
     "       mpirun -np N trunc-dist eval NETWORK.h5 DATA.h5\n"
     "                                  accuracy and cost of a result's network\n"
     "                                  on other labelled data (X, y)\n"
     "       trunc-dist --version | --help\n"
+    "Options of a run (any order, before or after CONFIG.toml):\n"
+    "  --force            replace an existing result (and start afresh over\n"
+    "                     an unfinished run's checkpoint)\n"
+    "  --resume           continue from OUTPUT.checkpoint (a run stopped by\n"
+    "                     SIGTERM, SIGINT, SIGUSR1 or a kill); without one,\n"
+    "                     start from the beginning\n"
+    "  --dry-run          check the config, the output path and the data as a\n"
+    "                     run does, report shapes, classes and the memory per\n"
+    "                     rank; build and write nothing (exit 0: a run can start)\n"
+    "  --quiet            only errors and the final summary line\n"
+    "  --verbose          also a line per piece layer and polytope facet\n"
+    "  --progress=MODE    bar (redrawn in place), lines (a line after 10 s of\n"
+    "                     silence) or auto (default: bar on a terminal; under\n"
+    "                     mpirun, which hides whether it writes to one, lines)\n"
     "Builds a ReLU network with zero training loss (Chen & Munoz Ewald,\n"
     "Theorem 6) from the labelled points in an HDF5 file; see README.md.\n"
     "Exit codes: 0 ok, 1 internal, 2 input, 3 no network of the requested\n"
     "construction (not sequentially / polytope separable, or conflicts),\n"
-    "4 verification failed, 5 output error.\n";
+    "4 verification failed, 5 output error, 6 stopped by a signal (the\n"
+    "checkpoint is kept: continue with --resume).\n";
 
 /* What the command line asked for beyond the config path. */
 typedef struct {
     int force;      /* --force: replace an existing result (and start
                        afresh over a checkpoint) */
     int resume;     /* --resume: continue from the checkpoint, if any */
+    int dry_run;    /* --dry-run: the checks and a report, nothing built */
+    int level;      /* TD_QUIET, TD_NORMAL (default), TD_VERBOSE */
+    int progress;   /* --progress: TD_UX_PROGRESS_AUTO, _BAR, _LINES */
 } run_opts;
 
 /* Agree on the status; rank 0 prints the agreed error line. */
@@ -285,12 +304,13 @@ static void report_shape(const td_config *cfg, const td_model *mdl)
 }
 
 static int write_result(const td_config *cfg, const td_model *mdl,
-                        td_err *err)
+                        td_run_times *times, td_err *err)
 {
     td_run_info run = {cfg->text, cfg->source, TD_VERSION, cfg->data_path,
                        td_comm_size(), omp_get_max_threads(), cfg->block_rows,
                        cfg->kappa, mdl->sequentially_separable ? "zero_loss"
-                                                               : "best_effort"};
+                                                               : "best_effort",
+                       times};
     if (td_comm_rank() == 0)
         td_h5_write_model(cfg->output_path, mdl, &run, err);
     if (agreed(err))
@@ -427,7 +447,7 @@ static int check_output(const td_config *cfg, const run_opts *o,
     if (check_output_dir(cfg, err))
         return err->code;
     if (td_comm_rank() == 0)
-        td_resume_check(cfg, o->resume, o->force, err);
+        td_resume_check(cfg, o->resume, o->force, o->dry_run, err);
     return agreed(err);
 }
 
@@ -441,7 +461,9 @@ static int run(const char *config_path, const run_opts *opts)
     td_model mdl = {0};
     td_resume rs = {0};
     double t0 = td_comm_wtime(), t1 = t0, t2 = t0, t3 = t0;
+    td_run_times times = {0, 0, 0, 0, (int64_t)time(NULL)};
     td_stop_install();
+    td_ux_setup(opts->level, opts->progress);
     td_say("trunc-dist %s: %d ranks x %d threads\n", TD_VERSION,
            td_comm_size(), omp_get_max_threads());
     if (load_config(config_path, &cfg, &err))
@@ -449,6 +471,11 @@ static int run(const char *config_path, const run_opts *opts)
     cfg.overwrite |= opts->force;
     if (check_output(&cfg, opts, &err) || load_data(&cfg, &eng, &mdl, &err))
         goto out;
+    if (opts->dry_run) {         /* the checks above are a run's own */
+        td_ux_dry_run(&cfg, &eng, &mdl, &err);
+        agreed(&err);
+        goto out;
+    }
     td_resume_setup(&rs, &cfg, &eng, &mdl, opts->resume, &err);
     if (agreed(&err))
         goto out;
@@ -463,11 +490,16 @@ static int run(const char *config_path, const run_opts *opts)
     if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
         goto out;
     t3 = td_comm_wtime();
+    times.load = t1 - t0;
+    times.build = t2 - t1;
+    times.verify = t3 - t2;
     td_ckpt_stop_asked(&rs.ck, &err);
-    if (agreed(&err) || write_result(&cfg, &mdl, &err))
+    if (agreed(&err))
         goto out;
-    td_say("time: load %.3f s, search %.3f s, verify %.3f s, write %.3f s\n",
-           t1 - t0, t2 - t1, t3 - t2, td_comm_wtime() - t3);
+    /* best effort (exit 3) wrote its network too: summarise it */
+    if (write_result(&cfg, &mdl, &times, &err) == TD_OK ||
+        err.code == TD_ERR_INSEPARABLE)
+        td_ux_summary(&cfg, &mdl, &times, td_comm_wtime() - t3);
 out:
     if (err.code == TD_ERR_INTERRUPTED && td_comm_rank() == 0)
         fprintf(stderr, "trunc-dist: continue with: trunc-dist --resume %s\n",
@@ -502,11 +534,24 @@ static int parse_run_args(int argc, char **argv, run_opts *o,
 {
     *config = NULL;
     memset(o, 0, sizeof *o);
+    o->level = TD_NORMAL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force"))
             o->force = 1;
         else if (!strcmp(argv[i], "--resume"))
             o->resume = 1;
+        else if (!strcmp(argv[i], "--dry-run"))
+            o->dry_run = 1;
+        else if (!strcmp(argv[i], "--quiet"))
+            o->level = TD_QUIET;
+        else if (!strcmp(argv[i], "--verbose"))
+            o->level = TD_VERBOSE;
+        else if (!strcmp(argv[i], "--progress=auto"))
+            o->progress = TD_UX_PROGRESS_AUTO;
+        else if (!strcmp(argv[i], "--progress=bar"))
+            o->progress = TD_UX_PROGRESS_BAR;
+        else if (!strcmp(argv[i], "--progress=lines"))
+            o->progress = TD_UX_PROGRESS_LINES;
         else if (argv[i][0] == '-' || *config)
             return -1;
         else
@@ -521,6 +566,7 @@ int main(int argc, char **argv)
         return TD_ERR_INTERNAL;
     if (openblas_set_num_threads)
         openblas_set_num_threads(1);
+    td_ux_setup(TD_NORMAL, TD_UX_PROGRESS_AUTO);   /* eval's progress too */
     int rc = TD_OK;
     run_opts opts;
     const char *config;

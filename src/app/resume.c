@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "td_comm.h"
+#include "td_progress.h"
 #include "td_resume.h"
 #include "td_version.h"
 
@@ -61,16 +62,19 @@ static void remove_stale(const char *output)
     free(ck_tmp);
 }
 
-int td_resume_check(const td_config *cfg, int resume, int force,
+int td_resume_check(const td_config *cfg, int resume, int force, int dry,
                     td_err *err)
 {
     struct stat st;
     char *path = join(cfg->output_path, ".checkpoint");
     if (!path)
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
-    remove_stale(cfg->output_path);
+    if (!dry)
+        remove_stale(cfg->output_path);
     if (!resume && stat(path, &st) == 0) {
-        if (force && remove(path) == 0)
+        if (force && dry)
+            td_say("dry run: %s would be removed (--force)\n", path);
+        else if (force && remove(path) == 0)
             td_say("removed %s (--force: starting afresh)\n", path);
         else if (!force)
             td_err_set(err, TD_ERR_INPUT, "%s: checkpoint of an unfinished "
@@ -143,8 +147,8 @@ void td_resume_finish(td_resume *r, int code)
                 code == TD_ERR_VERIFY;
     if (final && r->path && td_comm_rank() == 0)
         remove(r->path);
-    if (r->ck.written)
-        td_say("checkpoints: %lld written in %.3f s%s\n",
+    if (r->ck.written)      /* detail: the summary closes a run */
+        td_say_at(TD_VERBOSE, "checkpoints: %lld written in %.3f s%s\n",
                (long long)r->ck.written, r->ck.seconds,
                final ? ", removed at the end" : "");
     td_buf_free(&r->ck.resume);

@@ -319,6 +319,8 @@ int td_layer_build(td_engine *e, td_step *s, const td_config *cfg,
            td_sep_status_name(sp->status), r->theta, r->theta_min, r->lambda,
            r->cond, (long long)r->n_kept, (long long)r->n_collapsed,
            r->base_rule == TD_RULE_FREE ? " (free base point)" : "");
+    td_progress_tick(e->n_total - r->n_kept, e->n_total, "layer %d of %d, "
+                     "%lld rows left", l + 1, s->q, (long long)r->n_kept);
     if (st.n_wrong + st.n_mixed > 0 && cfg->on_inseparable == TD_INSEP_FAIL)
         return td_err_set(err, TD_ERR_VERIFY, "layer %d: %lld points fell "
                           "outside their cone (smallest margins %.3g / %.3g): "

@@ -180,10 +180,17 @@ static int build_layer(td_engine *e, td_lift *L, const td_config *cfg, int l,
     L->np = l + 1;
     L->st.counts[pc->a] -= st.n_collapsed;     /* the means wait for the
                                                   next step's pass */
-    td_say("  layer %3d: class %-6lld piece %-8lld left %-8lld margin %-9.3g "
-           "lambda %-9.3g cond %-9.3g lift %.3g\n", l + 1, (long long)r->label,
-           (long long)st.n_collapsed, (long long)r->n_class_left,
-           r->geo_margin, r->lambda, r->cond, r->lift);
+    /* hundreds of layers: a line each with --verbose, else progress */
+    td_say_at(TD_VERBOSE, "  layer %3d: class %-6lld piece %-8lld left "
+              "%-8lld margin %-9.3g lambda %-9.3g cond %-9.3g lift %.3g\n",
+              l + 1, (long long)r->label, (long long)st.n_collapsed,
+              (long long)r->n_class_left, r->geo_margin, r->lambda, r->cond,
+              r->lift);
+    int64_t left = 0;
+    for (int c = 0; c < L->q; c++)
+        left += L->st.counts[c];
+    td_progress_tick(e->n_total - left, e->n_total, "layer %d, %lld rows "
+                     "left", l + 1, (long long)left);
     if (st.n_collapsed != pc->size || st.n_wrong + st.n_mixed > 0)
         return td_err_set(err, TD_ERR_VERIFY, "layer %d: %lld of %lld piece "
                           "rows collapsed, %lld points outside their cone: "
@@ -481,6 +488,7 @@ int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
     int rc = td_all_ok(td_lift_init(&L, m, q) == 0)
              ? TD_OK : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     td_model_clear_layers(mdl);
+    td_progress_begin("build");
     mdl->construction = construction;
     if (rc == TD_OK && !td_all_ok(td_model_set_width(mdl, n) == 0))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
@@ -491,6 +499,7 @@ int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
                "%.4g\n", td_construction_name(construction), n, L.t);
     if (rc == TD_OK)
         rc = build_all(e, &L, cfg, construction, mdl, ck, err);
+    td_progress_end();
     td_say("search: %d layers, %lld separator solves, %lld data passes "
            "(separator passes %.3f s, working-set solves %.3f s)\n",
            mdl->nlayers, (long long)mdl->separator_solves,

@@ -216,8 +216,8 @@ static int pick_class(int ncand, const td_sep *seps)
 }
 
 
-/* The configured order must name every class exactly once. */
-static int check_order(const td_config *cfg, const td_model *mdl, td_err *err)
+int td_search_check_order(const td_config *cfg, const td_model *mdl,
+                          td_err *err)
 {
     if (cfg->norder == 0)
         return TD_OK;
@@ -544,8 +544,9 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
         goto done;
     }
-    if ((rc = check_order(cfg, mdl, err)))
+    if ((rc = td_search_check_order(cfg, mdl, err)))
         goto done;
+    td_progress_begin("build");
     if (ck && ck->phase == TD_PHASE_THEOREM6) {
         rc = search_orders(e, &s, cfg, mdl, ck, err);
         goto finish;
@@ -568,6 +569,7 @@ finish:
             mdl->sequentially_separable &= mdl->layers[l].sep_status <= TD_SEP_CERTIFIED;
         rc = td_layer_output(mdl, &s, cfg->tolerance, err);
     }
+    td_progress_end();
     td_say("search: %lld separator solves (%lld reused), %lld backtracks, "
            "%lld data passes (%lld separator passes %.3f s, working-set solves "
            "%.3f s, work %.3g G, %.3g MB of candidates)\n",
@@ -577,6 +579,7 @@ finish:
            mdl->t_scan, mdl->t_solve, mdl->hull_work / 1e9,
            mdl->bytes_root / 1e6);
 done:
+    td_progress_end();
     free(s.counts); free(s.means); free(s.P); free(s.done); free(s.S);
     free(s.last_h); free(s.has_last);
     return rc;

@@ -175,6 +175,12 @@ td_script_case(resume)
 # --- data of extreme magnitude: built at an exact power-of-two scale ------
 td_script_case(extreme)
 
+# --- --dry-run: a run's checks, a report, nothing written ------------------
+td_script_case(dry_run)
+
+# --- --quiet, --verbose, --progress, the summary, the times in /run --------
+td_script_case(report_levels)
+
 # --- the README's example: --example, run on 2 ranks, check ---------------
 add_test(NAME e2e_example
          COMMAND bash -c [=[
