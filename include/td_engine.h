@@ -63,8 +63,8 @@ void td_engine_free(td_engine *e);
  * exists).  The construction then runs on s x: the network for x is the
  * same with its first weight matrix times s.  Collective. */
 double td_engine_normalize(td_engine *e);
-/* Multiply every point by s (local; float32 storage gets a double copy);
- * -1 when that copy found no memory. */
+/* Multiply every point by s (local; float32 storage is replaced by
+ * doubles); -1 when they found no memory (the points are unchanged). */
 int td_engine_scale(td_engine *e, double s);
 
 /* Counts and means of the active rows of every class (exact sums).

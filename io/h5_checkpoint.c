@@ -1,12 +1,11 @@
 /* h5_checkpoint.c - the checkpoint file (see td_h5ckpt.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "td_h5ckpt.h"
+#include "td_h5par.h"
 
 #define FORMAT "trunc-dist checkpoint 1"
 
@@ -18,43 +17,18 @@ typedef struct {
 static void put_attr(ck_file *f, const char *name, hid_t type,
                      const void *v, hsize_t n)
 {
-    hid_t sp = H5Screate_simple(1, &n, NULL);
-    hid_t a = sp < 0 ? -1 : H5Acreate2(f->file, name, type, sp, H5P_DEFAULT,
-                                       H5P_DEFAULT);
-    if (a < 0 || H5Awrite(a, type, v) < 0)
-        f->bad = 1;
-    if (a >= 0) H5Aclose(a);
-    if (sp >= 0) H5Sclose(sp);
+    f->bad |= td_h5par_attr(f->file, name, type, v, n) != 0;
 }
 
-/* A text attribute as bytes: config texts can hold anything. */
 static void put_text(ck_file *f, const char *name, const char *s)
 {
-    put_attr(f, name, H5T_NATIVE_UCHAR, s, strlen(s) + 1);
+    f->bad |= td_h5par_text(f->file, name, s) != 0;
 }
 
-/* A 1-D dataset of n elements; this rank writes [off, off + cnt). */
 static void put_rows(ck_file *f, const char *name, hid_t type, hsize_t n,
                      hsize_t off, hsize_t cnt, const void *v)
 {
-    hid_t sp = H5Screate_simple(1, &n, NULL);
-    hid_t d = sp < 0 ? -1 : H5Dcreate2(f->file, name, type, sp, H5P_DEFAULT,
-                                       H5P_DEFAULT, H5P_DEFAULT);
-    hid_t mem = H5Screate_simple(1, &cnt, NULL);
-    hid_t x = H5Pcreate(H5P_DATASET_XFER);
-    int ok = d >= 0 && mem >= 0 && x >= 0 &&
-             H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE) >= 0;
-    if (ok && cnt > 0)
-        ok = H5Sselect_hyperslab(sp, H5S_SELECT_SET, &off, NULL, &cnt,
-                                 NULL) >= 0;
-    else if (ok)
-        ok = H5Sselect_none(sp) >= 0 && H5Sselect_none(mem) >= 0;
-    if (!ok || H5Dwrite(d, type, mem, sp, x, v) < 0)
-        f->bad = 1;
-    if (x >= 0) H5Pclose(x);
-    if (mem >= 0) H5Sclose(mem);
-    if (d >= 0) H5Dclose(d);
-    if (sp >= 0) H5Sclose(sp);
+    f->bad |= td_h5par_rows(f->file, name, type, n, 0, off, cnt, v) != 0;
 }
 
 static void write_all(ck_file *f, const td_h5ckpt_meta *mt,
@@ -76,19 +50,6 @@ static void write_all(ck_file *f, const td_h5ckpt_meta *mt,
              (hsize_t)img->row0, (hsize_t)img->n_local, img->row_layer);
 }
 
-/* Rank 0: the bytes reach the disk before the name moves. */
-static int sync_rename(const char *tmp, const char *path)
-{
-    int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return rename(tmp, path);
-}
-
 int td_h5_write_checkpoint(void *meta, const td_ckpt_image *img,
                            td_err *err)
 {
@@ -104,19 +65,14 @@ int td_h5_write_checkpoint(void *meta, const td_ckpt_image *img,
     void *old_data = NULL;
     H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    ck_file f = {-1, 0};
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     errno = 0;
-    if (fapl >= 0 && H5Pset_fapl_mpio(fapl, mt->comm, MPI_INFO_NULL) >= 0)
-        f.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    ck_file f = {td_h5par_create(tmp, mt->comm), 0};
     int saved = errno;
     if (f.file >= 0) {
         write_all(&f, mt, img, rank);
         if (H5Fclose(f.file) < 0)
             f.bad = 1;
     }
-    if (fapl >= 0)
-        H5Pclose(fapl);
     H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
     if (f.file < 0)
         td_err_set(err, TD_ERR_OUTPUT, "cannot create checkpoint '%s': %s",
@@ -124,7 +80,7 @@ int td_h5_write_checkpoint(void *meta, const td_ckpt_image *img,
     else if (f.bad)
         td_err_set(err, TD_ERR_OUTPUT, "cannot write checkpoint '%s' (disk "
                    "full or I/O error)", tmp);
-    else if (rank == 0 && sync_rename(tmp, mt->path) != 0)
+    else if (rank == 0 && td_h5par_commit(tmp, mt->path) != 0)
         td_err_set(err, TD_ERR_OUTPUT, "cannot save checkpoint '%s': %s",
                    mt->path, strerror(errno));
     if (err->code && rank == 0)
@@ -149,14 +105,24 @@ static int get_attr(hid_t file, const char *name, hid_t type, void *v,
     return rc;
 }
 
-/* 1 when text attribute `name` equals s. */
+/* 1 when text attribute `name` (a fixed-length string) equals s. */
 static int same_text(hid_t file, const char *name, const char *s)
 {
     size_t n = strlen(s) + 1;
+    if (H5Aexists(file, name) <= 0)
+        return 0;
+    hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+    hid_t ft = a < 0 ? -1 : H5Aget_type(a);
+    hid_t mt = H5Tcopy(H5T_C_S1);
     char *v = malloc(n);
-    int same = v && get_attr(file, name, H5T_NATIVE_UCHAR, v, n) == 0 &&
+    int same = v && ft >= 0 && mt >= 0 && H5Tget_class(ft) == H5T_STRING &&
+               !H5Tis_variable_str(ft) && H5Tget_size(ft) == n &&
+               H5Tset_size(mt, n) >= 0 && H5Aread(a, mt, v) >= 0 &&
                memcmp(v, s, n) == 0;
     free(v);
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (a >= 0) H5Aclose(a);
     return same;
 }
 

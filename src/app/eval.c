@@ -12,16 +12,22 @@
 #include "td_eval.h"
 #include "td_h5.h"
 #include "td_h5net.h"
+#include "td_h5pred.h"
+#include "td_step.h"
 #include "td_verify.h"
 
 #define EVAL_BLOCK_ROWS 1024
 
 /* Class index of each row in the network's label order: every data label
- * must be one of the network's.  Local; the caller agrees. */
+ * must be one of the network's; the message names those that are not.
+ * Local; the caller agrees. */
 static int map_labels(td_engine *e, const int64_t *dlab, const td_model *mdl,
                       const char *data, td_err *err)
 {
     int *to = malloc(sizeof(int) * (e->q > 0 ? e->q : 1));
+    char unseen[256] = "";
+    int nbad = 0;
+    size_t used = 0;
     if (!to)
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (labels)");
     for (int c = 0; c < e->q; c++) {
@@ -29,12 +35,19 @@ static int map_labels(td_engine *e, const int64_t *dlab, const td_model *mdl,
         for (int j = 0; j < mdl->q; j++)
             if (mdl->labels[j] == dlab[c])
                 to[c] = j;
-        if (to[c] < 0) {
-            free(to);
-            return td_err_set(err, TD_ERR_INPUT, "%s: label %lld is not a "
-                              "class of the network", data,
-                              (long long)dlab[c]);
-        }
+        if (to[c] < 0 && nbad++ < 8 && used < sizeof unseen)
+            used += snprintf(unseen + used, sizeof unseen - used, "%s%lld",
+                             nbad > 1 ? ", " : "", (long long)dlab[c]);
+    }
+    if (nbad) {
+        free(to);
+        return td_err_set(err, TD_ERR_INPUT, "%s: label%s %s%s %s not "
+                          "seen in training (the network has %d classes, "
+                          "labels %lld..%lld)", data, nbad > 1 ? "s" : "",
+                          unseen, nbad > 8 ? ", ..." : "",
+                          nbad > 1 ? "were" : "was", mdl->q,
+                          (long long)mdl->labels[0],
+                          (long long)mdl->labels[mdl->q - 1]);
     }
     for (int64_t i = 0; i < e->n_local; i++)
         e->cls[i] = to[e->cls[i]];
@@ -72,22 +85,106 @@ static int load(const char *net_path, const char *data, td_model *mdl,
     return td_comm_agree(err);
 }
 
-int td_eval_main(const char *net_path, const char *data, td_err *err)
+/* The confusion matrix and per-class accuracy, for up to 20 classes
+ * (beyond, only the file has them). */
+static void report_classes(const td_model *mdl, const int64_t *conf)
+{
+    int q = mdl->q;
+    td_say("eval: per class (label: accuracy, rows)");
+    for (int c = 0; c < q; c++) {
+        int64_t n = 0;
+        for (int j = 0; j < q; j++)
+            n += conf[(size_t)c * q + j];
+        td_say(" %lld: %.2f%% of %lld%s", (long long)mdl->labels[c],
+               n ? 100.0 * conf[(size_t)c * q + c] / n : 0.0, (long long)n,
+               c + 1 < q ? ";" : "\n");
+    }
+    if (q > 20)
+        return;
+    td_say("eval: confusion (rows: true label, columns: predicted)\n%8s", "");
+    for (int j = 0; j < q; j++)
+        td_say(" %7lld", (long long)mdl->labels[j]);
+    for (int c = 0; c < q; c++) {
+        td_say("\n%8lld", (long long)mdl->labels[c]);
+        for (int j = 0; j < q; j++)
+            td_say(" %7lld", (long long)conf[(size_t)c * q + j]);
+    }
+    td_say("\n");
+}
+
+/* What the pass keeps: the confusion matrix always, the per-row results
+ * and layer table for a predictions file. */
+static int extra_alloc(td_verify_extra *x, const td_model *mdl,
+                       const td_engine *e, int want_rows)
+{
+    int64_t q = mdl->q, n = e->n_local > 0 ? e->n_local : 1;
+    *x = (td_verify_extra){calloc((size_t)(q * q), sizeof(int64_t)),
+                           NULL, NULL, NULL};
+    if (want_rows) {
+        x->pred = malloc(sizeof(int) * n);
+        x->out = malloc(sizeof(double) * n * q);
+        if (mdl->nlayers > 0 && (double)mdl->nlayers * q <= 1e7)
+            x->layer_class = calloc((size_t)mdl->nlayers * q * 3,
+                                    sizeof(int64_t));
+    }
+    return td_all_ok(x->confusion && (!want_rows || (x->pred && x->out &&
+                          (x->layer_class || mdl->nlayers == 0 ||
+                           (double)mdl->nlayers * q > 1e7))));
+}
+
+static void extra_free(td_verify_extra *x)
+{
+    free(x->confusion); free(x->layer_class); free(x->pred); free(x->out);
+}
+
+static int write_predictions(const td_eval_opts *o, const td_model *mdl,
+                             const td_engine *e, const td_verify_extra *x,
+                             td_err *err)
+{
+    int64_t q = mdl->q, *counts = calloc((size_t)q, sizeof(int64_t));
+    for (int64_t c = 0; counts && c < q; c++)
+        for (int64_t j = 0; j < q; j++)
+            counts[c] += x->confusion[c * q + j];
+    if (!td_all_ok(counts != NULL))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+    td_h5pred p = {o->predictions, o->network, o->data, mdl->q,
+                   mdl->nlayers, mdl->labels, counts, x->confusion,
+                   x->layer_class, (double)mdl->n_correct / mdl->n_points,
+                   mdl->cost, mdl->max_error, e->n_total, e->row0,
+                   e->n_local, e->cls, x->pred, x->out};
+    td_h5_write_predictions(&p, td_comm_world(), err);
+    free(counts);
+    if (td_comm_agree(err) == TD_OK)
+        td_say("eval: wrote %s (labels, predictions, outputs, confusion, "
+               "per-layer kept/collapsed counts)\n", o->predictions);
+    return err->code;
+}
+
+int td_eval_main(const td_eval_opts *o, td_err *err)
 {
     td_model mdl = {0};
     td_engine e = {0};
+    td_verify_extra x = {0};
     double t0 = td_comm_wtime();
-    if (load(net_path, data, &mdl, &e, err) == TD_OK) {
+    if (load(o->network, o->data, &mdl, &e, err) == TD_OK) {
         mdl.structured = mdl.construction != TD_CONS_POLYTOPE;
-        td_verify(&e, &mdl, err);
+        if (!extra_alloc(&x, &mdl, &e, o->predictions != NULL))
+            td_err_set(err, TD_ERR_INTERNAL, "out of memory (evaluation)");
+        else
+            td_verify_ex(&e, &mdl, &x, err);
     }
-    if (td_comm_agree(err) == TD_OK)
+    if (td_comm_agree(err) == TD_OK) {
         td_say("eval: %s on %s: accuracy %.4f%% (%lld / %lld), cost C = "
                "%.6g, max |x^(L) - y| = %.3g (%s forward pass, %.3f s)\n",
-               net_path, data, 100.0 * mdl.n_correct / mdl.n_points,
+               o->network, o->data, 100.0 * mdl.n_correct / mdl.n_points,
                (long long)mdl.n_correct, (long long)mdl.n_points, mdl.cost,
                mdl.max_error, mdl.structured ? "structured" : "dense",
                td_comm_wtime() - t0);
+        report_classes(&mdl, x.confusion);
+        if (o->predictions)
+            write_predictions(o, &mdl, &e, &x, err);
+    }
+    extra_free(&x);
     td_model_free(&mdl);
     td_engine_free(&e);
     return err->code;

@@ -36,9 +36,12 @@ extern void openblas_set_num_threads(int) __attribute__((weak));
 static const char *usage =
     "usage: mpirun -np N trunc-dist [OPTIONS] CONFIG.toml\n"
     "       trunc-dist --example DIR   write DIR/example.h5 and DIR/example.toml\n"
-    "       mpirun -np N trunc-dist eval NETWORK.h5 DATA.h5\n"
-    "                                  accuracy and cost of a result's network\n"
-    "                                  on other labelled data (X, y)\n"
+    "       mpirun -np N trunc-dist eval NETWORK.h5 DATA.h5 [--predictions\n"
+    "                                  OUT.h5 [--force]]\n"
+    "                                  accuracy, cost, per-class accuracy and\n"
+    "                                  confusion of a result's network on other\n"
+    "                                  labelled data (X, y); OUT.h5 gets every\n"
+    "                                  row's prediction and output\n"
     "       trunc-dist --version | --help\n"
     "Options of a run (any order, before or after CONFIG.toml):\n"
     "  --force            replace an existing result (and start afresh over\n"
@@ -520,11 +523,54 @@ static int write_example(const char *dir)
     return agreed(&err);
 }
 
-static int run_eval(const char *network, const char *data)
+/* eval's predictions file must not replace an input, nor an existing
+ * file unless forced (rank 0, agreed). */
+static void check_predictions(const td_eval_opts *o, int force, td_err *err)
+{
+    struct stat st;
+    if (!o->predictions)
+        return;
+    if (same_file(o->predictions, o->network) ||
+        same_file(o->predictions, o->data))
+        td_err_set(err, TD_ERR_INPUT, "--predictions '%s' is an input of "
+                   "the evaluation", o->predictions);
+    else if (stat(o->predictions, &st) == 0 && S_ISDIR(st.st_mode))
+        td_err_set(err, TD_ERR_INPUT, "--predictions '%s' is a directory",
+                   o->predictions);
+    else if (stat(o->predictions, &st) == 0 && !force)
+        td_err_set(err, TD_ERR_INPUT, "--predictions '%s' exists: add "
+                   "--force to replace it", o->predictions);
+}
+
+/* trunc-dist eval NETWORK.h5 DATA.h5 [--predictions OUT.h5] [--force] */
+static int run_eval(int argc, char **argv)
 {
     td_err err;
     td_err_clear(&err);
-    td_eval_main(network, data, &err);
+    td_eval_opts o = {NULL, NULL, NULL};
+    int force = 0, bad = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--predictions") && i + 1 < argc)
+            o.predictions = argv[++i];
+        else if (!strcmp(argv[i], "--force"))
+            force = 1;
+        else if (argv[i][0] == '-' || (o.network && o.data))
+            bad = 1;
+        else if (!o.network)
+            o.network = argv[i];
+        else
+            o.data = argv[i];
+    }
+    if (bad || !o.data) {
+        if (td_comm_rank() == 0)
+            fprintf(stderr, "trunc-dist: error: bad arguments\n%s", usage);
+        return TD_ERR_INPUT;
+    }
+    if (td_comm_rank() == 0)
+        check_predictions(&o, force, &err);
+    if (agreed(&err))
+        return err.code;
+    td_eval_main(&o, &err);
     return agreed(&err);
 }
 
@@ -576,8 +622,8 @@ int main(int argc, char **argv)
         td_say("%s", usage);
     } else if (argc == 3 && !strcmp(argv[1], "--example")) {
         rc = write_example(argv[2]);
-    } else if (argc == 4 && !strcmp(argv[1], "eval")) {
-        rc = run_eval(argv[2], argv[3]);
+    } else if (argc >= 2 && !strcmp(argv[1], "eval")) {
+        rc = run_eval(argc, argv);
     } else if (parse_run_args(argc, argv, &opts, &config) == 0) {
         rc = run(config, &opts);
     } else {

@@ -134,12 +134,15 @@ double td_engine_normalize(td_engine *e)
 int td_engine_scale(td_engine *e, double s)
 {
     int64_t n = e->n_local * e->m;
-    if (!e->x0) {               /* float32 storage: a widened copy */
-        e->x = malloc(sizeof(double) * (size_t)(n ? n : 1));
-        if (!e->x)
+    if (!e->x0) {               /* float32 storage becomes double */
+        double *x = malloc(sizeof(double) * (size_t)(n ? n : 1));
+        if (!x)
             return -1;
         for (int64_t i = 0; i < n; i++)
-            e->x[i] = e->x0f[i];
+            x[i] = e->x0f[i];
+        free(e->x0f);
+        e->x0f = NULL;
+        e->x0 = e->x = x;
     }
     for (int64_t i = 0; i < n; i++)
         e->x[i] *= s;
