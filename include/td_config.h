@@ -47,6 +47,10 @@ typedef struct {
     int overwrite;       /* replace an existing result file; default false
                             (trunc-dist --force sets it too) */
 
+    /* [eval] */
+    char *eval_path;     /* a test set (the data contract) evaluated with
+                            the network and stored under /eval; NULL */
+
     /* [checkpoint] */
     int checkpoint;      /* save <output.path>.checkpoint during the build
                             (td_ckpt.h); default true */

@@ -2,7 +2,9 @@
 #ifndef TD_EVAL_H
 #define TD_EVAL_H
 
+#include "td_engine.h"
 #include "td_err.h"
+#include "td_model.h"
 
 typedef struct {
     const char *network;        /* a trunc-dist result */
@@ -17,5 +19,16 @@ typedef struct {
  * (td_h5pred.h).  Collective; every rank returns the same code (2 for
  * input errors, naming the file; a label the network never saw is one). */
 int td_eval_main(const td_eval_opts *o, td_err *err);
+
+/* The rows of `data` for model mdl: read (collective), labels mapped to
+ * the network's classes (a label it never saw is an input error naming
+ * it), scaled by mdl->input_scale for a cone network.  Agreed. */
+int td_eval_load_data(const char *data, const td_model *mdl, td_engine *e,
+                      td_err *err);
+
+/* The config's [eval] path: the same pass over that test set, its totals,
+ * confusion matrix and per-layer table kept in mdl->test (the training
+ * verification's numbers are left as they were).  Collective, agreed. */
+int td_eval_test(const char *path, td_model *mdl, td_err *err);
 
 #endif

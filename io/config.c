@@ -49,6 +49,7 @@ static const key_spec schema[] = {
     {"data.y_dataset", K_STR, OFF(y_dataset), 0, 0, 0, 0, 0, 0, NULL},
     {"output.path", K_STR, OFF(output_path), 1, 0, 0, 0, 0, 0, NULL},
     {"output.overwrite", K_BOOL, OFF(overwrite), 0, 0, 0, 0, 0, 0, NULL},
+    {"eval.path", K_STR, OFF(eval_path), 0, 0, 0, 0, 0, 0, NULL},
     {"checkpoint.enabled", K_BOOL, OFF(checkpoint), 0, 0, 0, 0, 0, 0, NULL},
     {"checkpoint.interval", K_INT, OFF(checkpoint_interval), 0, 0,
      1000000000, 0, 0, 0, NULL},
@@ -417,6 +418,8 @@ static int parse_into(const char *text, td_config *cfg, td_err *err)
         rc = resolve_path(&cfg->data_path, cfg->source, err);
     if (rc == TD_OK)
         rc = resolve_path(&cfg->output_path, cfg->source, err);
+    if (rc == TD_OK && cfg->eval_path)
+        rc = resolve_path(&cfg->eval_path, cfg->source, err);
     return rc;
 }
 
@@ -485,6 +488,7 @@ void td_config_free(td_config *cfg)
     free(cfg->x_dataset);
     free(cfg->y_dataset);
     free(cfg->output_path);
+    free(cfg->eval_path);
     free(cfg->order);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -189,6 +189,8 @@ static int read_model(rd *r, td_model *mdl)
                   &mdl->input_scale);
     if (!r->err->code && !(mdl->input_scale > 0 && isfinite(mdl->input_scale)))
         return bad(r, "/construction input_scale");
+    if (polytope)           /* its dense layers take x as stored */
+        mdl->input_scale = 1;
     data_read(r, "/network/label_values", H5T_NATIVE_INT64, q, mdl->labels);
     data_read(r, "/network/targets", H5T_NATIVE_DOUBLE, (size_t)q * q,
               mdl->targets);

@@ -323,6 +323,26 @@ static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
     codes_attr(w, g, "base_rule", BASE_RULE_CODES);
 }
 
+/* The per-layer table of rows kept / collapsed / only partly truncated,
+ * per class: three nlayers x q datasets under g. */
+static void write_layer_classes(h5w *w, hid_t g, const td_model *mdl,
+                                const int64_t *lc)
+{
+    static const char *names[3] = {"layer_kept", "layer_collapsed",
+                                   "layer_partial"};
+    size_t nq = (size_t)mdl->nlayers * mdl->q;
+    int64_t *t = malloc(sizeof(int64_t) * (nq ? nq : 1));
+    if (!t && !failed(w))
+        snprintf(w->why, sizeof w->why, "out of memory (layer table)");
+    for (int kind = 0; kind < 3 && t; kind++) {
+        for (size_t i = 0; i < nq; i++)
+            t[i] = lc[i * 3 + kind];
+        dataset(w, g, names[kind], H5T_STD_I64LE, H5T_NATIVE_INT64, 2,
+                (hsize_t)mdl->nlayers, (hsize_t)mdl->q, t);
+    }
+    free(t);
+}
+
 static void write_construction(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "construction");
@@ -342,6 +362,8 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_str(w, g, "sep_status_codes", SEP_STATUS_CODES);
     attr_str(w, g, "base_rule_codes", BASE_RULE_CODES);
     write_layer_table(w, g, mdl);
+    if (mdl->layer_class)
+        write_layer_classes(w, g, mdl, mdl->layer_class);
     i64(w, g, "class_counts", mdl->q, mdl->counts);
     f64(w, g, "class_means", 2, mdl->q, mdl->m, mdl->means);
     f64(w, g, "output_weight", 2, mdl->q, mdl->width, mdl->w_out);
@@ -406,6 +428,25 @@ static void write_polytope(h5w *w, const td_model *mdl)
     attr_i64(w, g, "data_passes", mdl->data_passes);
     attr_i64(w, g, "separator_passes", mdl->separator_passes);
     attr_i32(w, g, "sequentially_separable", mdl->sequentially_separable);
+    close_group(g);
+}
+
+/* The config's test set: its totals, confusion and layer table. */
+static void write_eval(h5w *w, const td_model *mdl)
+{
+    const td_test_eval *t = mdl->test;
+    hid_t g = group(w, w->file, "eval");
+    attr_str(w, g, "data_path", t->path);
+    attr_i64(w, g, "n_points", t->n_points);
+    attr_i64(w, g, "n_correct", t->n_correct);
+    attr_f64(w, g, "accuracy", t->n_points > 0 ?
+             (double)t->n_correct / (double)t->n_points : 0.0);
+    attr_f64(w, g, "cost", t->cost);
+    attr_f64(w, g, "max_error", t->max_error);
+    dataset(w, g, "confusion", H5T_STD_I64LE, H5T_NATIVE_INT64, 2,
+            (hsize_t)mdl->q, (hsize_t)mdl->q, t->confusion);
+    if (t->layer_class)
+        write_layer_classes(w, g, mdl, t->layer_class);
     close_group(g);
 }
 
@@ -492,6 +533,8 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
     else
         write_construction(w, mdl);
     write_verification(w, mdl);
+    if (mdl->test)
+        write_eval(w, mdl);
     if (run)
         write_run(w, run);
     if (w->file >= 0 && H5Fclose(w->file) < 0 && !failed(w))

@@ -61,6 +61,12 @@ static int load(const char *net_path, const char *data, td_model *mdl,
     td_h5_read_network(net_path, mdl, err);
     if (td_comm_agree(err))
         return err->code;
+    return td_eval_load_data(data, mdl, e, err);
+}
+
+int td_eval_load_data(const char *data, const td_model *mdl, td_engine *e,
+                      td_err *err)
+{
     td_shard_data d = {0};
     td_h5_read_shard(data, "X", "y", td_comm_world(), EVAL_BLOCK_ROWS, &d, err);
     if (td_comm_agree(err)) {
@@ -76,10 +82,11 @@ static int load(const char *net_path, const char *data, td_model *mdl,
                    data, e->m, mdl->m);
     if (!err->code)
         map_labels(e, dlab, mdl, data, err);
-    /* the cones live where the construction ran: at s x (the dense
-     * layers of a polytope take x itself) */
-    if (!err->code && mdl->construction != TD_CONS_POLYTOPE &&
-        mdl->input_scale != 1 && td_engine_scale(e, mdl->input_scale))
+    /* the layers in memory live where the construction ran: at s x (a
+     * polytope read from a file has the dense layers, which take x
+     * itself: the reader sets its scale to 1) */
+    if (!err->code && mdl->input_scale != 1 &&
+        td_engine_scale(e, mdl->input_scale))
         td_err_set(err, TD_ERR_INTERNAL, "out of memory (scaled copy)");
     free(dlab);
     return td_comm_agree(err);
@@ -187,5 +194,64 @@ int td_eval_main(const td_eval_opts *o, td_err *err)
     extra_free(&x);
     td_model_free(&mdl);
     td_engine_free(&e);
+    return err->code;
+}
+
+/* Allocate what the test set's record keeps; 0 on every rank or none. */
+static int test_alloc(td_test_eval *t, const td_model *mdl, const char *path)
+{
+    int64_t q = mdl->q;
+    t->path = strdup(path);
+    t->confusion = calloc((size_t)(q * q), sizeof(int64_t));
+    if (mdl->nlayers > 0 && (double)mdl->nlayers * q <= 1e7 &&
+        mdl->construction != TD_CONS_POLYTOPE)
+        t->layer_class = calloc((size_t)mdl->nlayers * q * 3,
+                                sizeof(int64_t));
+    return td_all_ok(t->path && t->confusion &&
+                     (t->layer_class || mdl->nlayers == 0 ||
+                      (double)mdl->nlayers * q > 1e7 ||
+                      mdl->construction == TD_CONS_POLYTOPE)) ? 0 : -1;
+}
+
+int td_eval_test(const char *path, td_model *mdl, td_err *err)
+{
+    td_engine e = {0};
+    td_test_eval *t = calloc(1, sizeof *t);
+    if (!td_all_ok(t != NULL))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+    mdl->test = t;
+    if (test_alloc(t, mdl, path))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (eval)");
+    if (td_eval_load_data(path, mdl, &e, err) == TD_OK) {
+        /* the pass sets the model's totals: keep the training ones */
+        int64_t n = mdl->n_points, c = mdl->n_correct;
+        double cost = mdl->cost, me = mdl->max_error;
+        int64_t *dep = malloc(sizeof(int64_t) * (mdl->nlayers + 1));
+        td_verify_extra x = {t->confusion, t->layer_class, NULL, NULL};
+        if (!td_all_ok(dep != NULL))
+            td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+        else {
+            memcpy(dep, mdl->n_departed, sizeof(int64_t) * mdl->nlayers);
+            int exact = mdl->sequentially_separable;
+            mdl->sequentially_separable = 0;    /* no training fates here */
+            td_verify_ex(&e, mdl, &x, err);
+            mdl->sequentially_separable = exact;
+            t->n_points = mdl->n_points;
+            t->n_correct = mdl->n_correct;
+            t->cost = mdl->cost;
+            t->max_error = mdl->max_error;
+            memcpy(mdl->n_departed, dep, sizeof(int64_t) * mdl->nlayers);
+        }
+        mdl->n_points = n;
+        mdl->n_correct = c;
+        mdl->cost = cost;
+        mdl->max_error = me;
+        free(dep);
+    }
+    td_engine_free(&e);
+    if (td_comm_agree(err) == TD_OK)
+        td_say("eval: %s: accuracy %.4f%% (%lld / %lld), cost C = %.6g\n",
+               path, t->n_points ? 100.0 * t->n_correct / t->n_points : 0.0,
+               (long long)t->n_correct, (long long)t->n_points, t->cost);
     return err->code;
 }

@@ -2,6 +2,7 @@
  *
  * Every stage ends with td_comm_agree, so all ranks learn the worst status
  * and leave together with the same exit code; rank 0 does the talking. */
+#include <errno.h>
 #include <libgen.h>
 #include <math.h>
 #include <omp.h>
@@ -121,6 +122,12 @@ static void check_output_target(const td_config *cfg, td_err *err)
     else if (stat(cfg->output_path, &st) == 0 && S_ISDIR(st.st_mode))
         td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is a directory",
                    cfg->source, cfg->output_path);
+    else if (cfg->eval_path && stat(cfg->eval_path, &st) != 0)
+        td_err_set(err, TD_ERR_INPUT, "%s: eval.path '%s': %s", cfg->source,
+                   cfg->eval_path, strerror(errno));
+    else if (cfg->eval_path && same_file(cfg->output_path, cfg->eval_path))
+        td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is the eval "
+                   "data", cfg->source, cfg->output_path);
     else if (stat(cfg->output_path, &st) == 0 && !cfg->overwrite)
         td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' exists: set "
                    "output.overwrite = true or run with --force to replace it",
@@ -248,6 +255,23 @@ static int choose_forward(const td_config *cfg, const td_engine *e,
         return err->code;
     td_model_bcast_network(mdl);
     return TD_OK;
+}
+
+/* The forward pass over the training rows, with the per-layer table of
+ * kept / collapsed / partly truncated rows per class (cone networks up to
+ * 1e7 layer x class entries; collective). */
+static int verify(td_engine *eng, td_model *mdl, td_err *err)
+{
+    td_verify_extra x = {0};
+    if (mdl->construction != TD_CONS_POLYTOPE && mdl->nlayers > 0 &&
+        (double)mdl->nlayers * mdl->q <= 1e7) {
+        mdl->layer_class = calloc((size_t)mdl->nlayers * mdl->q * 3,
+                                  sizeof(int64_t));
+        if (!td_all_ok(mdl->layer_class != NULL))
+            return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+        x.layer_class = mdl->layer_class;
+    }
+    return td_verify_ex(eng, mdl, &x, err);
 }
 
 static int check_zero_loss(const td_model *mdl, const td_config *cfg,
@@ -489,8 +513,10 @@ static int run(const char *config_path, const run_opts *opts)
     t2 = td_comm_wtime();
     if (choose_forward(&cfg, &eng, &mdl, &err))
         goto out;
-    td_verify(&eng, &mdl, &err);
+    verify(&eng, &mdl, &err);
     if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
+        goto out;
+    if (cfg.eval_path && td_eval_test(cfg.eval_path, &mdl, &err))
         goto out;
     t3 = td_comm_wtime();
     times.load = t1 - t0;

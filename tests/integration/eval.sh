@@ -16,6 +16,9 @@
 #    and at each layer exactly the rows the construction collapsed there;
 #  - an existing predictions file is kept unless --force, an input is
 #    never one;
+#  - [eval] path in a config: /eval holds the same confusion and layer
+#    table as eval's predictions file, /construction the training one; a
+#    missing eval.path is refused before the build;
 #  - a network of another feature count, or labels the network does not
 #    know (named): exit 2 on every rank, naming the file.
 #
@@ -137,4 +140,33 @@ grep -q "pred3.h5' exists: add --force" "$WORK/predagain.err.0" || fail "predaga
 run predforce 0 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/pred3.h5" --force
 run predinput 2 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/train.h5" --force
 grep -q "is an input of the evaluation" "$WORK/predinput.err.0" || fail "predinput: $(cat "$WORK/predinput.err.0")"
+# --- [eval] in the config: the test set stored under /eval ---------------
+printf '[data]\npath = "train.h5"\n[output]\npath = "net_eval.h5"\n[eval]\npath = "test.h5"\n[parallel]\nblock_rows = 16\n' \
+    > "$WORK/with_eval.toml"
+"${mpiexec_cmd[@]}" --oversubscribe -n 3 "$BIN" "$WORK/with_eval.toml" > "$WORK/with_eval.out"
+"$PYTHON" - "$WORK" <<'EOF' || fail "/eval and the training layer table"
+import sys, h5py, numpy as np
+w = sys.argv[1]
+r, p = h5py.File(w + "/net_eval.h5", "r"), h5py.File(w + "/predtest.h5", "r")
+bad = []
+for k in ("confusion", "layer_kept", "layer_collapsed", "layer_partial"):
+    if not np.array_equal(r["eval/" + k][...], p[k][...]): bad.append("/eval/" + k)
+if r["eval"].attrs["n_correct"] != (p["predicted_label"][...] == p["label"][...]).sum():
+    bad.append("/eval n_correct")
+c = r["construction"]; lab = r["network/label_values"][...]
+want = np.zeros_like(c["layer_collapsed"][...])
+for l, (who, n) in enumerate(zip(c["order_labels"][...], c["n_collapsed"][...])):
+    want[l, np.searchsorted(lab, who)] = n
+if not np.array_equal(c["layer_collapsed"][...], want): bad.append("/construction/layer_collapsed")
+if c["layer_partial"][...].any(): bad.append("/construction/layer_partial")
+print("\n".join(bad)); sys.exit(1 if bad else 0)
+EOF
+printf '[data]\npath = "train.h5"\n[output]\npath = "net_noeval.h5"\n[eval]\npath = "missing.h5"\n' \
+    > "$WORK/missing_eval.toml"
+"${mpiexec_cmd[@]}" --oversubscribe -n 3 "$BIN" "$WORK/missing_eval.toml" \
+    > "$WORK/missing_eval.out" 2> "$WORK/missing_eval.err" && fail "missing eval.path: exit 0"
+grep -q "eval.path '.*missing.h5': No such file" "$WORK/missing_eval.err" ||
+    fail "missing eval.path: $(cat "$WORK/missing_eval.err")"
+grep -q "^search" "$WORK/missing_eval.out" && fail "missing eval.path found after the build"
+[ ! -e "$WORK/net_noeval.h5" ] || fail "missing eval.path: a result was written"
 echo "eval: ok"
