@@ -61,6 +61,8 @@ typedef struct {
     int block_rows;
     double kappa;
     const char *status;  /* "zero_loss", "best_effort", ... */
+    const char *git_commit;
+    const char *hostnames;  /* the ranks' hosts, distinct, in rank order */
     td_run_times *times; /* NULL: no timings written (same model, same
                             bytes); else stored, times->write set */
 } td_run_info;

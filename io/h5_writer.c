@@ -21,6 +21,7 @@
 #include "td_h5.h"
 #include "td_progress.h"
 #include "td_stop.h"
+#include "td_version.h"
 
 /* An attribute lives in one object-header message (< 64 KiB); longer
  * strings (a huge config text) become a scalar string dataset instead. */
@@ -493,6 +494,8 @@ static void write_run(h5w *w, const td_run_info *run)
     attr_i32(w, g, "nthreads", run->nthreads);
     attr_i32(w, g, "block_rows", run->block_rows);
     attr_f64(w, g, "kappa", run->kappa);
+    attr_str(w, g, "git_commit", run->git_commit ? run->git_commit : "");
+    attr_str(w, g, "hostnames", run->hostnames ? run->hostnames : "");
     if (run->times)
         write_times(w, g, run->times);
     close_group(g);
@@ -525,6 +528,10 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
         if (w->file < 0)
             snprintf(w->why, sizeof w->why, "cannot create the temporary "
                      "file: %s", errno ? strerror(errno) : "HDF5 error");
+    }
+    if (w->file >= 0) {
+        attr_str(w, w->file, "format", "trunc-dist result");
+        attr_i32(w, w->file, "schema_version", TD_SCHEMA_VERSION);
     }
     if (mdl->net.num_layers > 0)
         write_network(w, mdl);

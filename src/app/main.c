@@ -330,16 +330,43 @@ static void report_shape(const td_config *cfg, const td_model *mdl)
            (long long)pg);
 }
 
+/* The ranks' host names, distinct, in rank order, comma-separated (rank
+ * 0; NULL elsewhere or without memory).  Collective. */
+static char *hostnames(void)
+{
+    char name[256] = "";
+    gethostname(name, sizeof name - 1);
+    void *all = NULL;
+    int64_t total = 0;
+    if (td_comm_gather(name, (int64_t)strlen(name) + 1, &all, &total) ||
+        !all)
+        return NULL;
+    char *out = calloc((size_t)total + 1, 1), *p = all;
+    for (int64_t used = 0; out && p < (char *)all + total; p += strlen(p) + 1) {
+        int seen = 0;
+        for (char *q = all; q < p && !seen; q += strlen(q) + 1)
+            seen = !strcmp(q, p);
+        if (seen)
+            continue;
+        used += snprintf(out + used, (size_t)(total + 1 - used), "%s%s",
+                         used ? "," : "", p);
+    }
+    free(all);
+    return out;
+}
+
 static int write_result(const td_config *cfg, const td_model *mdl,
                         td_run_times *times, td_err *err)
 {
+    char *hosts = hostnames();
     td_run_info run = {cfg->text, cfg->source, TD_VERSION, cfg->data_path,
                        td_comm_size(), omp_get_max_threads(), cfg->block_rows,
                        cfg->kappa, mdl->sequentially_separable ? "zero_loss"
                                                                : "best_effort",
-                       times};
+                       TD_GIT_COMMIT, hosts, times};
     if (td_comm_rank() == 0)
         td_h5_write_model(cfg->output_path, mdl, &run, err);
+    free(hosts);
     if (agreed(err))
         return err->code;
     report_shape(cfg, mdl);

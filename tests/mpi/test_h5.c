@@ -447,7 +447,8 @@ static void fake_model(td_model *mdl, int nlayers, int with_net)
 static td_run_info fake_run(const char *config_text)
 {
     return (td_run_info){config_text, "case.toml", "0.1.0-test", "train.h5",
-                         nranks, 2, 64, 0.5, "zero_loss", NULL};
+                         nranks, 2, 64, 0.5, "zero_loss", "test-commit",
+                         "host", NULL};
 }
 
 static int same_bytes(const char *a, const char *b)
