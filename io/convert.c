@@ -131,10 +131,12 @@ int td_cv_read(td_cv_stream *s, void *buf, size_t n, size_t *got,
                                   e == Z_ERRNO ? strerror(errno) : m);
             }
             if (r == 0) {
-                /* a gzip stream cut short reads as an error at its end */
+                /* a gzip stream cut short ("unexpected end of file",
+                 * Z_BUF_ERROR) ends here: binary headers say how much
+                 * should follow, so the caller names the row or record */
                 int e;
                 const char *m = gzerror(s->gz, &e);
-                if (e != Z_OK && e != Z_STREAM_END)
+                if (e != Z_OK && e != Z_STREAM_END && e != Z_BUF_ERROR)
                     return td_err_set(err, TD_ERR_INPUT, "%s: truncated or "
                                       "corrupt after %llu bytes: %s",
                                       s->name,
@@ -219,7 +221,7 @@ int td_cv_getline(td_cv_stream *s, char **buf, size_t *cap, size_t *len,
 /* ---- the HDF5 sink --------------------------------------------------- */
 
 struct td_cv_sink {
-    const char *out;
+    const char *in, *out;
     char tmp[PATH_MAX + 32];
     hid_t file, x, y;
     int started;
@@ -250,10 +252,12 @@ int td_cv_sink_f32(const td_cv_sink *k) { return k->f32; }
 int td_cv_sink_start(td_cv_sink *k, int64_t m, int x_f32, td_err *err)
 {
     if (m < 1)
-        return td_err_set(err, TD_ERR_INPUT, "no features (M = 0)");
+        return td_err_set(err, TD_ERR_INPUT, "%s: no features (M = 0)",
+                          k->in);
     if (m > INT_MAX)
-        return td_err_set(err, TD_ERR_INPUT, "%lld features: more than "
-                          "trunc-dist reads (%d)", (long long)m, INT_MAX);
+        return td_err_set(err, TD_ERR_INPUT, "%s: %lld features: more than "
+                          "trunc-dist reads (%d)", k->in, (long long)m,
+                          INT_MAX);
     k->m = m;
     k->f32 = x_f32;
     k->esz = x_f32 ? 4 : 8;
@@ -343,6 +347,7 @@ static int flush_x(td_cv_sink *k, int final, td_err *err)
                           (long long)(k->nx + k->xfill - 1), k->tmp);
     k->nx += k->xfill;
     k->xfill = 0;
+    td_stop_fault_point();      /* TD_FAULT_SIGNAL: a stop here, for tests */
     return td_cv_check_stop(k->out, err);
 }
 
@@ -600,7 +605,7 @@ int td_convert(const td_convert_opts *o, td_convert_stats *st, td_err *err)
     if (check_out(o, err))
         return err->code;
 
-    td_cv_sink k = {.out = o->out, .file = -1, .x = -1, .y = -1};
+    td_cv_sink k = {.in = o->in, .out = o->out, .file = -1, .x = -1, .y = -1};
     if ((size_t)snprintf(k.tmp, sizeof k.tmp, "%s.tmp.%ld", o->out,
                          (long)getpid()) >= sizeof k.tmp)
         return td_err_set(err, TD_ERR_OUTPUT, "%s: path too long", o->out);

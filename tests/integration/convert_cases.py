@@ -20,7 +20,7 @@ y int64, no temporaries left):
   short, int, float and double.
 Bad inputs (exit 2 on every rank, the expected words and line / record in
 the one error line, no output, no temporary): one per error class.
-Output refusals: OUT is IN (exit 2, IN unchanged), OUT exists without
+A stop signal between blocks exits 6 and leaves nothing.  Output refusals: OUT is IN (exit 2, IN unchanged), OUT exists without
 --force (exit 2, unchanged) and with it (replaced), a missing directory
 (exit 5).  One good and one bad conversion run under mpiexec at 3 ranks.
 """
@@ -312,6 +312,9 @@ bad("bad_label_column", "bad_labcol.csv", ["--label-column 5 is outside the 3 co
 full = gzip.compress(("\n".join("%d,%d,%d" % (i, i * i, i % 2) for i in range(20000)) + "\n").encode())
 open(path("cut.csv.gz"), "wb").write(full[:len(full) // 2])
 bad("bad_gzip_truncated", "cut.csv.gz", ["cut.csv.gz: truncated or corrupt"])
+open(path("cut.npy.gz"), "wb").write(gzip.compress(open(path("f4.npy"), "rb").read())[:3000])
+bad("bad_npy_gz_truncated", "cut.npy.gz", ["cut.npy.gz: truncated: the header promises 2100 elements of <f4, the data end in row "],
+    ["--labels", path("f4_y.npy")])
 Xi = Xf.copy()
 Xi[2, 1] = np.inf
 np.save(path("inf.npy"), Xi)
@@ -365,6 +368,12 @@ np.savez(path("noy.npz"), X=Xd)
 bad("bad_npz_no_labels", "noy.npz", ["has X but no labels y.npy"])
 bad("bad_npy_no_labels", "f4.npy", ["hold no labels: give the labels file with --labels"])
 bad("bad_missing", "missing.csv", ["missing.csv: cannot open"])
+# a stop signal between blocks (SIGTERM after the second of three 4 MiB
+# blocks, by TD_FAULT_SIGNAL): exit 6, the temporary removed
+os.environ["TD_FAULT_SIGNAL"] = "0:2:15"
+bad("stopped_sigterm", "fo.npy", ["stopped by SIGTERM while converting", "nothing written"],
+    ["--labels", path("fo_y.npy")], code=6)
+del os.environ["TD_FAULT_SIGNAL"]
 bad("mpi3_bad_number", "bad_number.csv", ["line 4, column 1"], np_=3)
 
 # ---- output refusals --------------------------------------------------------
