@@ -97,6 +97,8 @@ int td_cv_sink_commit(td_cv_sink *k, int64_t rows, td_err *err);
 int td_cv_sink_labels(td_cv_sink *k, const int64_t *y, int64_t n,
                       td_err *err);
 int64_t td_cv_sink_m(const td_cv_sink *k);
+/* The rows a header announces (for the progress bar's fraction). */
+void td_cv_sink_expect(td_cv_sink *k, int64_t n);
 int td_cv_sink_f32(const td_cv_sink *k);
 
 /* Labels kept apart from X (--labels, or y of an .npz): exactly n at a

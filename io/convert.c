@@ -23,6 +23,7 @@
 #include <zip.h>
 #include <zlib.h>
 #include "td_convert.h"
+#include "td_progress.h"
 #include "td_stop.h"
 
 #define CHUNK_BYTES (1 << 20)
@@ -231,6 +232,7 @@ struct td_cv_sink {
     int64_t chunk_rows, buf_rows;
     char *xbuf;
     int64_t xfill, nx;
+    int64_t expect;          /* rows announced by a header, 0: unknown */
     int64_t *ybuf;
     int64_t yfill, ny;
     /* label statistics */
@@ -247,6 +249,7 @@ static int out_err(td_cv_sink *k, td_err *err, const char *what)
 }
 
 int64_t td_cv_sink_m(const td_cv_sink *k) { return k->m; }
+void td_cv_sink_expect(td_cv_sink *k, int64_t n) { k->expect = n; }
 int td_cv_sink_f32(const td_cv_sink *k) { return k->f32; }
 
 int td_cv_sink_start(td_cv_sink *k, int64_t m, int x_f32, td_err *err)
@@ -347,6 +350,7 @@ static int flush_x(td_cv_sink *k, int final, td_err *err)
                           (long long)(k->nx + k->xfill - 1), k->tmp);
     k->nx += k->xfill;
     k->xfill = 0;
+    td_progress_tick(k->nx, k->expect, "%lld rows", (long long)k->nx);
     td_stop_fault_point();      /* TD_FAULT_SIGNAL: a stop here, for tests */
     return td_cv_check_stop(k->out, err);
 }
@@ -614,6 +618,7 @@ int td_convert(const td_convert_opts *o, td_convert_stats *st, td_err *err)
     H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
+    td_progress_begin("convert");
     td_cv_labels *lab = NULL;
     if (o->labels && f != TD_FMT_NPZ)
         lab = td_cv_labels_open(o->labels, err);
@@ -640,6 +645,7 @@ int td_convert(const td_convert_opts *o, td_convert_stats *st, td_err *err)
     st->label_min = k.lmin;
     st->label_max = k.lmax;
     sink_free(&k);
+    td_progress_end();
     H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
     if (!err->code && rename(k.tmp, o->out) != 0)
         td_err_set(err, TD_ERR_OUTPUT, "%s: cannot rename the temporary %s "

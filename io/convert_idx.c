@@ -211,8 +211,8 @@ int td_cv_idx(const char *path, td_cv_labels *lab, td_cv_sink *k,
         td_err_set(err, TD_ERR_INPUT, "%s: no records", path);
     int f32 = h.type != 0x0C && h.type != 0x0E;
     unsigned char *raw = NULL;
-    if (!err->code)
-        td_cv_sink_start(k, h.m, f32, err);
+    if (!err->code && td_cv_sink_start(k, h.m, f32, err) == TD_OK)
+        td_cv_sink_expect(k, h.n);
     for (int64_t r0 = 0; r0 < h.n && !err->code;) {
         int64_t nr = h.n - r0;
         void *dst = td_cv_sink_rows(k, &nr, err);

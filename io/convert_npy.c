@@ -470,6 +470,7 @@ static int read_x(td_cv_stream *s, td_cv_labels *lab, td_cv_sink *k,
         free(mem);
         return err->code;
     }
+    td_cv_sink_expect(k, n);
     int f32 = td_cv_sink_f32(k);
     int in_mem = mem != NULL;
     unsigned char *raw = NULL, *col = NULL;

@@ -380,8 +380,10 @@ int td_cv_svm(const char *path, td_cv_sink *k, td_err *err)
                           "features)", (long long)c.m);
     for (int64_t i = 0; i < c.m; i++)
         c.seen[i] = 0;
-    if (td_cv_sink_start(k, c.m, 0, err) == TD_OK)
+    if (td_cv_sink_start(k, c.m, 0, err) == TD_OK) {
+        td_cv_sink_expect(k, n1);
         svm_pass(path, &c, k, &n2, err);
+    }
     free(c.seen);
     if (!err->code && n2 != n1)
         td_err_set(err, TD_ERR_INPUT, "%s: changed while being read (%lld "
