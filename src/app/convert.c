@@ -11,6 +11,19 @@
 #include "td_convert.h"
 #include "td_stop.h"
 
+static const char *usage =
+    "usage: trunc-dist convert IN OUT.h5 [--labels FILE] [--label-column K]\n"
+    "                          [--force]\n"
+    "IN by its extension (each also with .gz, except .npz):\n"
+    "  .csv                 label column K (0-based, negative from the end;\n"
+    "                       default the last), header row detected\n"
+    "  .npy                 X; labels with --labels (.npy, IDX or text)\n"
+    "  .npz                 X/y, x/y, data/labels or arr_0/arr_1\n"
+    "  .svm .libsvm .txt    LIBSVM/SVMlight: label idx:val ... (1-based)\n"
+    "  .idx* -idx*-ubyte    IDX images, labels with --labels (idx1)\n"
+    "OUT gets X (N, M) float32 or float64 and y (N,) int64, written to a\n"
+    "temporary and renamed; an existing OUT only with --force.\n";
+
 static int parse(int argc, char **argv, td_convert_opts *o, td_err *err)
 {
     memset(o, 0, sizeof *o);
@@ -61,6 +74,10 @@ int td_convert_main(int argc, char **argv)
     td_err err;
     td_err_clear(&err);
     td_convert_opts o;
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
+        td_say("%s", usage);
+        return TD_OK;
+    }
     td_stop_install();
     parse(argc, argv, &o, &err);    /* the same argv on every rank */
     td_convert_stats st = {0};

@@ -19,6 +19,8 @@ fail() { echo "convert: FAIL: $*" >&2; exit 1; }
 # half a second, and this test starts the binary about 60 times
 export OMPI_MCA_pml="${OMPI_MCA_pml:-ob1}" OMPI_MCA_btl="${OMPI_MCA_btl:-self,vader}"
 
+"$BIN" convert --help | grep -q "usage: trunc-dist convert IN OUT.h5" ||
+    fail "convert --help"
 "$PYTHON" "$here/convert_cases.py" "$BIN" "$WORK/cases" --mpiexec "$MPIEXEC"
 
 sk=/usr/lib/python3/dist-packages/sklearn/datasets/data
