@@ -16,6 +16,7 @@
 #include "td_comm.h"
 #include "td_config.h"
 #include "td_conflicts.h"
+#include "td_convert.h"
 #include "td_eval.h"
 #include "td_example.h"
 #include "td_h5.h"
@@ -43,6 +44,11 @@ static const char *usage =
     "                                  confusion of a result's network on other\n"
     "                                  labelled data (X, y); OUT.h5 gets every\n"
     "                                  row's prediction and output\n"
+    "       mpirun -np N trunc-dist convert IN OUT.h5 [--labels FILE]\n"
+    "                   [--label-column K] [--force]\n"
+    "                                  CSV, .npy/.npz, LIBSVM or IDX (also\n"
+    "                                  .gz) to the input contract; rank 0\n"
+    "                                  converts\n"
     "       trunc-dist --version | --help\n"
     "Options of a run (any order, before or after CONFIG.toml):\n"
     "  --force            replace an existing result (and start afresh over\n"
@@ -675,6 +681,8 @@ int main(int argc, char **argv)
         td_say("%s", usage);
     } else if (argc == 3 && !strcmp(argv[1], "--example")) {
         rc = write_example(argv[2]);
+    } else if (argc >= 2 && !strcmp(argv[1], "convert")) {
+        rc = td_convert_main(argc - 1, argv + 1);
     } else if (argc >= 2 && !strcmp(argv[1], "eval")) {
         rc = run_eval(argc, argv);
     } else if (parse_run_args(argc, argv, &opts, &config) == 0) {

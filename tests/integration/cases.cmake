@@ -178,6 +178,9 @@ td_script_case(extreme)
 # --- --dry-run: a run's checks, a report, nothing written ------------------
 td_script_case(dry_run)
 
+# --- trunc-dist convert: CSV, NumPy, LIBSVM, IDX to the input contract ------
+td_script_case(convert)
+
 # --- --quiet, --verbose, --progress, the summary, the times in /run --------
 td_script_case(report_levels)
 
