@@ -335,7 +335,6 @@ def write_onnx(net, out, final_out, external):
     """Write the graph to `out` (a temporary name).  With external data the
     tensors go to `out + '.data'` while the model names the file beside
     final_out; returns that temporary data path (or None)."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     inits, nodes = [], []

@@ -400,8 +400,8 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
                  f"{bad[0]}: {counts[bad[0] - 1]} vs "
                  f"{(int(ck[bad[0] - 1]), int(cc_[bad[0] - 1]), int(cm[bad[0] - 1]))}")
     else:
-        agree = (f"the cone maps agree with /construction's counts on every "
-                 f"drawn layer (kept, collapsed, cut)")
+        agree = ("the cone maps agree with /construction's counts on every "
+                 "drawn layer (kept, collapsed, cut)")
     summary = (f"{K} of {n_layers} cone layers ({kind}), {len(draw)} of "
                f"{len(X)} rows drawn; {agree}; {layer1}")
     handles(axes[0].figure, labels, col, lifted=width > m)
