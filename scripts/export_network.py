@@ -177,6 +177,10 @@ class Network:
                 runs[-1][1] += 1
             else:
                 runs.append([d, 1])
+        if len(runs) > 6:                       # reset layers alternate widths
+            hidden = sorted({o for o, _ in self.shapes[:-1]})
+            return (f"{self.input_dim} -> {self.L - 1} hidden of width "
+                    f"{' or '.join(map(str, hidden))} -> {self.output_dim}")
         return " -> ".join(f"{d}" if k == 1 else f"{d} (x{k})" for d, k in runs)
 
     def _array(self, ds):
