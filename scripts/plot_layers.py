@@ -114,7 +114,7 @@ def plot_cones(f, c, kind, ax1, ax2, verbose):
         active[l + 1] = active[l]
         active[l + 1, cls[l]] -= coll[l]
     bad = [l + 1 for l in range(n) if active[l + 1, cls[l]] != left[l]
-           or active[l + 1].sum() != kept[l] + mixed[l]]
+           or active[l + 1].sum() != kept[l]]
 
     ax1.bar(x, coll, color=[col[k] for k in cls], width=0.8 if n <= 60 else 1.0,
             edgecolor="none")
@@ -150,9 +150,13 @@ def plot_cones(f, c, kind, ax1, ax2, verbose):
         for l in range(n):
             print(f"{ME}: layer {l + 1}: class {order[l]}, {coll[l]} collapsed, "
                   f"{left[l]} of the class left, {kept[l]} kept, {mixed[l]} mixed")
-    note = (f"; the counts disagree at layer {bad[0]} (n_class_left or "
-            f"n_kept vs the class counts)" if bad else
-            "; n_class_left and n_kept agree with the class counts")
+    if mixed.any():                  # best effort: rows on the wrong side
+        note = f"; {int(mixed.sum())} rows in neither cone (best effort)"
+    elif bad:
+        note = (f"; the counts disagree at layer {bad[0]} (n_class_left or "
+                f"n_kept vs the class counts)")
+    else:
+        note = "; n_class_left and n_kept agree with the class counts"
     return f"{n} cone layers ({kind}), {int(coll.sum())} rows collapsed{note}"
 
 

@@ -32,8 +32,8 @@ A polytope result (binary data) gets one panel per facet, w_i x = beta_i
 with its band of half width gap_i, the outer rows it covers first marked,
 and a last panel with the polytope itself (where the indicator unit is positive).
 
-The script counts, on every drawn layer, the active rows the cone keeps,
-collapses or cuts, and the facets' first-covered rows, and says whether they
+The script counts, on every drawn layer, the active rows the cone keeps (of
+other classes), collapses (of the layer's class or piece) or neither, and the facets' first-covered rows, and says whether they
 agree with /construction (they must, for the training data of the result);
 it also checks that the geometry rebuilds /network's first layer.  Exit 0,
 or 1 when they disagree (the picture is still written).  Rows
@@ -309,9 +309,20 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
     counts = []
     for l in range(K):
         nxt, code = cones[l].truncate(cur)
-        counts.append((int(np.sum(active & (code == 1))),
-                       int(np.sum(active & (code == -1))),
-                       int(np.sum(active & (code == 0)))))
+        # trunc-dist's counts: kept = other rows in the forward cone,
+        # collapsed = the layer's rows in the backward cone (pieces: the
+        # class's rows below the hyperplane), the rest "mixed" (cut, or on
+        # the wrong side: best effort only)
+        if cls is not None:
+            mine = cls == np.searchsorted(labels, order[l])
+            if kind == "pieces":
+                mine &= (cur - cones[l].p) @ cones[l].h < 0
+            expect = np.where(mine, -1, 1)
+        else:
+            expect = code
+        ok = active & (code == expect)
+        counts.append((int(np.sum(ok & (code == 1))), int(np.sum(ok & (code == -1))),
+                       int(np.sum(active & ~ok))))
         before.append(cur)
         after.append(nxt)
         codes.append(np.where(active, code, 2))     # 2: collapsed earlier
@@ -375,7 +386,7 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
         kept, coll, mixed = counts[l]
         th = f", theta {np.degrees(theta[l]):.1f} deg" if theta is not None else ""
         ax.set_title(f"layer {l + 1}: class {order[l]}, {coll} rows to p{th}"
-                     + (f", {mixed} cut" if mixed else ""), fontsize=9)
+                     + (f", {mixed} in neither" if mixed else ""), fontsize=9)
         ax.set_xlim(*lim[0])
         ax.set_ylim(*lim[1])
         ax.set_aspect("equal")
@@ -390,7 +401,7 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
     if verbose:
         for l in range(K):
             print(f"{ME}: layer {l + 1} (class {order[l]}): {counts[l][0]} kept, "
-                  f"{counts[l][1]} collapsed, {counts[l][2]} cut; /construction: "
+                  f"{counts[l][1]} collapsed, {counts[l][2]} neither; /construction: "
                   f"{int(ck[l])}, {int(cc_[l])}, {int(cm[l])}")
     if not same_rows:
         agree = (f"counts not compared (these are not the {int(c['class_counts'][...].sum())} "
@@ -401,7 +412,7 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
                  f"{(int(ck[bad[0] - 1]), int(cc_[bad[0] - 1]), int(cm[bad[0] - 1]))}")
     else:
         agree = ("the cone maps agree with /construction's counts on every "
-                 "drawn layer (kept, collapsed, cut)")
+                 "drawn layer (kept, collapsed, neither)")
     summary = (f"{K} of {n_layers} cone layers ({kind}), {len(draw)} of "
                f"{len(X)} rows drawn; {agree}; {layer1}")
     handles(axes[0].figure, labels, col, lifted=width > m)

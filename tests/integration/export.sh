@@ -10,7 +10,8 @@
 #    on the training data to 1e-12 relative, and every row's nearest target
 #    is its own label (zero loss); weights bit-identical to /network;
 #  - both plots are written (non-empty PNG) and plot_truncation's cone maps
-#    and facets agree with /construction's counts;
+#    and facets agree with /construction's counts, also for a best-effort
+#    network (rows in neither cone);
 #  - bad input (a data file as network, an unknown extension, not HDF5, an
 #    existing output, data of another feature count, a non-PNG name): exit 2
 #    with one line naming the file, nothing left behind.
@@ -63,6 +64,21 @@ for n in t6 pc po hd; do
         fail "plot_truncation $n: $(cat "$WORK/$n.trunc.out")"
 done
 grep -q "n_class_left and n_kept agree" "$WORK/pc.layers.out" || fail "$(cat "$WORK/pc.layers.out")"
+# best effort (exit 3, the soft-margin network written): rows in neither cone,
+# and plot_truncation's class-aware counts still equal /construction's
+"$PYTHON" "$here/gen_data.py" "$WORK/be.h5" --kind overlap --m 2 --n 300 --seed 65 > /dev/null
+printf '[data]\npath = "be.h5"\n[output]\npath = "be_net.h5"\n[construction]\nmode = "theorem6"\non_inseparable = "best_effort"\n' \
+    > "$WORK/be.toml"
+rc=0
+"${mpiexec_cmd[@]}" -n 1 "$BIN" --quiet "$WORK/be.toml" > "$WORK/be.build.out" 2>&1 || rc=$?
+[ "$rc" != 0 ] && [ -s "$WORK/be_net.h5" ] || fail "best effort: exit $rc, $(tail -2 "$WORK/be.build.out")"
+"$PYTHON" "$scripts/plot_layers.py" "$WORK/be_net.h5" "$WORK/be_layers.png" > "$WORK/be.layers.out" ||
+    fail "plot_layers be: exit $?"
+grep -q "rows in neither cone (best effort)" "$WORK/be.layers.out" || fail "$(cat "$WORK/be.layers.out")"
+"$PYTHON" "$scripts/plot_truncation.py" "$WORK/be_net.h5" "$WORK/be.h5" "$WORK/be_truncation.png" \
+    > "$WORK/be.trunc.out" || fail "plot_truncation be: $(cat "$WORK/be.trunc.out")"
+grep -q "cone maps agree with /construction's counts" "$WORK/be.trunc.out" ||
+    fail "plot_truncation be: $(cat "$WORK/be.trunc.out")"
 # past 1.8 GiB the tensors go to OUT.data; the same path, forced, on a small net
 mkdir "$WORK/ext"
 "$PYTHON" "$scripts/export_network.py" "$WORK/pc_net.h5" "$WORK/ext/pc.onnx" --external-data \
@@ -164,7 +180,7 @@ for name in ("t6", "pc", "po", "hd"):
 sys.exit(1 if bad else 0)
 EOF
 
-for n in t6 pc po hd; do
+for n in t6 pc po hd be; do
     for p in layers truncation; do
         f="$WORK/${n}_$p.png"
         [ -s "$f" ] && [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] ||
