@@ -169,6 +169,9 @@ td_script_case(overwrite)
 # --- trunc-dist eval: a network on other data -----------------------------
 td_script_case(eval)
 
+# --- scripts/: exports (.npz, .pt, .onnx) and plots of a result ----------
+td_script_case(export)
+
 # --- stop by signal, checkpoint, resume at other rank counts -------------
 td_script_case(resume)
 
