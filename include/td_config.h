@@ -47,6 +47,12 @@ typedef struct {
     int overwrite;       /* replace an existing result file; default false
                             (trunc-dist --force sets it too) */
 
+    /* [checkpoint] */
+    int checkpoint;      /* save <output.path>.checkpoint during the build
+                            (td_ckpt.h); default true */
+    int checkpoint_interval;  /* seconds between checkpoints (0: after
+                            every layer); default 60 */
+
     /* [construction] */
     td_mode mode;        /* "auto" (default) | "theorem6" | "lifted" | "pieces"
                             | "polytope" */

@@ -48,6 +48,9 @@ static const key_spec schema[] = {
     {"data.y_dataset", K_STR, OFF(y_dataset), 0, 0, 0, 0, 0, 0, NULL},
     {"output.path", K_STR, OFF(output_path), 1, 0, 0, 0, 0, 0, NULL},
     {"output.overwrite", K_BOOL, OFF(overwrite), 0, 0, 0, 0, 0, 0, NULL},
+    {"checkpoint.enabled", K_BOOL, OFF(checkpoint), 0, 0, 0, 0, 0, 0, NULL},
+    {"checkpoint.interval", K_INT, OFF(checkpoint_interval), 0, 0,
+     1000000000, 0, 0, 0, NULL},
     {"construction.kappa", K_NUM, OFF(kappa), 0, 0, 0, 0.0, 1.0, 0,
      "in (0, 1)"},
     {"construction.order", K_ORDER, OFF(order), 0, 0, 0, 0, 0, 0, NULL},
@@ -392,6 +395,8 @@ static int set_defaults(td_config *cfg, const char *text, const char *source)
     cfg->block_rows = 1024;
     cfg->scalapack_threshold = 1024;
     cfg->tolerance = 1e-8;
+    cfg->checkpoint = 1;
+    cfg->checkpoint_interval = 60;
     return cfg->source && cfg->text && cfg->x_dataset && cfg->y_dataset;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "td_cone.h"
 #include "td_h5.h"
+#include "td_stop.h"
 
 /* An attribute lives in one object-header message (< 64 KiB); longer
  * strings (a huge config text) become a scalar string dataset instead. */
@@ -28,6 +29,7 @@
  * is a no-op, so the write functions read as a plain list of items. */
 typedef struct {
     hid_t file, gcpl, dcpl;
+    int stopped;            /* a stop signal came while writing */
     char why[512];
 } h5w;
 
@@ -178,6 +180,13 @@ static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
         snprintf(w->why, sizeof w->why, "out of memory (layer weights)");
     for (int l = 0; l < net->num_layers && !failed(w); l++) {
         char name[32];
+        td_stop_fault_point();
+        if (td_stop_signal()) {     /* before Slurm's SIGKILL comes */
+            w->stopped = td_stop_signal();
+            snprintf(w->why, sizeof w->why, "stopped by %s at layer %d of "
+                     "%d", td_stop_name(w->stopped), l + 1, net->num_layers);
+            break;
+        }
         snprintf(name, sizeof name, "layer_%d", l + 1);
         if (td_network_layer(net, l, W, b)) {
             snprintf(w->why, sizeof w->why, "out of memory (layer %d)", l + 1);
@@ -490,6 +499,9 @@ int td_h5_write_model(const char *path, const td_model *mdl,
     if (!failed(&w))
         return TD_OK;
     remove(tmp);        /* never leave a partial file behind */
+    if (w.stopped)
+        return td_err_set(err, TD_ERR_INTERRUPTED, "%s while writing '%s': "
+                          "nothing written", w.why, path);
     return td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': %s",
                       path, w.why);
 }

@@ -9,16 +9,20 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "td_ckpt.h"
 #include "td_comm.h"
 #include "td_config.h"
 #include "td_conflicts.h"
 #include "td_eval.h"
 #include "td_example.h"
 #include "td_h5.h"
+#include "td_h5ckpt.h"
 #include "td_pieces.h"
 #include "td_polytope.h"
+#include "td_resume.h"
 #include "td_search.h"
 #include "td_step.h"
+#include "td_stop.h"
 #include "td_verify.h"
 #include "td_version.h"
 
@@ -42,7 +46,9 @@ static const char *usage =
 
 /* What the command line asked for beyond the config path. */
 typedef struct {
-    int force;      /* --force: replace an existing result */
+    int force;      /* --force: replace an existing result (and start
+                       afresh over a checkpoint) */
+    int resume;     /* --resume: continue from the checkpoint, if any */
 } run_opts;
 
 /* Agree on the status; rank 0 prints the agreed error line. */
@@ -267,12 +273,27 @@ static int write_result(const td_config *cfg, const td_model *mdl,
     return agreed(err);
 }
 
+/* A phase of "auto" ends: save the model (the reason so far) so that a
+ * resumed run starts at the next phase. */
+static int phase_ends(td_ckpt *ck, int next, const td_engine *eng,
+                      const td_model *mdl, td_err *err)
+{
+    ck->force = 1;
+    if (!td_ckpt_due(ck))
+        return TD_OK;
+    td_buf b = {0};
+    td_ckpt_pack_model(&b, mdl);
+    int rc = td_ckpt_save(ck, next, &b, eng, mdl, err);
+    td_buf_free(&b);
+    return rc;
+}
+
 /* auto, binary data beyond Theorem 6: two hidden layers when one class's
  * hull holds no point of the other (far smaller than pieces); when it
  * does, TD_ERR_INSEPARABLE with every row active again and the reason
  * extended, for the pieces to start afresh. */
 static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
-                        td_err *err)
+                        td_ckpt *ck, td_err *err)
 {
     size_t used = strlen(mdl->reason);
     td_say("construction: %.300s; trying a polytope (binary data)\n",
@@ -283,19 +304,57 @@ static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
              err->msg);
     td_err_clear(err);
     td_engine_undo_all(eng);
+    td_model_clear_layers(mdl);
+    if (phase_ends(ck, TD_PHASE_PIECES_START, eng, mdl, err))
+        return err->code;
     return TD_ERR_INSEPARABLE;
 }
 
-/* Theorem 6 at width M when asked, or first when the mode is "auto" and
- * M >= Q - 1; the lifted constructions when asked, or when Theorem 6
- * finds the data not sequentially separable (then every row is active
- * again, a binary problem tries a polytope and the pieces start
- * afresh). */
-static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
-                 td_err *err)
+/* auto: Theorem 6 at width M when M >= Q - 1, within its budget.  On
+ * TD_ERR_INSEPARABLE the reason says why and every row is active again. */
+static int try_theorem6(td_engine *eng, const td_config *cfg, td_model *mdl,
+                        td_ckpt *ck, td_err *err)
 {
     char *why = mdl->reason;
     size_t len = sizeof mdl->reason;
+    if (eng->m < mdl->q - 1) {
+        snprintf(why, len, "auto: %d classes in %d dimensions (M < Q - 1): "
+                 "no output layer at width M", mdl->q, eng->m);
+        return TD_ERR_INSEPARABLE;
+    }
+    if (ck->phase != TD_PHASE_THEOREM6)
+        snprintf(why, len, "auto: sequentially separable at width M");
+    td_search_build(eng, cfg, mdl, ck, err);
+    if (err->code != TD_ERR_INSEPARABLE ||
+        cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
+        return err->code;
+    if (mdl->budget_spent)
+        snprintf(why, len, "auto: %.900s", err->msg);
+    else
+        snprintf(why, len, "auto: not sequentially separable at width %d "
+                 "(%.900s)", eng->m, err->msg);
+    td_err_clear(err);
+    td_engine_undo_all(eng);
+    td_model_clear_layers(mdl);
+    return TD_ERR_INSEPARABLE;
+}
+
+/* The construction the mode asks for; "auto" tries Theorem 6 at width M,
+ * then (binary data) a polytope, then pieces at width M + Q, each with
+ * every row active again.  A resumed run continues in the phase it saved
+ * (td_ckpt.h): the earlier phases' outcome is in the saved reason. */
+static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
+                 td_ckpt *ck, td_err *err)
+{
+    char *why = mdl->reason;
+    size_t len = sizeof mdl->reason;
+    int phase = ck->phase;
+    if (phase == TD_PHASE_POLYTOPE || phase == TD_PHASE_PIECES_START) {
+        td_ckpt_unpack_model(&ck->resume, mdl);
+        if (!td_all_ok(!ck->resume.bad))
+            return td_err_set(err, TD_ERR_INPUT, "%s: the saved state does "
+                              "not fit this data and build", ck->path);
+    }
     if (cfg->mode == TD_MODE_POLYTOPE) {
         snprintf(why, len, "construction.mode = \"polytope\"");
         return td_polytope_build(eng, cfg, mdl, err);
@@ -304,32 +363,41 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
         snprintf(why, len, "construction.mode = \"%s\"",
                  cfg->mode == TD_MODE_LIFTED ? "lifted" : "pieces");
         return td_pieces_build(eng, cfg, cfg->mode == TD_MODE_LIFTED
-                               ? TD_CONS_LIFTED : TD_CONS_PIECES, mdl, err);
+                               ? TD_CONS_LIFTED : TD_CONS_PIECES, mdl, ck,
+                               err);
     }
-    if (cfg->mode == TD_MODE_THEOREM6 || eng->m >= mdl->q - 1) {
-        snprintf(why, len, cfg->mode == TD_MODE_THEOREM6
-                 ? "construction.mode = \"theorem6\""
-                 : "auto: sequentially separable at width M");
-        td_search_build(eng, cfg, mdl, err);
-        if (cfg->mode == TD_MODE_THEOREM6 || err->code != TD_ERR_INSEPARABLE ||
-            cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
-            return err->code;
-        if (mdl->budget_spent)
-            snprintf(why, len, "auto: %.900s", err->msg);
-        else
-            snprintf(why, len, "auto: not sequentially separable at width %d "
-                     "(%.900s)", eng->m, err->msg);
-        td_err_clear(err);
-        td_engine_undo_all(eng);
-    } else {
-        snprintf(why, len, "auto: %d classes in %d dimensions (M < Q - 1): no "
-                 "output layer at width M", mdl->q, eng->m);
+    if (cfg->mode == TD_MODE_THEOREM6) {
+        snprintf(why, len, "construction.mode = \"theorem6\"");
+        return td_search_build(eng, cfg, mdl, ck, err);
     }
-    if (mdl->q == 2 && try_polytope(eng, cfg, mdl, err) != TD_ERR_INSEPARABLE)
+    if (phase <= TD_PHASE_THEOREM6 &&
+        try_theorem6(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
         return err->code;
-    td_say("construction: %.300s; building pieces at width %d (M + Q)\n",
-           why, eng->m + mdl->q);
-    return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, err);
+    if (phase <= TD_PHASE_THEOREM6 && mdl->q == 2 &&
+        phase_ends(ck, TD_PHASE_POLYTOPE, eng, mdl, err))
+        return err->code;
+    if (phase <= TD_PHASE_POLYTOPE && mdl->q == 2 &&
+        try_polytope(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
+        return err->code;
+    if (phase <= TD_PHASE_POLYTOPE && mdl->q != 2 &&
+        phase_ends(ck, TD_PHASE_PIECES_START, eng, mdl, err))
+        return err->code;
+    if (phase < TD_PHASE_PIECES)
+        td_say("construction: %.300s; building pieces at width %d (M + Q)\n",
+               why, eng->m + mdl->q);
+    return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, ck, err);
+}
+
+/* Checks before any work: the output target, the directory, stale
+ * temporaries and an unfinished run's checkpoint (rank 0, agreed). */
+static int check_output(const td_config *cfg, const run_opts *o,
+                        td_err *err)
+{
+    if (check_output_dir(cfg, err))
+        return err->code;
+    if (td_comm_rank() == 0)
+        td_resume_check(cfg, o->resume, o->force, err);
+    return agreed(err);
 }
 
 /* The story of a run. */
@@ -340,16 +408,21 @@ static int run(const char *config_path, const run_opts *opts)
     td_config cfg = {0};
     td_engine eng = {0};
     td_model mdl = {0};
+    td_resume rs = {0};
     double t0 = td_comm_wtime(), t1 = t0, t2 = t0, t3 = t0;
+    td_stop_install();
     td_say("trunc-dist %s: %d ranks x %d threads\n", TD_VERSION,
            td_comm_size(), omp_get_max_threads());
     if (load_config(config_path, &cfg, &err))
         goto out;
     cfg.overwrite |= opts->force;
-    if (check_output_dir(&cfg, &err) || load_data(&cfg, &eng, &mdl, &err))
+    if (check_output(&cfg, opts, &err) || load_data(&cfg, &eng, &mdl, &err))
+        goto out;
+    td_resume_setup(&rs, &cfg, &eng, &mdl, opts->resume, &err);
+    if (agreed(&err))
         goto out;
     t1 = td_comm_wtime();
-    build(&eng, &cfg, &mdl, &err);
+    build(&eng, &cfg, &mdl, &rs.ck, &err);
     if (agreed(&err))
         goto out;
     t2 = td_comm_wtime();
@@ -359,11 +432,17 @@ static int run(const char *config_path, const run_opts *opts)
     if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
         goto out;
     t3 = td_comm_wtime();
-    if (write_result(&cfg, &mdl, &err))
+    if (td_ckpt_stop_asked(&rs.ck, &err) == TD_OK)
+        write_result(&cfg, &mdl, &err);
+    if (agreed(&err))
         goto out;
     td_say("time: load %.3f s, search %.3f s, verify %.3f s, write %.3f s\n",
            t1 - t0, t2 - t1, t3 - t2, td_comm_wtime() - t3);
 out:
+    if (err.code == TD_ERR_INTERRUPTED && td_comm_rank() == 0)
+        fprintf(stderr, "trunc-dist: continue with: trunc-dist --resume %s\n",
+                config_path);
+    td_resume_finish(&rs, err.code);
     td_model_free(&mdl);
     td_engine_free(&eng);
     td_config_free(&cfg);
@@ -396,6 +475,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o,
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force"))
             o->force = 1;
+        else if (!strcmp(argv[i], "--resume"))
+            o->resume = 1;
         else if (argv[i][0] == '-' || *config)
             return -1;
         else

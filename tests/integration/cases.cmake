@@ -169,6 +169,9 @@ td_script_case(overwrite)
 # --- trunc-dist eval: a network on other data -----------------------------
 td_script_case(eval)
 
+# --- stop by signal, checkpoint, resume at other rank counts -------------
+td_script_case(resume)
+
 # --- the README's example: --example, run on 2 ranks, check ---------------
 add_test(NAME e2e_example
          COMMAND bash -c [=[
