@@ -267,6 +267,12 @@ td_case(order_too_short_np3 3 KIND=clusters Q=3 M=3 N=300
 add_test(NAME e2e_slurm COMMAND bash ${TD_INTEG}/slurm_job.sh)
 set_tests_properties(e2e_slurm PROPERTIES LABELS e2e TIMEOUT 240 RUN_SERIAL TRUE
   ENVIRONMENT "${TD_TEST_ENV};BIN=$<TARGET_FILE:trunc-dist>;WORK=${TD_E2E_DIR}/slurm")
+# jobs/trunc-dist-requeue.slurm: a build stopped by the time-limit signal
+# (--time=1, Slurm's minimum) and by scancel finishes after a requeue; about
+# 80 s on 2 idle cores, longer when busy (more runs)
+add_test(NAME e2e_slurm_requeue COMMAND bash ${TD_INTEG}/slurm_requeue.sh)
+set_tests_properties(e2e_slurm_requeue PROPERTIES LABELS e2e TIMEOUT 600 RUN_SERIAL TRUE
+  ENVIRONMENT "${TD_TEST_ENV};BIN=$<TARGET_FILE:trunc-dist>;WORK=${TD_E2E_DIR}/slurm_requeue;PYTHON=${TD_PYTHON}")
 
 # --- any data: the lifted constructions (issue 8) --------------------------
 # Every case: exit 0 and zero loss by the independent forward pass of the
