@@ -28,14 +28,14 @@ check() { "$PYTHON" "$here/check_network.py" "$@" >/dev/null || fail "check_netw
 
 # --- the single-node job ----------------------------------------------------
 "$BIN" --example "$WORK/ex" >/dev/null
-submit 120 "$WORK/ok.out" --time=2 --ntasks=2 jobs/trunc-dist.slurm "$WORK/ex/example.toml"
+submit 120 "$WORK/ok.out" --time=2 --ntasks=2 "$root/jobs/trunc-dist.slurm" "$WORK/ex/example.toml"
 [ "$rc" -eq 0 ] || fail "sbatch --wait returned $rc for the example"
 grep -q "verify (.*): .*accuracy 100.0000%" "$WORK/ok.out" || fail "no zero-loss verify line"
 grep -q "trunc-dist 0.1.0: 2 ranks" "$WORK/ok.out" || fail "the job did not run on 2 ranks"
 check "$WORK/ex/example_network.h5" "$WORK/ex/example.h5"
 
 printf '[data]\npath = "missing.h5"\n[output]\npath = "net.h5"\n' > "$WORK/bad.toml"
-submit 120 "$WORK/bad.out" --time=2 --ntasks=2 jobs/trunc-dist.slurm "$WORK/bad.toml"
+submit 120 "$WORK/bad.out" --time=2 --ntasks=2 "$root/jobs/trunc-dist.slurm" "$WORK/bad.toml"
 [ "$rc" -eq 2 ] || fail "sbatch --wait returned $rc for a missing data file, expected 2"
 grep -q "trunc-dist: error: .*missing.h5" "$WORK/bad.out" || fail "no error line naming the file"
 [ ! -e "$WORK/net.h5" ] || fail "output left behind"
@@ -43,7 +43,7 @@ grep -q "trunc-dist: error: .*missing.h5" "$WORK/bad.out" || fail "no error line
 # --- the hybrid job on the one node -------------------------------------------
 # 2 ranks x 1 thread: rank 0 on one core, rank 1 on the other
 TD_SHOW_BINDING=1 TD_ARGS=--force submit 120 "$WORK/hyb2x1.out" --time=2 --nodes=1 \
-    --ntasks-per-node=2 --cpus-per-task=1 jobs/trunc-dist-hybrid.slurm "$WORK/ex/example.toml"
+    --ntasks-per-node=2 --cpus-per-task=1 "$root/jobs/trunc-dist-hybrid.slurm" "$WORK/ex/example.toml"
 [ "$rc" -eq 0 ] || fail "hybrid 2 x 1: sbatch --wait returned $rc"
 grep -q "trunc-dist 0.1.0: 2 ranks x 1 threads" "$WORK/hyb2x1.out" || fail "hybrid 2 x 1: not 2 ranks x 1 thread"
 grep -q "OMP_PLACES=cores OMP_PROC_BIND=close, --cpu-bind=cores" "$WORK/hyb2x1.out" ||
@@ -55,7 +55,7 @@ c1=$(sed -n 's/^binding: rank 1 on .*: cpus //p' "$WORK/hyb2x1.out")
 check "$WORK/ex/example_network.h5" "$WORK/ex/example.h5"
 # 1 rank x 2 threads: OMP_NUM_THREADS from SLURM_CPUS_PER_TASK, both cores
 TD_SHOW_BINDING=1 TD_ARGS=--force submit 120 "$WORK/hyb1x2.out" --time=2 --nodes=1 \
-    --ntasks-per-node=1 --cpus-per-task=2 jobs/trunc-dist-hybrid.slurm "$WORK/ex/example.toml"
+    --ntasks-per-node=1 --cpus-per-task=2 "$root/jobs/trunc-dist-hybrid.slurm" "$WORK/ex/example.toml"
 [ "$rc" -eq 0 ] || fail "hybrid 1 x 2: sbatch --wait returned $rc"
 grep -q "trunc-dist 0.1.0: 1 ranks x 2 threads" "$WORK/hyb1x2.out" || fail "hybrid 1 x 2: not 1 rank x 2 threads"
 c0=$(sed -n 's/^binding: rank 0 on .*: cpus //p' "$WORK/hyb1x2.out")

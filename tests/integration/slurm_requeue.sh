@@ -49,7 +49,7 @@ if [ -z "${N:-}" ]; then
 fi
 config rl "$N"
 ckpt="$WORK/network.h5.checkpoint"
-job=(--time=1 --signal=B:USR1@30 jobs/trunc-dist-requeue.slurm "$WORK/rl.toml")
+job=(--time=1 --signal=B:USR1@30 "$root/jobs/trunc-dist-requeue.slurm" "$WORK/rl.toml")
 export TD_STOP_BEFORE_END=30 TD_MAX_REQUEUES=5
 
 # --- 1. cancelled while it builds -----------------------------------------
