@@ -43,7 +43,7 @@ config() {
 if [ -z "${N:-}" ]; then
     config calib 3000 calib_network.h5
     "${mpiexec_cmd[@]}" -n 1 "$BIN" "$WORK/calib.toml" > "$WORK/calib.out"
-    t0=$(sed -n 's/^time: .*search \([0-9.]*\) s.*/\1/p' "$WORK/calib.out")
+    t0=$(sed -n 's/^ *time: .*search \([0-9.]*\) s.*/\1/p' "$WORK/calib.out")
     N=$("$PYTHON" -c "import math; print(max(3000, min(14000, int(3000 * math.sqrt(45 / max($t0, 0.01))) // 100 * 100)))")
     echo "slurm_requeue: 3000 rows built in $t0 s here: N = $N"
 fi
