@@ -12,6 +12,7 @@
 
 #include <hdf5.h>
 #include <mpi.h>
+#include "td_err.h"
 
 /* Create `path` (truncating) for collective writes on comm; -1 on failure
  * with errno as the system left it. */
@@ -29,5 +30,14 @@ int td_h5par_text(hid_t obj, const char *name, const char *s);
 /* Rank 0: fsync path, then rename it to final (the bytes reach the disk
  * before the name moves); -1 with errno on failure. */
 int td_h5par_commit(const char *path, const char *final);
+
+/* The whole life of such a file: create `path`.tmp collectively with
+ * HDF5's own error printing off, fill(file, ctx) (every rank, returns
+ * nonzero when a write failed), close, and on rank 0 commit it over
+ * `path`; on any failure the temporary is removed.  Errors are
+ * TD_ERR_OUTPUT naming `what` and the file (local: agree afterwards). */
+int td_h5par_write(const char *path, MPI_Comm comm, const char *what,
+                   int (*fill)(hid_t file, void *ctx), void *ctx,
+                   td_err *err);
 
 #endif

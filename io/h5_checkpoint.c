@@ -50,43 +50,27 @@ static void write_all(ck_file *f, const td_h5ckpt_meta *mt,
              (hsize_t)img->row0, (hsize_t)img->n_local, img->row_layer);
 }
 
+typedef struct {
+    const td_h5ckpt_meta *mt;
+    const td_ckpt_image *img;
+    int rank;
+} ck_write;
+
+static int fill(hid_t file, void *ctx)
+{
+    ck_write *c = ctx;
+    ck_file f = {file, 0};
+    write_all(&f, c->mt, c->img, c->rank);
+    return f.bad;
+}
+
 int td_h5_write_checkpoint(void *meta, const td_ckpt_image *img,
                            td_err *err)
 {
     const td_h5ckpt_meta *mt = meta;
-    int rank;
-    MPI_Comm_rank(mt->comm, &rank);
-    size_t len = strlen(mt->path) + 8;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (checkpoint)");
-    snprintf(tmp, len, "%s.tmp", mt->path);
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    errno = 0;
-    ck_file f = {td_h5par_create(tmp, mt->comm), 0};
-    int saved = errno;
-    if (f.file >= 0) {
-        write_all(&f, mt, img, rank);
-        if (H5Fclose(f.file) < 0)
-            f.bad = 1;
-    }
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
-    if (f.file < 0)
-        td_err_set(err, TD_ERR_OUTPUT, "cannot create checkpoint '%s': %s",
-                   tmp, saved ? strerror(saved) : "HDF5 error");
-    else if (f.bad)
-        td_err_set(err, TD_ERR_OUTPUT, "cannot write checkpoint '%s' (disk "
-                   "full or I/O error)", tmp);
-    else if (rank == 0 && td_h5par_commit(tmp, mt->path) != 0)
-        td_err_set(err, TD_ERR_OUTPUT, "cannot save checkpoint '%s': %s",
-                   mt->path, strerror(errno));
-    if (err->code && rank == 0)
-        remove(tmp);
-    free(tmp);
-    return err->code;
+    ck_write c = {mt, img, 0};
+    MPI_Comm_rank(mt->comm, &c.rank);
+    return td_h5par_write(mt->path, mt->comm, "checkpoint", fill, &c, err);
 }
 
 /* Attribute `name` of n elements into v; -1 if it is missing or its size

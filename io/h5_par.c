@@ -1,6 +1,8 @@
 /* h5_par.c - collective parallel-HDF5 writes (see td_h5par.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "td_h5par.h"
@@ -77,4 +79,40 @@ int td_h5par_commit(const char *path, const char *final)
     }
     close(fd);
     return rename(path, final);
+}
+
+int td_h5par_write(const char *path, MPI_Comm comm, const char *what,
+                   int (*fill)(hid_t file, void *ctx), void *ctx,
+                   td_err *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    size_t len = strlen(path) + 8;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (%s)", what);
+    snprintf(tmp, len, "%s.tmp", path);
+    H5E_auto2_t old_fn = NULL;
+    void *old_data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    errno = 0;
+    hid_t f = td_h5par_create(tmp, comm);
+    int saved = errno, bad = f >= 0 && fill(f, ctx) != 0;
+    if (f >= 0 && H5Fclose(f) < 0)
+        bad = 1;
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    if (f < 0)
+        td_err_set(err, TD_ERR_OUTPUT, "cannot create %s '%s': %s", what, tmp,
+                   saved ? strerror(saved) : "HDF5 error");
+    else if (bad)
+        td_err_set(err, TD_ERR_OUTPUT, "cannot write %s '%s' (disk full or "
+                   "I/O error)", what, tmp);
+    else if (rank == 0 && td_h5par_commit(tmp, path) != 0)
+        td_err_set(err, TD_ERR_OUTPUT, "cannot save %s '%s': %s", what, path,
+                   strerror(errno));
+    if (err->code && rank == 0)
+        remove(tmp);
+    free(tmp);
+    return err->code;
 }

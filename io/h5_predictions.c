@@ -75,19 +75,24 @@ static int write_all(hid_t f, const td_h5pred *p, int root,
     return bad;
 }
 
+typedef struct {
+    const td_h5pred *p;
+    int root;
+    const int64_t *truth, *pred, *layers;
+    const double *acc;
+} pred_write;
+
+static int fill(hid_t file, void *ctx)
+{
+    pred_write *w = ctx;
+    return write_all(file, w->p, w->root, w->truth, w->pred, w->acc,
+                     w->layers);
+}
+
 int td_h5_write_predictions(const td_h5pred *p, MPI_Comm comm, td_err *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
-    size_t len = strlen(p->path) + 8;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
-    snprintf(tmp, len, "%s.tmp", p->path);
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int64_t *truth = labels_of(p, p->cls), *pred = labels_of(p, p->pred);
     double *acc = malloc(sizeof(double) * p->q);
     int64_t *layers = layer_columns(p, rank == 0);
@@ -97,30 +102,14 @@ int td_h5_write_predictions(const td_h5pred *p, MPI_Comm comm, td_err *err)
     for (int c = 0; ok && c < p->q; c++)
         acc[c] = p->counts[c] ? (double)p->confusion[(size_t)c * p->q + c] /
                                 p->counts[c] : 0.0;
-    errno = 0;
-    hid_t f = ok ? td_h5par_create(tmp, comm) : -1;
-    int saved = errno, bad = f < 0 || write_all(f, p, rank == 0, truth, pred,
-                                                acc, layers);
-    if (f >= 0 && H5Fclose(f) < 0)
-        bad = 1;
+    pred_write w = {p, rank == 0, truth, pred, layers, acc};
+    if (!ok)
+        td_err_set(err, TD_ERR_INTERNAL, "out of memory (predictions)");
+    else
+        td_h5par_write(p->path, comm, "predictions", fill, &w, err);
     free(truth);
     free(pred);
     free(acc);
     free(layers);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
-    if (!ok)
-        td_err_set(err, TD_ERR_INTERNAL, "out of memory (predictions)");
-    else if (f < 0)
-        td_err_set(err, TD_ERR_OUTPUT, "cannot create '%s': %s", tmp,
-                   saved ? strerror(saved) : "HDF5 error");
-    else if (bad)
-        td_err_set(err, TD_ERR_OUTPUT, "cannot write '%s' (disk full or I/O "
-                   "error)", tmp);
-    else if (rank == 0 && td_h5par_commit(tmp, p->path) != 0)
-        td_err_set(err, TD_ERR_OUTPUT, "cannot write '%s': %s", p->path,
-                   strerror(errno));
-    if (err->code && rank == 0)
-        remove(tmp);
-    free(tmp);
     return err->code;
 }
