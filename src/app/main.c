@@ -19,6 +19,7 @@
 #include "td_convert.h"
 #include "td_eval.h"
 #include "td_example.h"
+#include "td_generate.h"
 #include "td_h5.h"
 #include "td_h5ckpt.h"
 #include "td_pieces.h"
@@ -49,6 +50,12 @@ static const char *usage =
     "                                  CSV, .npy/.npz, LIBSVM or IDX (also\n"
     "                                  .gz) to the input contract; rank 0\n"
     "                                  converts\n"
+    "       mpirun -np N trunc-dist generate KIND OUT.h5 --n N --m M --q Q\n"
+    "                   [--seed S] [--dtype float32|float64] [--force] [...]\n"
+    "                                  synthetic data (blobs, sls_not_ovr,\n"
+    "                                  clustered, overlap, random), every\n"
+    "                                  rank writing its rows; the same bytes\n"
+    "                                  at any rank count (generate --help)\n"
     "       trunc-dist --version | --help\n"
     "Options of a run (any order, before or after CONFIG.toml):\n"
     "  --force            replace an existing result (and start afresh over\n"
@@ -683,6 +690,8 @@ int main(int argc, char **argv)
         rc = write_example(argv[2]);
     } else if (argc >= 2 && !strcmp(argv[1], "convert")) {
         rc = td_convert_main(argc - 1, argv + 1);
+    } else if (argc >= 2 && !strcmp(argv[1], "generate")) {
+        rc = td_generate_main(argc - 1, argv + 1);
     } else if (argc >= 2 && !strcmp(argv[1], "eval")) {
         rc = run_eval(argc, argv);
     } else if (parse_run_args(argc, argv, &opts, &config) == 0) {
