@@ -375,3 +375,7 @@ td_case(any_bad_grow_np3 3 KIND=clusters Q=3 M=3 N=300 EXPECT=2
 td_case(any_bad_forward_np3 3 KIND=clusters Q=3 M=3 N=300 EXPECT=2
         "EXTRA_TOML=[verify]\\nforward = \"sparse\""
         "MSG='verify.forward' must be")
+
+# --- trunc-dist generate: synthetic data in parallel, the same bytes at any
+# rank count, each kind's property checked independently (LP, Proposition 3)
+td_script_case(generate)
