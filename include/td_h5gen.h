@@ -1,12 +1,14 @@
 /* td_h5gen.h - `trunc-dist generate`'s file: X (N, M) float32 or float64
  * and y (N,) int64, written collectively with parallel HDF5.
  *
- * Every rank owns the contiguous rows [N r / P, N (r+1) / P), generates
- * them a block at a time (about 16 MiB of X, rows shared by the OpenMP
- * threads) and writes each block as a hyperslab in one collective call
- * (the block is the whole request: far below MPI-IO's 2 GiB); a rank out
- * of rows joins with an empty selection (TD_GEN_BLOCK_ROWS=K, for the
- * tests, makes blocks of at most K rows).  After each block the ranks agree
+ * The file and its datasets are created collectively.  Every rank owns
+ * the contiguous rows [N r / P, N (r+1) / P), generates them a block at a
+ * time (about 16 MiB of X, rows shared by the OpenMP threads) and writes
+ * each block as one hyperslab (the block is the whole request: far below
+ * MPI-IO's 2 GiB); a rank out of rows joins with an empty selection
+ * (TD_GEN_BLOCK_ROWS=K, for the tests, makes blocks of at most K rows).
+ * The transfers are independent MPI-IO (each block is one contiguous run
+ * of the file); TD_GEN_COLLECTIVE=1 makes them collective.  After each block the ranks agree
  * on write errors and stop signals.  The file is "<OUT>.tmp.<pid of rank
  * 0>" until rank 0 syncs and renames it: OUT appears whole or not at all.
  * The root carries the provenance attributes (io/README.md, "Generated

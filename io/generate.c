@@ -37,7 +37,8 @@ static hid_t create(hid_t f, const char *name, hid_t type, int rank,
     return d;
 }
 
-/* One collective write of rows [off, off + cnt) (cnt 0: none). */
+/* One write of rows [off, off + cnt) (cnt 0: none; every rank calls it,
+ * as a collective transfer needs). */
 static int write_rows(hid_t d, hid_t mtype, int rank, hsize_t off,
                       hsize_t cnt, hsize_t m, hid_t dxpl, const void *buf)
 {
@@ -229,8 +230,15 @@ int td_h5gen_write(const td_gen *g, const td_h5gen_opts *o, MPI_Comm comm,
         x = create(f, "X", o->f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, 2,
                    (hsize_t)g->n, (hsize_t)m);
         y = create(f, "y", H5T_STD_I64LE, 1, (hsize_t)g->n, 1);
+        /* each rank's block is one contiguous run of the file: written
+         * independently it goes straight to the file system, while MPI-IO's
+         * collective buffering first ships it to the aggregator ranks (2
+         * ranks, 528 MB: 340 MB/s independent, 95-175 MB/s collective);
+         * TD_GEN_COLLECTIVE=1 for file systems that prefer it */
         ok = x >= 0 && y >= 0 && dxpl >= 0 &&
-             H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) >= 0;
+             H5Pset_dxpl_mpio(dxpl, getenv("TD_GEN_COLLECTIVE")
+                                    ? H5FD_MPIO_COLLECTIVE
+                                    : H5FD_MPIO_INDEPENDENT) >= 0;
         MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
         if (!ok)
             td_err_set(err, TD_ERR_OUTPUT, "%s: cannot create X (%lld x %d) "
