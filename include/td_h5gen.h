@@ -11,8 +11,15 @@
  * of the file); TD_GEN_COLLECTIVE=1 makes them collective.  After each block the ranks agree
  * on write errors and stop signals.  The file is "<OUT>.tmp.<pid of rank
  * 0>" until rank 0 syncs and renames it: OUT appears whole or not at all.
- * The root carries the provenance attributes (io/README.md, "Generated
- * data"). */
+ * The root carries the provenance: `format` ("trunc-dist generate 1"),
+ * `generator`, `git_commit`, `kind`, `description`, `command`, `seed`
+ * (uint64), `n`, `m`, `q`, `dtype`, `label_offset`, `label_step`,
+ * `layout`, and the kind's parameters: blobs `sep`, `sigma`, `halfgap`,
+ * `centre_distance`; overlap `sep`, `sigma`, `centre_distance`;
+ * sls_not_ovr `spacing`, `radius`; clustered `centre_distance`, `delta`,
+ * `delta_crit`, `prop3_r_min`, `prop3_proj_min`, `prop3_bound18`,
+ * `prop3_bound20`, `prop3_binding` (18 or 20), `violate` (0: none),
+ * `prop3_holds`; random `half_width`. */
 #ifndef TD_H5GEN_H
 #define TD_H5GEN_H
 
