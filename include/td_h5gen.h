@@ -31,7 +31,7 @@
 typedef struct {
     const char *out;         /* the file to write (already checked) */
     int f32;                 /* X as float32 (else float64) */
-    const char *command;     /* the command line, for the attributes */
+    const char *command;     /* the canonical command, for the attributes */
 } td_h5gen_opts;
 
 typedef struct {

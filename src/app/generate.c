@@ -204,20 +204,26 @@ static int check_out(const gen_args *a, td_err *err)
     return err->code;
 }
 
-/* "trunc-dist generate ARGS ..." for the provenance. */
-static char *command_line(int argc, char **argv)
+/* The provenance: the command that regenerates these bytes, in a
+ * canonical form (every value explicit, the output named OUT.h5, no
+ * --force), so the same data give the same file wherever it is written. */
+static char *command_line(const gen_args *a)
 {
-    size_t len = strlen("trunc-dist") + 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
+    const td_gen *g = &a->g;
+    char extra[96] = "";
+    if (g->kind == TD_GEN_BLOBS || g->kind == TD_GEN_OVERLAP)
+        snprintf(extra, sizeof extra, " --sep %.17g", g->sep);
+    if (g->kind == TD_GEN_CLUSTERED && g->has_violate)
+        snprintf(extra, sizeof extra, " --violate %.17g", g->violate);
+    size_t len = 512;
     char *s = malloc(len);
-    if (!s)
-        return NULL;
-    strcpy(s, "trunc-dist");
-    for (int i = 0; i < argc; i++) {
-        strcat(s, " ");
-        strcat(s, argv[i]);
-    }
+    if (s)
+        snprintf(s, len, "trunc-dist generate %s OUT.h5 --n %lld --m %d "
+                 "--q %d --seed %llu --dtype %s --labels-offset %lld "
+                 "--labels-step %lld%s", td_gen_kind_name(g->kind),
+                 (long long)g->n, g->m, g->q, (unsigned long long)g->seed,
+                 a->f32 ? "float32" : "float64", (long long)g->label_offset,
+                 (long long)g->label_step, extra);
     return s;
 }
 
@@ -281,7 +287,7 @@ int td_generate_main(int argc, char **argv)
     parse(argc, argv, &a, &err);        /* the same argv on every rank */
     if (!err.code && td_comm_rank() == 0)
         check_out(&a, &err);
-    if (!err.code && !(a.command = command_line(argc, argv)))
+    if (!err.code && !(a.command = command_line(&a)))
         td_err_set(&err, TD_ERR_INTERNAL, "out of memory");
     if (agreed(&err)) {
         td_gen_free(&a.g);
