@@ -9,8 +9,8 @@
  * (TD_GEN_BLOCK_ROWS=K, for the tests, makes blocks of at most K rows).
  * The transfers are independent MPI-IO (each block is one contiguous run
  * of the file); TD_GEN_COLLECTIVE=1 makes them collective.  After each block the ranks agree
- * on write errors and stop signals.  The file is "<OUT>.tmp.<pid of rank
- * 0>" until rank 0 syncs and renames it: OUT appears whole or not at all.
+ * on write errors and stop signals.  The file is "<OUT>.tmp" until rank 0
+ * syncs and renames it (td_h5par_write): OUT appears whole or not at all.
  * The root carries the provenance: `format` ("trunc-dist generate 1"),
  * `generator`, `git_commit`, `kind`, `description`, `command`, `seed`
  * (uint64), `n`, `m`, `q`, `dtype`, `label_offset`, `label_step`,
@@ -42,8 +42,9 @@ typedef struct {
     int64_t block_rows;
 } td_h5gen_stats;
 
-/* Collective over comm; the agreed status on every rank (TD_ERR_OUTPUT,
- * TD_ERR_INTERRUPTED, TD_ERR_INTERNAL), the temporary removed on failure. */
+/* Collective over comm: TD_ERR_OUTPUT, TD_ERR_INTERRUPTED or
+ * TD_ERR_INTERNAL (agreed, except failures of closing and of rank 0's
+ * rename: agree afterwards), the temporary removed on failure. */
 int td_h5gen_write(const td_gen *g, const td_h5gen_opts *o, MPI_Comm comm,
                    td_h5gen_stats *st, td_err *err);
 

@@ -1,11 +1,9 @@
 /* generate.c - `trunc-dist generate`'s parallel HDF5 writer (td_h5gen.h). */
-#include <errno.h>
 #include <hdf5.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "td_h5gen.h"
 #include "td_h5par.h"
 #include "td_progress.h"
@@ -123,18 +121,6 @@ static int attributes(hid_t f, const td_gen *g, const td_h5gen_opts *o)
     return bad;
 }
 
-/* The temporary's name, rank 0's pid on every rank. */
-static char *temp_name(const char *out, MPI_Comm comm)
-{
-    long pid = (long)getpid();
-    MPI_Bcast(&pid, 1, MPI_LONG, 0, comm);
-    size_t len = strlen(out) + 32;
-    char *tmp = malloc(len);
-    if (tmp)
-        snprintf(tmp, len, "%s.tmp.%ld", out, pid);
-    return tmp;
-}
-
 typedef struct {
     double *scratch;         /* 2 M per thread */
     void *xbuf;              /* B rows in the file's precision */
@@ -165,18 +151,114 @@ static void generate(const td_gen *g, int f32, int64_t r0, int64_t c,
     }
 }
 
+/* What the fill callback of td_h5par_write needs. */
+typedef struct {
+    const td_gen *g;
+    const td_h5gen_opts *o;
+    MPI_Comm comm;
+    int rank;
+    int64_t row0, cnt, B, nblocks;
+    buffers b;
+    td_h5gen_stats *st;
+    td_err *err;
+} job;
+
+/* All ranks agree on a flag (MIN), so every rank takes the same branch. */
+static int all_ok(int ok, MPI_Comm comm)
+{
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
+    return ok;
+}
+
+/* The blocks: every rank makes nblocks pairs of writes, then agrees on
+ * errors and stop signals. */
+static int blocks(job *j, hid_t x, hid_t y, hid_t dxpl)
+{
+    const td_gen *g = j->g;
+    if (j->rank == 0)
+        td_progress_begin("generate");
+    for (int64_t k = 0; !j->err->code && k < j->nblocks; k++) {
+        int64_t lo = k * j->B < j->cnt ? k * j->B : j->cnt;
+        int64_t c = j->cnt - lo < j->B ? j->cnt - lo : j->B;
+        hsize_t off = (hsize_t)(j->row0 + lo);
+        double a = MPI_Wtime();
+        generate(g, j->o->f32, j->row0 + lo, c, &j->b);
+        double w = MPI_Wtime();
+        int ok = write_rows(x, j->o->f32 ? H5T_NATIVE_FLOAT
+                                         : H5T_NATIVE_DOUBLE, 2, off,
+                            (hsize_t)c, (hsize_t)g->m, dxpl, j->b.xbuf) == 0;
+        ok = write_rows(y, H5T_NATIVE_INT64, 1, off, (hsize_t)c, 1, dxpl,
+                        j->b.ybuf) == 0 && ok;
+        j->st->gen_seconds += w - a;
+        j->st->write_seconds += MPI_Wtime() - w;
+        td_stop_fault_point();      /* TD_FAULT_SIGNAL: a stop here (tests) */
+        int flags[2] = {!ok, td_stop_signal()};
+        MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, j->comm);
+        if (flags[0])
+            td_err_set(j->err, TD_ERR_OUTPUT, "%s: cannot write rows to its "
+                       "temporary %s.tmp (disk full or I/O error)", j->o->out,
+                       j->o->out);
+        else if (flags[1])
+            td_err_set(j->err, TD_ERR_INTERRUPTED, "stopped by %s while "
+                       "generating %s: nothing written",
+                       td_stop_name(flags[1]), j->o->out);
+        if (j->rank == 0)
+            td_progress_tick(k + 1, j->nblocks, "block %lld of %lld",
+                             (long long)(k + 1), (long long)j->nblocks);
+    }
+    if (j->rank == 0)
+        td_progress_end();
+    return j->err->code;
+}
+
+/* td_h5par_write's fill: X and y, the blocks, the attributes.  Nonzero
+ * (the same on every rank) when something failed, with err set. */
+static int fill(hid_t f, void *ctx)
+{
+    job *j = ctx;
+    const td_gen *g = j->g;
+    hid_t x = create(f, "X", j->o->f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, 2,
+                     (hsize_t)g->n, (hsize_t)g->m);
+    hid_t y = create(f, "y", H5T_STD_I64LE, 1, (hsize_t)g->n, 1);
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    /* each rank's block is one contiguous run of the file: written
+     * independently it goes straight to the file system, while MPI-IO's
+     * collective buffering first ships it to the aggregator ranks (2
+     * ranks, 528 MB: 340 MB/s independent, 95-175 MB/s collective);
+     * TD_GEN_COLLECTIVE=1 for file systems that prefer it */
+    int ok = x >= 0 && y >= 0 && dxpl >= 0 &&
+             H5Pset_dxpl_mpio(dxpl, getenv("TD_GEN_COLLECTIVE")
+                                    ? H5FD_MPIO_COLLECTIVE
+                                    : H5FD_MPIO_INDEPENDENT) >= 0;
+    if (!all_ok(ok, j->comm))
+        td_err_set(j->err, TD_ERR_OUTPUT, "%s: cannot create X (%lld x %d) "
+                   "and y in its temporary %s.tmp: HDF5 error or disk full",
+                   j->o->out, (long long)g->n, g->m, j->o->out);
+    if (!j->err->code)
+        blocks(j, x, y, dxpl);
+    if (!j->err->code && !all_ok(attributes(f, g, j->o) == 0, j->comm))
+        td_err_set(j->err, TD_ERR_OUTPUT, "%s: cannot write the attributes "
+                   "to its temporary %s.tmp", j->o->out, j->o->out);
+    if (x >= 0) H5Dclose(x);
+    if (y >= 0) H5Dclose(y);
+    if (dxpl >= 0) H5Pclose(dxpl);
+    return j->err->code;
+}
+
 int td_h5gen_write(const td_gen *g, const td_h5gen_opts *o, MPI_Comm comm,
                    td_h5gen_stats *st, td_err *err)
 {
-    int rank, size;
-    MPI_Comm_rank(comm, &rank);
+    job j = {g, o, comm, 0, 0, 0, 0, 0, {0}, st, err};
+    int size;
+    MPI_Comm_rank(comm, &j.rank);
     MPI_Comm_size(comm, &size);
     memset(st, 0, sizeof *st);
     double t0 = MPI_Wtime();
     int m = g->m;
     size_t esz = o->f32 ? 4 : 8;
-    int64_t row0 = split(g->n, rank, size);
-    int64_t cnt = split(g->n, rank + 1, size) - row0, maxcnt = 0;
+    j.row0 = split(g->n, j.rank, size);
+    j.cnt = split(g->n, j.rank + 1, size) - j.row0;
+    int64_t maxcnt = 0;
     for (int r = 0; r < size; r++) {
         int64_t c = split(g->n, r + 1, size) - split(g->n, r, size);
         maxcnt = c > maxcnt ? c : maxcnt;
@@ -186,134 +268,24 @@ int td_h5gen_write(const td_gen *g, const td_h5gen_opts *o, MPI_Comm comm,
     const char *env = getenv("TD_GEN_BLOCK_ROWS");     /* tests: many blocks */
     if (env && atoll(env) > 0 && atoll(env) < B)
         B = atoll(env);
-    if (B > maxcnt)
-        B = maxcnt;
-    int64_t nblocks = (maxcnt + B - 1) / B;
-    st->block_rows = B;
+    j.B = B > maxcnt ? maxcnt : B;
+    j.nblocks = (maxcnt + j.B - 1) / j.B;
+    st->block_rows = j.B;
     st->bytes = g->n * (int64_t)(m * esz + 8);
 
-    buffers b = {0};
     int nt = omp_get_max_threads();
-    b.scratch = malloc(sizeof(double) * 2 * (size_t)m * nt);
-    b.xbuf = malloc((size_t)B * m * esz);
-    b.ybuf = malloc(sizeof(int64_t) * (size_t)B);
-    char *tmp = temp_name(o->out, comm);
-    int ok = b.scratch && b.xbuf && b.ybuf && tmp;
-    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
-    if (!ok) {
-        free(b.scratch); free(b.xbuf); free(b.ybuf); free(tmp);
-        return td_err_set(err, TD_ERR_INTERNAL, "generate: out of memory (a "
-                          "block of %lld rows of %d features)", (long long)B,
-                          m);
-    }
-
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), f = -1, x = -1, y = -1;
-    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-    errno = 0;
-    if (fapl >= 0 && fcpl >= 0 && H5Pset_fapl_mpio(fapl, comm,
-                                                   MPI_INFO_NULL) >= 0 &&
-        H5Pset_obj_track_times(fcpl, 0) >= 0)
-        f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
-    int saved = errno;
-    ok = f >= 0;
-    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
-    if (!ok) {
-        td_err_set(err, TD_ERR_OUTPUT, "%s: cannot create the temporary "
-                   "%s: %s", o->out, tmp, saved ? strerror(saved)
-                                                : "HDF5 error");
-    } else {
-        x = create(f, "X", o->f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, 2,
-                   (hsize_t)g->n, (hsize_t)m);
-        y = create(f, "y", H5T_STD_I64LE, 1, (hsize_t)g->n, 1);
-        /* each rank's block is one contiguous run of the file: written
-         * independently it goes straight to the file system, while MPI-IO's
-         * collective buffering first ships it to the aggregator ranks (2
-         * ranks, 528 MB: 340 MB/s independent, 95-175 MB/s collective);
-         * TD_GEN_COLLECTIVE=1 for file systems that prefer it */
-        ok = x >= 0 && y >= 0 && dxpl >= 0 &&
-             H5Pset_dxpl_mpio(dxpl, getenv("TD_GEN_COLLECTIVE")
-                                    ? H5FD_MPIO_COLLECTIVE
-                                    : H5FD_MPIO_INDEPENDENT) >= 0;
-        MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
-        if (!ok)
-            td_err_set(err, TD_ERR_OUTPUT, "%s: cannot create X (%lld x %d) "
-                       "and y in the temporary %s: HDF5 error or disk full",
-                       o->out, (long long)g->n, m, tmp);
-    }
-
-    /* the blocks: every rank makes nblocks pairs of collective writes */
-    if (rank == 0)
-        td_progress_begin("generate");
-    for (int64_t k = 0; !err->code && k < nblocks; k++) {
-        int64_t lo = k * B < cnt ? k * B : cnt;
-        int64_t c = cnt - lo < B ? cnt - lo : B;
-        double a = MPI_Wtime();
-        generate(g, o->f32, row0 + lo, c, &b);
-        double w = MPI_Wtime();
-        int wok = write_rows(x, o->f32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
-                             2, (hsize_t)(row0 + lo), (hsize_t)c, (hsize_t)m,
-                             dxpl, b.xbuf) == 0;
-        wok = wok && write_rows(y, H5T_NATIVE_INT64, 1, (hsize_t)(row0 + lo),
-                                (hsize_t)c, 1, dxpl, b.ybuf) == 0;
-        st->gen_seconds += w - a;
-        st->write_seconds += MPI_Wtime() - w;
-        td_stop_fault_point();      /* TD_FAULT_SIGNAL: a stop here (tests) */
-        int flags[2] = {wok ? 0 : 1, td_stop_signal()};
-        MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, comm);
-        if (flags[0]) {
-            td_err_set(err, TD_ERR_OUTPUT, "%s: cannot write a block of rows "
-                       "to the temporary %s (disk full or I/O error)",
-                       o->out, tmp);
-        } else if (flags[1]) {
-            td_err_set(err, TD_ERR_INTERRUPTED, "stopped by %s while "
-                       "generating %s: nothing written", td_stop_name(flags[1]),
-                       o->out);
-        }
-        if (rank == 0)
-            td_progress_tick(k + 1, nblocks, "block %lld of %lld",
-                             (long long)(k + 1), (long long)nblocks);
-    }
-    if (rank == 0)
-        td_progress_end();
-
-    if (!err->code) {
-        ok = attributes(f, g, o) == 0;
-        MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
-        if (!ok)
-            td_err_set(err, TD_ERR_OUTPUT, "%s: cannot write the attributes "
-                       "to the temporary %s", o->out, tmp);
-    }
-    if (x >= 0) H5Dclose(x);
-    if (y >= 0) H5Dclose(y);
-    ok = f < 0 || H5Fclose(f) >= 0;
-    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
-    if (!ok)
-        td_err_set(err, TD_ERR_OUTPUT, "%s: cannot close the temporary %s "
-                   "(disk full or I/O error)", o->out, tmp);
-    if (dxpl >= 0) H5Pclose(dxpl);
-    if (fcpl >= 0) H5Pclose(fcpl);
-    if (fapl >= 0) H5Pclose(fapl);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
-
-    /* rank 0 syncs and renames; everyone learns how it went */
-    int e = 0;
-    if (rank == 0 && !err->code && td_h5par_commit(tmp, o->out) != 0)
-        e = errno ? errno : EIO;
-    MPI_Bcast(&e, 1, MPI_INT, 0, comm);
-    if (!err->code && e)
-        td_err_set(err, TD_ERR_OUTPUT, "%s: cannot rename the temporary %s "
-                   "to it: %s", o->out, tmp, strerror(e));
-    if (err->code && rank == 0)
-        remove(tmp);                /* never leave a partial file */
+    j.b.scratch = malloc(sizeof(double) * 2 * (size_t)m * nt);
+    j.b.xbuf = malloc((size_t)j.B * m * esz);
+    j.b.ybuf = malloc(sizeof(int64_t) * (size_t)j.B);
+    if (!all_ok(j.b.scratch && j.b.xbuf && j.b.ybuf, comm))
+        td_err_set(err, TD_ERR_INTERNAL, "generate: out of memory (a block "
+                   "of %lld rows of %d features)", (long long)j.B, m);
+    else    /* OUT.tmp, collective; rank 0 syncs and renames it; removed on
+             * any failure */
+        td_h5par_write(o->out, comm, "generated data", fill, &j, err);
     st->seconds = MPI_Wtime() - t0;
-    free(b.scratch);
-    free(b.xbuf);
-    free(b.ybuf);
-    free(tmp);
+    free(j.b.scratch);
+    free(j.b.xbuf);
+    free(j.b.ybuf);
     return err->code;
 }
