@@ -153,11 +153,25 @@ static int set_string(const td_toml_entry *e, const key_spec *k,
     return TD_OK;
 }
 
+/* Room the result writer's temporary name "<output>.tmp.<pid>" needs. */
+#define TMP_SUFFIX_MAX 16
+
 /* A path the kernel would refuse (ENAMETOOLONG) is refused here, naming
  * the key, before any work: at most PATH_MAX - 1 bytes, and no name
- * between slashes longer than NAME_MAX bytes. */
+ * between slashes longer than NAME_MAX bytes (the output's file name
+ * leaves room for the temporary suffix). */
 static int check_path(const td_toml_entry *e, const char *src, td_err *err)
 {
+    const char *base = strrchr(e->s, '/');
+    base = base ? base + 1 : e->s;
+    if (strcmp(e->path, "output.path") == 0 &&
+        strlen(base) > NAME_MAX - TMP_SUFFIX_MAX &&
+        strlen(base) <= NAME_MAX)
+        return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' names a file "
+                          "of %zu bytes; with the temporary suffix "
+                          "'.tmp.<pid>' it is written under, file names are "
+                          "limited to %d", src, e->line, e->path,
+                          strlen(base), NAME_MAX - TMP_SUFFIX_MAX);
     size_t len = strlen(e->s);
     if (len > PATH_MAX - 1)
         return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' is a path of "
