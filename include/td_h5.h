@@ -42,6 +42,16 @@ typedef struct {
  * (TD_ERR_INPUT) name the file and the dataset. */
 int td_h5_probe(const char *path, const char *xname, const char *yname,
                 td_h5_info *info, td_err *err);
+/* The file part of td_h5_probe alone: what the path is and whether it is
+ * an HDF5 file that opens (serial, read only).  For other HDF5 inputs
+ * (the network of trunc-dist eval); errors (TD_ERR_INPUT) name the file. */
+int td_h5_check_file(const char *path, td_err *err);
+/* td_h5_probe runs this in a child process (fork), so that a file which
+ * crashes the HDF5 library (1.10 does on some corrupt files) is reported
+ * as corrupt instead of killing the caller; called directly, the same
+ * checks in this process (the fuzz harness's way). */
+int td_h5_probe_here(const char *path, const char *xname, const char *yname,
+                     td_h5_info *info, td_err *err);
 
 /* Rank 0 probes `path` (td_h5_probe) and broadcasts what it found, so
  * contract errors are one message, the same on every rank.  Then every
