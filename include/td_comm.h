@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <mpi.h>
 #include "td_err.h"
+#include "td_progress.h"
 #include "td_topk.h"
 
 int td_comm_init(int *argc, char ***argv);
@@ -19,8 +20,14 @@ int td_comm_size(void);
 MPI_Comm td_comm_world(void);   /* for parallel HDF5 */
 double td_comm_wtime(void);
 
-/* printf on rank 0 only (stdout, flushed): progress and reports. */
+/* printf on rank 0 only (stdout, flushed): progress and reports, at
+ * level TD_NORMAL (td_progress.h: --quiet hides them, a progress bar
+ * stays below them). */
 void td_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same at another level: TD_VERBOSE for detail that is otherwise
+ * summarised, TD_QUIET for what --quiet still shows. */
+void td_say_at(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* All ranks agree on the worst status: every rank gets the highest code and
  * the message of the lowest rank that has it.  Returns the agreed code. */

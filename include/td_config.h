@@ -47,6 +47,16 @@ typedef struct {
     int overwrite;       /* replace an existing result file; default false
                             (trunc-dist --force sets it too) */
 
+    /* [eval] */
+    char *eval_path;     /* a test set (the data contract) evaluated with
+                            the network and stored under /eval; NULL */
+
+    /* [checkpoint] */
+    int checkpoint;      /* save <output.path>.checkpoint during the build
+                            (td_ckpt.h); default true */
+    int checkpoint_interval;  /* seconds between checkpoints (0: after
+                            every layer); default 60 */
+
     /* [construction] */
     td_mode mode;        /* "auto" (default) | "theorem6" | "lifted" | "pieces"
                             | "polytope" */

@@ -56,6 +56,17 @@ int td_engine_init(td_engine *e, td_shard_data *d, int block_rows,
                    int64_t **labels, int *q, td_err *err);
 void td_engine_free(td_engine *e);
 
+/* Extreme data are scaled by a power of two (exact): when the largest |x|
+ * over all ranks lies outside [2^-200, 2^200], every point is multiplied
+ * by s = 2^-e with the largest |s x| in [0.5, 1), and s is returned; else
+ * 1 and nothing changes.  0 when the largest |x| is subnormal (no such s
+ * exists).  The construction then runs on s x: the network for x is the
+ * same with its first weight matrix times s.  Collective. */
+double td_engine_normalize(td_engine *e);
+/* Multiply every point by s (local; float32 storage is replaced by
+ * doubles); -1 when they found no memory (the points are unchanged). */
+int td_engine_scale(td_engine *e, double s);
+
 /* Counts and means of the active rows of every class (exact sums).
  * counts (q), means (q x m). */
 int td_engine_class_stats(td_engine *e, int64_t *counts, double *means);

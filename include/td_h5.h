@@ -70,6 +70,19 @@ int td_h5_read_shard(const char *path, const char *xname, const char *yname,
                      td_err *err);
 void td_shard_data_free(td_shard_data *d);
 
+/* Wall-clock seconds of a run's phases (rank 0's clock), stored under
+ * /run as time_* attributes with the start time.  They change from run to
+ * run, so "same input, same bytes out" holds for everything but these
+ * (/network, /construction and /verification are what runs compare). */
+typedef struct {
+    double load;       /* config, output checks, reading, duplicate check */
+    double build;      /* the search and construction */
+    double verify;     /* the forward pass */
+    double write;      /* filled in by the writer: from its start until /run
+                          is written (all but closing and renaming) */
+    int64_t started;   /* Unix time at the start (started_utc) */
+} td_run_times;
+
 /* Run facts stored with the result. */
 typedef struct {
     const char *config_text;
@@ -81,6 +94,10 @@ typedef struct {
     int block_rows;
     double kappa;
     const char *status;  /* "zero_loss", "best_effort", ... */
+    const char *git_commit;
+    const char *hostnames;  /* the ranks' hosts, distinct, in rank order */
+    td_run_times *times; /* NULL: no timings written (same model, same
+                            bytes); else stored, times->write set */
 } td_run_info;
 
 /* Write the model to `path` (serial HDF5; call on one rank only).  Writes

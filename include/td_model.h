@@ -76,6 +76,10 @@ typedef struct {
     double *means;          /* Q x M class means */
     double *targets;        /* Q x Q, row j = target vector of class j */
 
+    double input_scale;     /* s: the construction ran on s x (a power of
+                               two, 1 unless the data are extreme, see
+                               td_engine_normalize); /construction is in
+                               those units, /network takes x itself */
     int construction;       /* enum td_construction */
     char reason[1024];      /* why this construction (the mode, or what
                                auto found) */
@@ -116,6 +120,14 @@ typedef struct {
                                unit alive where all should be dead, or the
                                reverse): rounding crossed a ReLU kink */
 
+    /* Per hidden cone layer and class, the rows kept / collapsed / only
+     * partly truncated by the verification's forward pass (nlayers x q x
+     * 3, td_verify_extra), or NULL (a polytope, or nlayers x q > 1e7). */
+    int64_t *layer_class;
+    /* The config's [eval] test set, evaluated with the same pass (NULL
+     * when there is none). */
+    struct td_test_eval *test;
+
     /* Search statistics. */
     int64_t separator_solves;
     int64_t separators_reused; /* kept from the previous step, no pass */
@@ -128,6 +140,15 @@ typedef struct {
     int budget_spent;       /* auto: the Theorem 6 search hit its budget */
     int sequentially_separable;  /* 1 when every layer separated exactly */
 } td_model;
+
+/* A test set's evaluation, stored with the result (/eval). */
+typedef struct td_test_eval {
+    char *path;             /* the data file */
+    int64_t n_points, n_correct;
+    double cost, max_error;
+    int64_t *confusion;     /* q x q, rows true, columns predicted */
+    int64_t *layer_class;   /* nlayers x q x 3, or NULL */
+} td_test_eval;
 
 /* Allocate labels/counts/means/targets/layers/cones for q classes in
  * dimension m (width m, q layer records); targets set to the one-hot

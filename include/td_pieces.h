@@ -18,6 +18,7 @@
 #ifndef TD_PIECES_H
 #define TD_PIECES_H
 
+#include "td_ckpt.h"
 #include "td_config.h"
 #include "td_engine.h"
 #include "td_model.h"
@@ -25,8 +26,11 @@
 /* Build the model with construction TD_CONS_LIFTED or TD_CONS_PIECES
  * (hidden layers, output layer, network, identical on all ranks).  mdl
  * must be allocated for e->m, e->q with labels set; its layers are
- * replaced.  Rows must all be active. */
+ * replaced.  Rows must all be active, or, when ck holds a saved
+ * TD_PHASE_PIECES state, as they were saved (td_ckpt.h).  ck (may be
+ * NULL) saves a checkpoint after a layer when due, and stops there when
+ * a signal asked to. */
 int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
-                    td_model *mdl, td_err *err);
+                    td_model *mdl, td_ckpt *ck, td_err *err);
 
 #endif

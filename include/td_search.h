@@ -8,6 +8,7 @@
 #define TD_SEARCH_H
 
 #include "td_config.h"
+#include "td_ckpt.h"
 #include "td_engine.h"
 #include "td_model.h"
 #include "td_separator.h"
@@ -17,7 +18,13 @@
  * Returns TD_ERR_INSEPARABLE with a one-line summary when no order works
  * (a detailed report is printed on rank 0). */
 int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
-                    td_err *err);
+                    td_ckpt *ck, td_err *err);
+
+/* The configured construction.order must name every class of the data
+ * exactly once (TD_ERR_INPUT naming the label otherwise); td_search_build
+ * checks it first, --dry-run too. */
+int td_search_check_order(const td_config *cfg, const td_model *mdl,
+                          td_err *err);
 
 /* Separate class a from all other classes exactly as the first step of
  * the search does (warm start included), for benchmarks and tests.

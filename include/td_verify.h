@@ -4,6 +4,7 @@
 #define TD_VERIFY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "td_engine.h"
 #include "td_model.h"
 
@@ -11,6 +12,28 @@
  * mdl->net over the original shard points (exact, partition-independent
  * reductions).  A point is correct when its nearest target is its own. */
 int td_verify(td_engine *e, td_model *mdl, td_err *err);
+
+/* What an evaluation keeps beyond the totals (each pointer may be NULL):
+ *  - confusion (q x q, all ranks): row = true class, column = the class
+ *    of the nearest target;
+ *  - layer_class (nlayers x q x 3, all ranks): at hidden cone layer l the
+ *    points of class c with every unit alive (kept), every unit dead
+ *    (collapsed to the base point) and some of each (only partly
+ *    truncated; 0 in an exact construction on its training data); a
+ *    point collapsed earlier sits at that base point, which later cones
+ *    keep; polytope layers are not cones and are not counted;
+ *  - pred (n_local): each local row's predicted class index;
+ *  - out (n_local x q): the network's outputs. */
+typedef struct {
+    int64_t *confusion;
+    int64_t *layer_class;
+    int *pred;
+    double *out;
+} td_verify_extra;
+
+/* td_verify, filling what x asks for (collective). */
+int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
+                 td_err *err);
 
 /* Why a verified exact construction misses zero loss, for the error
  * message (after td_verify): the first hidden layer where the float64

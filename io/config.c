@@ -36,7 +36,8 @@ typedef struct {
     size_t off;            /* field in td_config */
     int required;
     int64_t imin, imax;    /* K_INT */
-    double lo, hi;         /* K_NUM: lo is open; hi is closed if hi_closed */
+    double lo, hi;         /* K_NUM: lo is open unless closed & 2; hi is
+                              closed if closed & 1 */
     int hi_closed;
     const char *range;     /* K_NUM: the accepted set, for messages */
 } key_spec;
@@ -49,8 +50,14 @@ static const key_spec schema[] = {
     {"data.y_dataset", K_STR, OFF(y_dataset), 0, 0, 0, 0, 0, 0, NULL},
     {"output.path", K_PATH, OFF(output_path), 1, 0, 0, 0, 0, 0, NULL},
     {"output.overwrite", K_BOOL, OFF(overwrite), 0, 0, 0, 0, 0, 0, NULL},
-    {"construction.kappa", K_NUM, OFF(kappa), 0, 0, 0, 0.0, 1.0, 0,
-     "in (0, 1)"},
+    {"eval.path", K_PATH, OFF(eval_path), 0, 0, 0, 0, 0, 0, NULL},
+    {"checkpoint.enabled", K_BOOL, OFF(checkpoint), 0, 0, 0, 0, 0, 0, NULL},
+    {"checkpoint.interval", K_INT, OFF(checkpoint_interval), 0, 0,
+     1000000000, 0, 0, 0, NULL},
+    {"construction.kappa", K_NUM, OFF(kappa), 0, 0, 0, 1e-4, 0.999, 3,
+     "in [1e-4, 0.999] (a smaller kappa makes ill-conditioned layers, "
+     "cond(W) = 1/(kappa lambda_max); a larger one leaves rounding no room "
+     "at the ReLU kinks)"},
     {"construction.order", K_ORDER, OFF(order), 0, 0, 0, 0, 0, 0, NULL},
     {"construction.on_inseparable", K_INSEP, OFF(on_inseparable), 0, 0, 0,
      0, 0, 0, NULL},
@@ -220,9 +227,9 @@ static int set_int(const td_toml_entry *e, const key_spec *k, td_config *cfg,
 /* Written so that NaN fails every comparison and is rejected. */
 static int in_range(double v, const key_spec *k)
 {
-    if (!isfinite(v) || !(v > k->lo))
+    if (!isfinite(v) || !((k->hi_closed & 2) ? v >= k->lo : v > k->lo))
         return 0;
-    return k->hi_closed ? v <= k->hi : v < k->hi;
+    return (k->hi_closed & 1) ? v <= k->hi : v < k->hi;
 }
 
 static int set_number(const td_toml_entry *e, const key_spec *k,
@@ -444,6 +451,8 @@ static int set_defaults(td_config *cfg, const char *text, const char *source)
     cfg->block_rows = 1024;
     cfg->scalapack_threshold = 1024;
     cfg->tolerance = 1e-8;
+    cfg->checkpoint = 1;
+    cfg->checkpoint_interval = 60;
     return cfg->source && cfg->text && cfg->x_dataset && cfg->y_dataset;
 }
 
@@ -461,6 +470,8 @@ static int parse_into(const char *text, td_config *cfg, td_err *err)
         rc = resolve_path(&cfg->data_path, "data.path", cfg->source, err);
     if (rc == TD_OK)
         rc = resolve_path(&cfg->output_path, "output.path", cfg->source, err);
+    if (rc == TD_OK && cfg->eval_path)
+        rc = resolve_path(&cfg->eval_path, "eval.path", cfg->source, err);
     return rc;
 }
 
@@ -529,6 +540,7 @@ void td_config_free(td_config *cfg)
     free(cfg->x_dataset);
     free(cfg->y_dataset);
     free(cfg->output_path);
+    free(cfg->eval_path);
     free(cfg->order);
     memset(cfg, 0, sizeof *cfg);
 }

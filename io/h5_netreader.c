@@ -2,6 +2,7 @@
  * td_h5net.h): the geometric form of a cone network, or the dense layers
  * of a polytope, whatever rank reads it (serial HDF5, read only). */
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "td_h5.h"
@@ -183,6 +184,14 @@ static int read_model(rd *r, td_model *mdl)
                           r->path);
     mdl->nlayers = nl;
     mdl->construction = polytope ? TD_CONS_POLYTOPE : TD_CONS_PIECES;
+    if (H5Aexists_by_name(r->file, "/construction", "input_scale",
+                          H5P_DEFAULT) > 0)     /* older results: 1 */
+        attr_read(r, "/construction", "input_scale", H5T_NATIVE_DOUBLE,
+                  &mdl->input_scale);
+    if (!r->err->code && !(mdl->input_scale > 0 && isfinite(mdl->input_scale)))
+        return bad(r, "/construction input_scale");
+    if (polytope)           /* its dense layers take x as stored */
+        mdl->input_scale = 1;
     data_read(r, "/network/label_values", H5T_NATIVE_INT64, q, mdl->labels);
     data_read(r, "/network/targets", H5T_NATIVE_DOUBLE, (size_t)q * q,
               mdl->targets);

@@ -23,6 +23,9 @@
 #include <unistd.h>
 #include "td_cone.h"
 #include "td_h5.h"
+#include "td_progress.h"
+#include "td_stop.h"
+#include "td_version.h"
 
 /* An attribute lives in one object-header message (< 64 KiB); longer
  * strings (a huge config text) become a scalar string dataset instead. */
@@ -32,6 +35,8 @@
  * is a no-op, so the write functions read as a plain list of items. */
 typedef struct {
     hid_t file, gcpl, dcpl;
+    int stopped;         /* a stop signal came while writing */
+    double t0;           /* when writing started (the write time in /run) */
     char why[512];
 } h5w;
 
@@ -193,11 +198,11 @@ static double seconds(void)
 
 /* Layer by layer, each built when it is written (td_network_layer): a
  * deep network's dense weights never need to fit in memory at once.  The
- * writer runs on one rank: it says where it is every 10 s (Fashion-MNIST
- * 60k: 5.5 GB, 20 s). */
-static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
+ * writer runs on one rank: it says where it is (td_progress.h: a bar on a
+ * terminal, else a line every 10 s; Fashion-MNIST 60k: 5.5 GB, 20 s). */
+static void write_layer_weights(h5w *w, hid_t g, const td_network *net,
+                                double input_scale)
 {
-    double t0 = seconds(), last = t0;
     int dmax = 0;
     for (int l = 0; l <= net->num_layers; l++)
         dmax = net->dims[l] > dmax ? net->dims[l] : dmax;
@@ -205,25 +210,33 @@ static void write_layer_weights(h5w *w, hid_t g, const td_network *net)
     double *b = malloc(sizeof(double) * dmax);
     if (!W || !b)
         snprintf(w->why, sizeof w->why, "out of memory (layer weights)");
+    td_progress_begin("write");
     for (int l = 0; l < net->num_layers && !failed(w); l++) {
         char name[32];
+        td_stop_fault_point();
+        if (td_stop_signal()) {     /* before Slurm's SIGKILL comes */
+            w->stopped = td_stop_signal();
+            snprintf(w->why, sizeof w->why, "stopped by %s at layer %d of "
+                     "%d", td_stop_name(w->stopped), l + 1, net->num_layers);
+            break;
+        }
         snprintf(name, sizeof name, "layer_%d", l + 1);
         if (td_network_layer(net, l, W, b)) {
             snprintf(w->why, sizeof w->why, "out of memory (layer %d)", l + 1);
             break;
         }
+        if (l == 0 && input_scale != 1)  /* built on s x: exact, 2^k */
+            for (size_t i = 0; i < (size_t)net->dims[1] * net->dims[0]; i++)
+                W[i] *= input_scale;
         hid_t gl = group(w, g, name);
         attr_str(w, gl, "kind", layer_kind_name(net->kind[l]));
         f64(w, gl, "weight", 2, net->dims[l + 1], net->dims[l], W);
         f64(w, gl, "bias", 1, net->dims[l + 1], 0, b);
         close_group(gl);
-        if (seconds() - last >= 10.0) {
-            last = seconds();
-            printf("  write: layer %d of %d, %.0f s\n", l + 1,
-                   net->num_layers, last - t0);
-            fflush(stdout);
-        }
+        td_progress_tick(l + 1, net->num_layers, "layer %d of %d", l + 1,
+                         net->num_layers);
     }
+    td_progress_end();
     free(W);
     free(b);
 }
@@ -236,7 +249,7 @@ static void write_network(h5w *w, const td_model *mdl)
     attr_str(w, g, "activation_rule", "relu after every layer except the last");
     attr_i32(w, g, "input_dim", mdl->m);
     attr_i32(w, g, "output_dim", mdl->q);
-    write_layer_weights(w, g, &mdl->net);
+    write_layer_weights(w, g, &mdl->net, mdl->input_scale);
     i64(w, g, "label_values", mdl->q, mdl->labels);
     f64(w, g, "targets", 2, mdl->q, mdl->q, mdl->targets);
     close_group(g);
@@ -340,6 +353,26 @@ static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
     codes_attr(w, g, "base_rule", BASE_RULE_CODES);
 }
 
+/* The per-layer table of rows kept / collapsed / only partly truncated,
+ * per class: three nlayers x q datasets under g. */
+static void write_layer_classes(h5w *w, hid_t g, const td_model *mdl,
+                                const int64_t *lc)
+{
+    static const char *names[3] = {"layer_kept", "layer_collapsed",
+                                   "layer_partial"};
+    size_t nq = (size_t)mdl->nlayers * mdl->q;
+    int64_t *t = malloc(sizeof(int64_t) * (nq ? nq : 1));
+    if (!t && !failed(w))
+        snprintf(w->why, sizeof w->why, "out of memory (layer table)");
+    for (int kind = 0; kind < 3 && t; kind++) {
+        for (size_t i = 0; i < nq; i++)
+            t[i] = lc[i * 3 + kind];
+        dataset(w, g, names[kind], H5T_STD_I64LE, H5T_NATIVE_INT64, 2,
+                (hsize_t)mdl->nlayers, (hsize_t)mdl->q, t);
+    }
+    free(t);
+}
+
 static void write_construction(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "construction");
@@ -359,6 +392,8 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_str(w, g, "sep_status_codes", SEP_STATUS_CODES);
     attr_str(w, g, "base_rule_codes", BASE_RULE_CODES);
     write_layer_table(w, g, mdl);
+    if (mdl->layer_class)
+        write_layer_classes(w, g, mdl, mdl->layer_class);
     i64(w, g, "class_counts", mdl->q, mdl->counts);
     f64(w, g, "class_means", 2, mdl->q, mdl->m, mdl->means);
     f64(w, g, "output_weight", 2, mdl->q, mdl->width, mdl->w_out);
@@ -368,6 +403,7 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_f64(w, g, "theta_n", td_theta_n(mdl->width));
     attr_str(w, g, "construction", td_construction_name(mdl->construction));
     attr_str(w, g, "construction_reason", mdl->reason);
+    attr_f64(w, g, "input_scale", mdl->input_scale);
     attr_i32(w, g, "width", mdl->width);
     int64_t pd, pg;
     td_model_params(mdl, &pd, &pg);
@@ -389,6 +425,7 @@ static void write_construction(h5w *w, const td_model *mdl)
 static void write_polytope(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "construction");
+    attr_f64(w, g, "input_scale", mdl->input_scale);
     int k = mdl->nfacets;
     attr_str(w, g, "description", "binary data: every row of class "
              "outer_label is cut off every row of class inner_label by one "
@@ -424,6 +461,25 @@ static void write_polytope(h5w *w, const td_model *mdl)
     close_group(g);
 }
 
+/* The config's test set: its totals, confusion and layer table. */
+static void write_eval(h5w *w, const td_model *mdl)
+{
+    const td_test_eval *t = mdl->test;
+    hid_t g = group(w, w->file, "eval");
+    attr_str(w, g, "data_path", t->path);
+    attr_i64(w, g, "n_points", t->n_points);
+    attr_i64(w, g, "n_correct", t->n_correct);
+    attr_f64(w, g, "accuracy", t->n_points > 0 ?
+             (double)t->n_correct / (double)t->n_points : 0.0);
+    attr_f64(w, g, "cost", t->cost);
+    attr_f64(w, g, "max_error", t->max_error);
+    dataset(w, g, "confusion", H5T_STD_I64LE, H5T_NATIVE_INT64, 2,
+            (hsize_t)mdl->q, (hsize_t)mdl->q, t->confusion);
+    if (t->layer_class)
+        write_layer_classes(w, g, mdl, t->layer_class);
+    close_group(g);
+}
+
 static void write_verification(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "verification");
@@ -435,6 +491,24 @@ static void write_verification(h5w *w, const td_model *mdl)
     attr_f64(w, g, "accuracy", mdl->n_points > 0 ?
              (double)mdl->n_correct / (double)mdl->n_points : 0.0);
     close_group(g);
+}
+
+/* The run's phase times, in seconds of wall-clock time; writing counts
+ * until now (only closing and renaming the file are left). */
+static void write_times(h5w *w, hid_t g, td_run_times *t)
+{
+    t->write = seconds() - w->t0;
+    time_t start = (time_t)t->started;
+    struct tm tm;
+    char utc[32] = "";
+    if (t->started > 0 && gmtime_r(&start, &tm))
+        strftime(utc, sizeof utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    attr_str(w, g, "started_utc", utc);
+    attr_f64(w, g, "time_load", t->load);
+    attr_f64(w, g, "time_build", t->build);
+    attr_f64(w, g, "time_verify", t->verify);
+    attr_f64(w, g, "time_write", t->write);
+    attr_f64(w, g, "time_total", t->load + t->build + t->verify + t->write);
 }
 
 static void write_run(h5w *w, const td_run_info *run)
@@ -449,6 +523,10 @@ static void write_run(h5w *w, const td_run_info *run)
     attr_i32(w, g, "nthreads", run->nthreads);
     attr_i32(w, g, "block_rows", run->block_rows);
     attr_f64(w, g, "kappa", run->kappa);
+    attr_str(w, g, "git_commit", run->git_commit ? run->git_commit : "");
+    attr_str(w, g, "hostnames", run->hostnames ? run->hostnames : "");
+    if (run->times)
+        write_times(w, g, run->times);
     close_group(g);
 }
 
@@ -485,6 +563,8 @@ static double result_bytes(const td_model *mdl, const td_run_info *run)
     b += 8.0 * mdl->nlayers * (2.0 * mdl->width + 32) + 4096;
     b += 8.0 * mdl->q * (mdl->m + mdl->q + mdl->width + 4);
     b += 8.0 * mdl->nfacets * (mdl->m + 4);
+    if (mdl->test)                      /* /eval: confusion, layer table */
+        b += 8.0 * mdl->q * (mdl->q + 3.0 * mdl->nlayers);
     if (run && run->config_text)
         b += 2.0 * strlen(run->config_text);
     return 1.25 * b;
@@ -569,6 +649,10 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
             reserve(w, mdl, run);
         }
     }
+    if (w->file >= 0) {
+        attr_str(w, w->file, "format", "trunc-dist result");
+        attr_i32(w, w->file, "schema_version", TD_SCHEMA_VERSION);
+    }
     if (mdl->net.num_layers > 0)
         write_network(w, mdl);
     if (mdl->construction == TD_CONS_POLYTOPE)
@@ -576,6 +660,8 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
     else
         write_construction(w, mdl);
     write_verification(w, mdl);
+    if (mdl->test)
+        write_eval(w, mdl);
     if (run)
         write_run(w, run);
     if (w->file >= 0 && failed(w))
@@ -600,7 +686,7 @@ int td_h5_write_model(const char *path, const td_model *mdl,
                          (long)getpid()) >= sizeof tmp)
         return td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': "
                           "path too long", path);
-    h5w w = {.file = -1, .gcpl = -1, .dcpl = -1, .why = ""};
+    h5w w = {.file = -1, .gcpl = -1, .dcpl = -1, .t0 = seconds(), .why = ""};
     /* One-line messages instead of HDF5's stack dump; the caller's handler
      * is restored before returning. */
     H5E_auto2_t old_fn = NULL;
@@ -615,6 +701,9 @@ int td_h5_write_model(const char *path, const td_model *mdl,
     if (!failed(&w))
         return TD_OK;
     remove(tmp);        /* never leave a partial file behind */
+    if (w.stopped)
+        return td_err_set(err, TD_ERR_INTERRUPTED, "%s while writing '%s': "
+                          "nothing written", w.why, path);
     return td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': %s",
                       path, w.why);
 }

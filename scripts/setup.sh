@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin
           libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev
-          libcunit1-dev libtomlplusplus-dev liblapacke-dev libopenblas-dev
+          libcunit1-dev libtomlplusplus-dev libzip-dev zlib1g-dev liblapacke-dev libopenblas-dev
           python3-numpy python3-h5py python3-matplotlib python3-scipy python3-sklearn
+          python3-torch python3-onnx
           slurmctld slurmd slurm-client munge)
 
 missing=()

@@ -2,23 +2,32 @@
  *
  * Every stage ends with td_comm_agree, so all ranks learn the worst status
  * and leave together with the same exit code; rank 0 does the talking. */
+#include <errno.h>
 #include <libgen.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "td_ckpt.h"
 #include "td_comm.h"
 #include "td_config.h"
 #include "td_conflicts.h"
+#include "td_convert.h"
 #include "td_eval.h"
 #include "td_example.h"
 #include "td_h5.h"
+#include "td_h5ckpt.h"
 #include "td_pieces.h"
 #include "td_polytope.h"
+#include "td_resume.h"
 #include "td_search.h"
 #include "td_step.h"
+#include "td_stop.h"
+#include "td_ux.h"
 #include "td_verify.h"
 #include "td_version.h"
 
@@ -27,22 +36,49 @@
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
 static const char *usage =
-    "usage: mpirun -np N trunc-dist [--force] CONFIG.toml\n"
-    "                                  (--force: replace an existing result)\n"
+    "usage: mpirun -np N trunc-dist [OPTIONS] CONFIG.toml\n"
     "       trunc-dist --example DIR   write DIR/example.h5 and DIR/example.toml\n"
-    "       mpirun -np N trunc-dist eval NETWORK.h5 DATA.h5\n"
-    "                                  accuracy and cost of a result's network\n"
-    "                                  on other labelled data (X, y)\n"
+    "       mpirun -np N trunc-dist eval NETWORK.h5 DATA.h5 [--predictions\n"
+    "                                  OUT.h5 [--force]]\n"
+    "                                  accuracy, cost, per-class accuracy and\n"
+    "                                  confusion of a result's network on other\n"
+    "                                  labelled data (X, y); OUT.h5 gets every\n"
+    "                                  row's prediction and output\n"
+    "       mpirun -np N trunc-dist convert IN OUT.h5 [--labels FILE]\n"
+    "                   [--label-column K] [--force]\n"
+    "                                  CSV, .npy/.npz, LIBSVM or IDX (also\n"
+    "                                  .gz) to the input contract; rank 0\n"
+    "                                  converts\n"
     "       trunc-dist --version | --help\n"
+    "Options of a run (any order, before or after CONFIG.toml):\n"
+    "  --force            replace an existing result (and start afresh over\n"
+    "                     an unfinished run's checkpoint)\n"
+    "  --resume           continue from OUTPUT.checkpoint (a run stopped by\n"
+    "                     SIGTERM, SIGINT, SIGUSR1 or a kill); without one,\n"
+    "                     start from the beginning\n"
+    "  --dry-run          check the config, the output path and the data as a\n"
+    "                     run does, report shapes, classes and the memory per\n"
+    "                     rank; build and write nothing (exit 0: a run can start)\n"
+    "  --quiet            only errors and the final summary line\n"
+    "  --verbose          also a line per piece layer and polytope facet\n"
+    "  --progress=MODE    bar (redrawn in place), lines (a line after 10 s of\n"
+    "                     silence) or auto (default: bar on a terminal; under\n"
+    "                     mpirun, which hides whether it writes to one, lines)\n"
     "Builds a ReLU network with zero training loss (Chen & Munoz Ewald,\n"
     "Theorem 6) from the labelled points in an HDF5 file; see README.md.\n"
     "Exit codes: 0 ok, 1 internal, 2 input, 3 no network of the requested\n"
     "construction (not sequentially / polytope separable, or conflicts),\n"
-    "4 verification failed, 5 output error.\n";
+    "4 verification failed, 5 output error, 6 stopped by a signal (the\n"
+    "checkpoint is kept: continue with --resume).\n";
 
 /* What the command line asked for beyond the config path. */
 typedef struct {
-    int force;      /* --force: replace an existing result */
+    int force;      /* --force: replace an existing result (and start
+                       afresh over a checkpoint) */
+    int resume;     /* --resume: continue from the checkpoint, if any */
+    int dry_run;    /* --dry-run: the checks and a report, nothing built */
+    int level;      /* TD_QUIET, TD_NORMAL (default), TD_VERBOSE */
+    int progress;   /* --progress: TD_UX_PROGRESS_AUTO, _BAR, _LINES */
 } run_opts;
 
 /* Agree on the status; rank 0 prints the agreed error line. */
@@ -92,6 +128,12 @@ static void check_output_target(const td_config *cfg, td_err *err)
     else if (stat(cfg->output_path, &st) == 0 && S_ISDIR(st.st_mode))
         td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is a directory",
                    cfg->source, cfg->output_path);
+    else if (cfg->eval_path && stat(cfg->eval_path, &st) != 0)
+        td_err_set(err, TD_ERR_INPUT, "%s: eval.path '%s': %s", cfg->source,
+                   cfg->eval_path, strerror(errno));
+    else if (cfg->eval_path && same_file(cfg->output_path, cfg->eval_path))
+        td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is the eval "
+                   "data", cfg->source, cfg->output_path);
     else if (stat(cfg->output_path, &st) == 0 && !cfg->overwrite)
         td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' exists: set "
                    "output.overwrite = true or run with --force to replace it",
@@ -134,6 +176,26 @@ static void check_conflicts(const td_config *cfg, td_engine *eng,
                    (long long)c.n_points, c.n_points == 1 ? "" : "s");
 }
 
+/* Data of extreme magnitude (1e155, 1e-200) are built at a power-of-two
+ * scale, so the construction commutes with scaling the data (collective,
+ * the same outcome on every rank). */
+static int normalize(const td_config *cfg, td_engine *eng, td_model *mdl,
+                     td_err *err)
+{
+    double scale = td_engine_normalize(eng);
+    if (scale == 0) {
+        td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s': the largest |x| is "
+                   "below double precision's normal range (< 2.2e-308); "
+                   "rescale the data", cfg->data_path, cfg->x_dataset);
+        return agreed(err);
+    }
+    mdl->input_scale = scale;
+    if (scale != 1)
+        td_say("data: extreme magnitudes: the construction runs on x * 2^%d "
+               "(exact); /network takes x as it is\n", ilogb(scale));
+    return TD_OK;
+}
+
 static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
                      td_err *err)
 {
@@ -174,7 +236,7 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
         return err->code;
     td_say("data: %s: %lld points x %d features, %d classes\n",
            cfg->data_path, (long long)eng->n_total, eng->m, q);
-    return TD_OK;
+    return normalize(cfg, eng, mdl, err);
 }
 
 /* The dense forward pass costs 2 N sum d_l d_(l-1) flops: tens of
@@ -201,6 +263,23 @@ static int choose_forward(const td_config *cfg, const td_engine *e,
     return TD_OK;
 }
 
+/* The forward pass over the training rows, with the per-layer table of
+ * kept / collapsed / partly truncated rows per class (cone networks up to
+ * 1e7 layer x class entries; collective). */
+static int verify(td_engine *eng, td_model *mdl, td_err *err)
+{
+    td_verify_extra x = {0};
+    if (mdl->construction != TD_CONS_POLYTOPE && mdl->nlayers > 0 &&
+        (double)mdl->nlayers * mdl->q <= 1e7) {
+        mdl->layer_class = calloc((size_t)mdl->nlayers * mdl->q * 3,
+                                  sizeof(int64_t));
+        if (!td_all_ok(mdl->layer_class != NULL))
+            return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+        x.layer_class = mdl->layer_class;
+    }
+    return td_verify_ex(eng, mdl, &x, err);
+}
+
 static int check_zero_loss(const td_model *mdl, const td_config *cfg,
                            td_err *err)
 {
@@ -209,15 +288,25 @@ static int check_zero_loss(const td_model *mdl, const td_config *cfg,
            mdl->cost, mdl->max_error,
            100.0 * mdl->n_correct / mdl->n_points, (long long)mdl->n_correct,
            (long long)mdl->n_points);
-    if (!mdl->sequentially_separable)    /* best effort: honest, not zero */
-        return TD_OK;
+    /* a result file must never contradict itself: no file claims a cost
+     * that its own outputs do not have */
+    if (!isfinite(mdl->cost) || !isfinite(mdl->max_error))
+        td_err_set(err, TD_ERR_VERIFY, "the forward pass gives non-finite "
+                   "outputs (cost %g, max error %g): the layers overflow in "
+                   "double precision (construction.kappa = %g; a larger kappa "
+                   "gives better-conditioned layers); nothing written",
+                   mdl->cost, mdl->max_error, cfg->kappa);
+    if (err->code || !mdl->sequentially_separable)  /* best effort: honest */
+        return agreed(err);
     char why[512];
     td_verify_explain(mdl, why, sizeof why);
     if (mdl->n_correct != mdl->n_points || !(mdl->max_error <= cfg->tolerance))
         td_err_set(err, TD_ERR_VERIFY, "forward pass is not at zero loss: max "
-                   "error %.3e > tolerance %.1e or %lld points misclassified%s",
-                   mdl->max_error, cfg->tolerance,
-                   (long long)(mdl->n_points - mdl->n_correct), why);
+                   "error %.3e > tolerance %.1e or %lld points misclassified%s"
+                   "; cond(W^(l)) = 1/(kappa lambda_max), construction.kappa "
+                   "= %g", mdl->max_error, cfg->tolerance,
+                   (long long)(mdl->n_points - mdl->n_correct), why,
+                   cfg->kappa);
     return agreed(err);
 }
 
@@ -247,15 +336,43 @@ static void report_shape(const td_config *cfg, const td_model *mdl)
            (long long)pg);
 }
 
-static int write_result(const td_config *cfg, const td_model *mdl,
-                        td_err *err)
+/* The ranks' host names, distinct, in rank order, comma-separated (rank
+ * 0; NULL elsewhere or without memory).  Collective. */
+static char *hostnames(void)
 {
+    char name[256] = "";
+    gethostname(name, sizeof name - 1);
+    void *all = NULL;
+    int64_t total = 0;
+    if (td_comm_gather(name, (int64_t)strlen(name) + 1, &all, &total) ||
+        !all)
+        return NULL;
+    char *out = calloc((size_t)total + 1, 1), *p = all;
+    for (int64_t used = 0; out && p < (char *)all + total; p += strlen(p) + 1) {
+        int seen = 0;
+        for (char *q = all; q < p && !seen; q += strlen(q) + 1)
+            seen = !strcmp(q, p);
+        if (seen)
+            continue;
+        used += snprintf(out + used, (size_t)(total + 1 - used), "%s%s",
+                         used ? "," : "", p);
+    }
+    free(all);
+    return out;
+}
+
+static int write_result(const td_config *cfg, const td_model *mdl,
+                        td_run_times *times, td_err *err)
+{
+    char *hosts = hostnames();
     td_run_info run = {cfg->text, cfg->source, TD_VERSION, cfg->data_path,
                        td_comm_size(), omp_get_max_threads(), cfg->block_rows,
                        cfg->kappa, mdl->sequentially_separable ? "zero_loss"
-                                                               : "best_effort"};
+                                                               : "best_effort",
+                       TD_GIT_COMMIT, hosts, times};
     if (td_comm_rank() == 0)
         td_h5_write_model(cfg->output_path, mdl, &run, err);
+    free(hosts);
     if (agreed(err))
         return err->code;
     report_shape(cfg, mdl);
@@ -267,12 +384,27 @@ static int write_result(const td_config *cfg, const td_model *mdl,
     return agreed(err);
 }
 
+/* A phase of "auto" ends: save the model (the reason so far) so that a
+ * resumed run starts at the next phase. */
+static int phase_ends(td_ckpt *ck, int next, const td_engine *eng,
+                      const td_model *mdl, td_err *err)
+{
+    ck->force = 1;
+    if (!td_ckpt_due(ck))
+        return TD_OK;
+    td_buf b = {0};
+    td_ckpt_pack_model(&b, mdl);
+    int rc = td_ckpt_save(ck, next, &b, eng, mdl, err);
+    td_buf_free(&b);
+    return rc;
+}
+
 /* auto, binary data beyond Theorem 6: two hidden layers when one class's
  * hull holds no point of the other (far smaller than pieces); when it
  * does, TD_ERR_INSEPARABLE with every row active again and the reason
  * extended, for the pieces to start afresh. */
 static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
-                        td_err *err)
+                        td_ckpt *ck, td_err *err)
 {
     size_t used = strlen(mdl->reason);
     td_say("construction: %.300s; trying a polytope (binary data)\n",
@@ -283,19 +415,57 @@ static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
              err->msg);
     td_err_clear(err);
     td_engine_undo_all(eng);
+    td_model_clear_layers(mdl);
+    if (phase_ends(ck, TD_PHASE_PIECES_START, eng, mdl, err))
+        return err->code;
     return TD_ERR_INSEPARABLE;
 }
 
-/* Theorem 6 at width M when asked, or first when the mode is "auto" and
- * M >= Q - 1; the lifted constructions when asked, or when Theorem 6
- * finds the data not sequentially separable (then every row is active
- * again, a binary problem tries a polytope and the pieces start
- * afresh). */
-static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
-                 td_err *err)
+/* auto: Theorem 6 at width M when M >= Q - 1, within its budget.  On
+ * TD_ERR_INSEPARABLE the reason says why and every row is active again. */
+static int try_theorem6(td_engine *eng, const td_config *cfg, td_model *mdl,
+                        td_ckpt *ck, td_err *err)
 {
     char *why = mdl->reason;
     size_t len = sizeof mdl->reason;
+    if (eng->m < mdl->q - 1) {
+        snprintf(why, len, "auto: %d classes in %d dimensions (M < Q - 1): "
+                 "no output layer at width M", mdl->q, eng->m);
+        return TD_ERR_INSEPARABLE;
+    }
+    if (ck->phase != TD_PHASE_THEOREM6)
+        snprintf(why, len, "auto: sequentially separable at width M");
+    td_search_build(eng, cfg, mdl, ck, err);
+    if (err->code != TD_ERR_INSEPARABLE ||
+        cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
+        return err->code;
+    if (mdl->budget_spent)
+        snprintf(why, len, "auto: %.900s", err->msg);
+    else
+        snprintf(why, len, "auto: not sequentially separable at width %d "
+                 "(%.900s)", eng->m, err->msg);
+    td_err_clear(err);
+    td_engine_undo_all(eng);
+    td_model_clear_layers(mdl);
+    return TD_ERR_INSEPARABLE;
+}
+
+/* The construction the mode asks for; "auto" tries Theorem 6 at width M,
+ * then (binary data) a polytope, then pieces at width M + Q, each with
+ * every row active again.  A resumed run continues in the phase it saved
+ * (td_ckpt.h): the earlier phases' outcome is in the saved reason. */
+static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
+                 td_ckpt *ck, td_err *err)
+{
+    char *why = mdl->reason;
+    size_t len = sizeof mdl->reason;
+    int phase = ck->phase;
+    if (phase == TD_PHASE_POLYTOPE || phase == TD_PHASE_PIECES_START) {
+        td_ckpt_unpack_model(&ck->resume, mdl);
+        if (!td_all_ok(!ck->resume.bad))
+            return td_err_set(err, TD_ERR_INPUT, "%s: the saved state does "
+                              "not fit this data and build", ck->path);
+    }
     if (cfg->mode == TD_MODE_POLYTOPE) {
         snprintf(why, len, "construction.mode = \"polytope\"");
         return td_polytope_build(eng, cfg, mdl, err);
@@ -304,32 +474,41 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
         snprintf(why, len, "construction.mode = \"%s\"",
                  cfg->mode == TD_MODE_LIFTED ? "lifted" : "pieces");
         return td_pieces_build(eng, cfg, cfg->mode == TD_MODE_LIFTED
-                               ? TD_CONS_LIFTED : TD_CONS_PIECES, mdl, err);
+                               ? TD_CONS_LIFTED : TD_CONS_PIECES, mdl, ck,
+                               err);
     }
-    if (cfg->mode == TD_MODE_THEOREM6 || eng->m >= mdl->q - 1) {
-        snprintf(why, len, cfg->mode == TD_MODE_THEOREM6
-                 ? "construction.mode = \"theorem6\""
-                 : "auto: sequentially separable at width M");
-        td_search_build(eng, cfg, mdl, err);
-        if (cfg->mode == TD_MODE_THEOREM6 || err->code != TD_ERR_INSEPARABLE ||
-            cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
-            return err->code;
-        if (mdl->budget_spent)
-            snprintf(why, len, "auto: %.900s", err->msg);
-        else
-            snprintf(why, len, "auto: not sequentially separable at width %d "
-                     "(%.900s)", eng->m, err->msg);
-        td_err_clear(err);
-        td_engine_undo_all(eng);
-    } else {
-        snprintf(why, len, "auto: %d classes in %d dimensions (M < Q - 1): no "
-                 "output layer at width M", mdl->q, eng->m);
+    if (cfg->mode == TD_MODE_THEOREM6) {
+        snprintf(why, len, "construction.mode = \"theorem6\"");
+        return td_search_build(eng, cfg, mdl, ck, err);
     }
-    if (mdl->q == 2 && try_polytope(eng, cfg, mdl, err) != TD_ERR_INSEPARABLE)
+    if (phase <= TD_PHASE_THEOREM6 &&
+        try_theorem6(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
         return err->code;
-    td_say("construction: %.300s; building pieces at width %d (M + Q)\n",
-           why, eng->m + mdl->q);
-    return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, err);
+    if (phase <= TD_PHASE_THEOREM6 && mdl->q == 2 &&
+        phase_ends(ck, TD_PHASE_POLYTOPE, eng, mdl, err))
+        return err->code;
+    if (phase <= TD_PHASE_POLYTOPE && mdl->q == 2 &&
+        try_polytope(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
+        return err->code;
+    if (phase <= TD_PHASE_POLYTOPE && mdl->q != 2 &&
+        phase_ends(ck, TD_PHASE_PIECES_START, eng, mdl, err))
+        return err->code;
+    if (phase < TD_PHASE_PIECES)
+        td_say("construction: %.300s; building pieces at width %d (M + Q)\n",
+               why, eng->m + mdl->q);
+    return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, ck, err);
+}
+
+/* Checks before any work: the output target, the directory, stale
+ * temporaries and an unfinished run's checkpoint (rank 0, agreed). */
+static int check_output(const td_config *cfg, const run_opts *o,
+                        td_err *err)
+{
+    if (check_output_dir(cfg, err))
+        return err->code;
+    if (td_comm_rank() == 0)
+        td_resume_check(cfg, o->resume, o->force, o->dry_run, err);
+    return agreed(err);
 }
 
 /* The story of a run. */
@@ -340,30 +519,54 @@ static int run(const char *config_path, const run_opts *opts)
     td_config cfg = {0};
     td_engine eng = {0};
     td_model mdl = {0};
+    td_resume rs = {0};
     double t0 = td_comm_wtime(), t1 = t0, t2 = t0, t3 = t0;
+    td_run_times times = {0, 0, 0, 0, (int64_t)time(NULL)};
+    td_stop_install();
+    td_ux_setup(opts->level, opts->progress);
     td_say("trunc-dist %s: %d ranks x %d threads\n", TD_VERSION,
            td_comm_size(), omp_get_max_threads());
     if (load_config(config_path, &cfg, &err))
         goto out;
     cfg.overwrite |= opts->force;
-    if (check_output_dir(&cfg, &err) || load_data(&cfg, &eng, &mdl, &err))
+    if (check_output(&cfg, opts, &err) || load_data(&cfg, &eng, &mdl, &err))
+        goto out;
+    if (opts->dry_run) {         /* the checks above are a run's own */
+        td_ux_dry_run(&cfg, &eng, &mdl, &err);
+        agreed(&err);
+        goto out;
+    }
+    td_resume_setup(&rs, &cfg, &eng, &mdl, opts->resume, &err);
+    if (agreed(&err))
         goto out;
     t1 = td_comm_wtime();
-    build(&eng, &cfg, &mdl, &err);
+    build(&eng, &cfg, &mdl, &rs.ck, &err);
     if (agreed(&err))
         goto out;
     t2 = td_comm_wtime();
     if (choose_forward(&cfg, &eng, &mdl, &err))
         goto out;
-    td_verify(&eng, &mdl, &err);
+    verify(&eng, &mdl, &err);
     if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
         goto out;
-    t3 = td_comm_wtime();
-    if (write_result(&cfg, &mdl, &err))
+    if (cfg.eval_path && td_eval_test(cfg.eval_path, &mdl, &err))
         goto out;
-    td_say("time: load %.3f s, search %.3f s, verify %.3f s, write %.3f s\n",
-           t1 - t0, t2 - t1, t3 - t2, td_comm_wtime() - t3);
+    t3 = td_comm_wtime();
+    times.load = t1 - t0;
+    times.build = t2 - t1;
+    times.verify = t3 - t2;
+    td_ckpt_stop_asked(&rs.ck, &err);
+    if (agreed(&err))
+        goto out;
+    /* best effort (exit 3) wrote its network too: summarise it */
+    if (write_result(&cfg, &mdl, &times, &err) == TD_OK ||
+        err.code == TD_ERR_INSEPARABLE)
+        td_ux_summary(&cfg, &mdl, &times, td_comm_wtime() - t3);
 out:
+    if (err.code == TD_ERR_INTERRUPTED && td_comm_rank() == 0)
+        fprintf(stderr, "trunc-dist: continue with: trunc-dist --resume %s\n",
+                config_path);
+    td_resume_finish(&rs, err.code);
     td_model_free(&mdl);
     td_engine_free(&eng);
     td_config_free(&cfg);
@@ -379,11 +582,54 @@ static int write_example(const char *dir)
     return agreed(&err);
 }
 
-static int run_eval(const char *network, const char *data)
+/* eval's predictions file must not replace an input, nor an existing
+ * file unless forced (rank 0, agreed). */
+static void check_predictions(const td_eval_opts *o, int force, td_err *err)
+{
+    struct stat st;
+    if (!o->predictions)
+        return;
+    if (same_file(o->predictions, o->network) ||
+        same_file(o->predictions, o->data))
+        td_err_set(err, TD_ERR_INPUT, "--predictions '%s' is an input of "
+                   "the evaluation", o->predictions);
+    else if (stat(o->predictions, &st) == 0 && S_ISDIR(st.st_mode))
+        td_err_set(err, TD_ERR_INPUT, "--predictions '%s' is a directory",
+                   o->predictions);
+    else if (stat(o->predictions, &st) == 0 && !force)
+        td_err_set(err, TD_ERR_INPUT, "--predictions '%s' exists: add "
+                   "--force to replace it", o->predictions);
+}
+
+/* trunc-dist eval NETWORK.h5 DATA.h5 [--predictions OUT.h5] [--force] */
+static int run_eval(int argc, char **argv)
 {
     td_err err;
     td_err_clear(&err);
-    td_eval_main(network, data, &err);
+    td_eval_opts o = {NULL, NULL, NULL};
+    int force = 0, bad = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--predictions") && i + 1 < argc)
+            o.predictions = argv[++i];
+        else if (!strcmp(argv[i], "--force"))
+            force = 1;
+        else if (argv[i][0] == '-' || (o.network && o.data))
+            bad = 1;
+        else if (!o.network)
+            o.network = argv[i];
+        else
+            o.data = argv[i];
+    }
+    if (bad || !o.data) {
+        if (td_comm_rank() == 0)
+            fprintf(stderr, "trunc-dist: error: bad arguments\n%s", usage);
+        return TD_ERR_INPUT;
+    }
+    if (td_comm_rank() == 0)
+        check_predictions(&o, force, &err);
+    if (agreed(&err))
+        return err.code;
+    td_eval_main(&o, &err);
     return agreed(&err);
 }
 
@@ -393,9 +639,24 @@ static int parse_run_args(int argc, char **argv, run_opts *o,
 {
     *config = NULL;
     memset(o, 0, sizeof *o);
+    o->level = TD_NORMAL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force"))
             o->force = 1;
+        else if (!strcmp(argv[i], "--resume"))
+            o->resume = 1;
+        else if (!strcmp(argv[i], "--dry-run"))
+            o->dry_run = 1;
+        else if (!strcmp(argv[i], "--quiet"))
+            o->level = TD_QUIET;
+        else if (!strcmp(argv[i], "--verbose"))
+            o->level = TD_VERBOSE;
+        else if (!strcmp(argv[i], "--progress=auto"))
+            o->progress = TD_UX_PROGRESS_AUTO;
+        else if (!strcmp(argv[i], "--progress=bar"))
+            o->progress = TD_UX_PROGRESS_BAR;
+        else if (!strcmp(argv[i], "--progress=lines"))
+            o->progress = TD_UX_PROGRESS_LINES;
         else if (argv[i][0] == '-' || *config)
             return -1;
         else
@@ -410,6 +671,7 @@ int main(int argc, char **argv)
         return TD_ERR_INTERNAL;
     if (openblas_set_num_threads)
         openblas_set_num_threads(1);
+    td_ux_setup(TD_NORMAL, TD_UX_PROGRESS_AUTO);   /* eval's progress too */
     int rc = TD_OK;
     run_opts opts;
     const char *config;
@@ -419,8 +681,10 @@ int main(int argc, char **argv)
         td_say("%s", usage);
     } else if (argc == 3 && !strcmp(argv[1], "--example")) {
         rc = write_example(argv[2]);
-    } else if (argc == 4 && !strcmp(argv[1], "eval")) {
-        rc = run_eval(argv[2], argv[3]);
+    } else if (argc >= 2 && !strcmp(argv[1], "convert")) {
+        rc = td_convert_main(argc - 1, argv + 1);
+    } else if (argc >= 2 && !strcmp(argv[1], "eval")) {
+        rc = run_eval(argc, argv);
     } else if (parse_run_args(argc, argv, &opts, &config) == 0) {
         rc = run(config, &opts);
     } else {

@@ -10,6 +10,7 @@ int td_model_alloc(td_model *mdl, int m, int q)
     mdl->q = q;
     mdl->width = m;
     mdl->last_class = -1;
+    mdl->input_scale = 1.0;
     mdl->labels = calloc((size_t)q, sizeof *mdl->labels);
     mdl->counts = calloc((size_t)q, sizeof *mdl->counts);
     mdl->means = calloc((size_t)q * m, sizeof *mdl->means);
@@ -78,6 +79,8 @@ void td_model_clear_layers(td_model *mdl)
         mdl->n_departed[l] = 0;
     }
     td_network_free(&mdl->net);
+    free(mdl->layer_class);     /* per layer: gone with them */
+    mdl->layer_class = NULL;
     mdl->nlayers = 0;
     free(mdl->facet_w);
     free(mdl->facet_lo);
@@ -104,6 +107,13 @@ void td_model_free(td_model *mdl)
     free(mdl->w_out);
     free(mdl->b_out);
     free(mdl->n_departed);
+    free(mdl->layer_class);
+    if (mdl->test) {
+        free(mdl->test->path);
+        free(mdl->test->confusion);
+        free(mdl->test->layer_class);
+        free(mdl->test);
+    }
     *mdl = (td_model){0};
 }
 

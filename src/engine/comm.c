@@ -77,9 +77,18 @@ void td_say(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    td_report_vprintf(TD_NORMAL, fmt, ap);
     va_end(ap);
-    fflush(stdout);
+}
+
+void td_say_at(int level, const char *fmt, ...)
+{
+    if (g_rank != 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    td_report_vprintf(level, fmt, ap);
+    va_end(ap);
 }
 
 int td_comm_agree(td_err *err)

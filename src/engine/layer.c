@@ -319,11 +319,16 @@ int td_layer_build(td_engine *e, td_step *s, const td_config *cfg,
            td_sep_status_name(sp->status), r->theta, r->theta_min, r->lambda,
            r->cond, (long long)r->n_kept, (long long)r->n_collapsed,
            r->base_rule == TD_RULE_FREE ? " (free base point)" : "");
+    td_progress_tick(e->n_total - r->n_kept, e->n_total, "layer %d of %d, "
+                     "%lld rows left", l + 1, s->q, (long long)r->n_kept);
     if (st.n_wrong + st.n_mixed > 0 && cfg->on_inseparable == TD_INSEP_FAIL)
         return td_err_set(err, TD_ERR_VERIFY, "layer %d: %lld points fell "
-                          "outside their cone (smallest margins %.3g / %.3g)",
-                          l + 1, (long long)(st.n_wrong + st.n_mixed),
-                          st.margin_kept, st.margin_collapsed);
+                          "outside their cone (smallest margins %.3g / %.3g): "
+                          "rounding crossed a ReLU kink (construction.kappa "
+                          "= %g keeps points only 1 - kappa of their distance "
+                          "clear of the kinks)", l + 1,
+                          (long long)(st.n_wrong + st.n_mixed),
+                          st.margin_kept, st.margin_collapsed, cfg->kappa);
     return TD_OK;
 }
 

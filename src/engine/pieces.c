@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_ckpt.h"
 #include "td_comm.h"
 #include "td_basepoint.h"
 #include "td_linalg.h"
@@ -179,16 +180,25 @@ static int build_layer(td_engine *e, td_lift *L, const td_config *cfg, int l,
     L->np = l + 1;
     L->st.counts[pc->a] -= st.n_collapsed;     /* the means wait for the
                                                   next step's pass */
-    td_say("  layer %3d: class %-6lld piece %-8lld left %-8lld margin %-9.3g "
-           "lambda %-9.3g cond %-9.3g lift %.3g\n", l + 1, (long long)r->label,
-           (long long)st.n_collapsed, (long long)r->n_class_left,
-           r->geo_margin, r->lambda, r->cond, r->lift);
+    /* hundreds of layers: a line each with --verbose, else progress */
+    td_say_at(TD_VERBOSE, "  layer %3d: class %-6lld piece %-8lld left "
+              "%-8lld margin %-9.3g lambda %-9.3g cond %-9.3g lift %.3g\n",
+              l + 1, (long long)r->label, (long long)st.n_collapsed,
+              (long long)r->n_class_left, r->geo_margin, r->lambda, r->cond,
+              r->lift);
+    int64_t left = 0;
+    for (int c = 0; c < L->q; c++)
+        left += L->st.counts[c];
+    td_progress_tick(e->n_total - left, e->n_total, "layer %d, %lld rows "
+                     "left", l + 1, (long long)left);
     if (st.n_collapsed != pc->size || st.n_wrong + st.n_mixed > 0)
         return td_err_set(err, TD_ERR_VERIFY, "layer %d: %lld of %lld piece "
-                          "rows collapsed, %lld points outside their cone",
-                          l + 1, (long long)st.n_collapsed,
-                          (long long)pc->size,
-                          (long long)(st.n_wrong + st.n_mixed));
+                          "rows collapsed, %lld points outside their cone: "
+                          "rounding crossed a ReLU kink (construction.kappa "
+                          "= %g keeps points only 1 - kappa of their distance "
+                          "clear of the kinks)", l + 1,
+                          (long long)st.n_collapsed, (long long)pc->size,
+                          (long long)(st.n_wrong + st.n_mixed), cfg->kappa);
     return TD_OK;
 }
 
@@ -267,51 +277,180 @@ static int remaining(const td_lift *L)
     return nr;
 }
 
-/* Collapse pieces until one class is left: each step finds pieces (one
- * per class for "pieces", one whole class for "lifted"), and each is
- * grown and collapsed by its own layer; a piece stays pure while the
- * others, of other classes, go before it. */
-static int build_layers(td_engine *e, td_lift *L, const td_config *cfg,
-                        int construction, td_model *mdl, td_err *err)
+/* The loop's own state: the pieces of the current step, the next one to
+ * build, the lifted construction's separators between steps. */
+typedef struct {
+    int l, np, next;
+    int done;               /* one class left: the layers are complete */
+    td_piece *pcs;          /* q; pcs[i].w = w + i m */
+    double *w;              /* q x m */
+    td_sep *seps;           /* q ("lifted") */
+} piece_loop;
+
+/* Everything a resumed run needs to continue after layer pl->l. */
+static void pack(td_buf *b, const td_lift *L, const piece_loop *pl,
+                 const td_model *mdl)
 {
-    int m = L->m, q = L->q, rc = TD_OK, l = 0;
-    td_sep *seps = calloc((size_t)q, sizeof(td_sep));
-    td_piece *pcs = calloc((size_t)q, sizeof(td_piece));
-    double *w = malloc(sizeof(double) * (size_t)q * m);
-    if (!td_all_ok(seps && pcs && w))
+    int m = L->m, q = L->q;
+    td_ckpt_pack_model(b, mdl);
+    int64_t ints[] = {pl->l, pl->np, pl->next, L->np, L->cap, L->eig_rows,
+                      pl->done};
+    td_buf_put(b, ints, sizeof ints);
+    td_buf_put_f64(b, L->t);
+    td_buf_put_arr(b, L->P, sizeof(double) * L->np * L->n);
+    td_buf_put_arr(b, L->pcls, sizeof(int) * L->np);
+    td_ckpt_pack_step(b, &L->st);
+    td_buf_put_arr(b, L->whole_rest, sizeof(int64_t) * q);
+    td_buf_put_arr(b, L->evec, sizeof(double) * m * m);
+    td_buf_put_arr(b, L->eval, sizeof(double) * m);
+    for (int i = 0; i < pl->np; i++)
+        td_buf_put(b, &pl->pcs[i], sizeof pl->pcs[i]);
+    td_buf_put_arr(b, pl->w, sizeof(double) * q * m);
+    for (int c = 0; c < q; c++)
+        td_ckpt_pack_sep(b, &pl->seps[c], m);
+}
+
+static void unpack(td_buf *b, td_lift *L, piece_loop *pl, td_model *mdl)
+{
+    int m = L->m, q = L->q;
+    td_ckpt_unpack_model(b, mdl);
+    int64_t ints[7];
+    td_buf_get(b, ints, sizeof ints);
+    pl->done = (int)ints[6];
+    pl->l = (int)ints[0];
+    pl->np = (int)ints[1];
+    pl->next = (int)ints[2];
+    int np = (int)ints[3], cap = (int)ints[4];
+    L->eig_rows = ints[5];
+    L->t = td_buf_get_f64(b);
+    double *P = td_buf_get_arr(b, sizeof(double) * np * L->n);
+    int *pcls = td_buf_get_arr(b, sizeof(int) * np);
+    if (b->bad || np < 0 || np > cap || pl->np < 0 || pl->np > q ||
+        pl->next < 0 || pl->next > pl->np || reserve(L, mdl, cap - 1)) {
+        b->bad = 1;
+    } else if (np > 0) {
+        memcpy(L->P, P, sizeof(double) * np * L->n);
+        memcpy(L->pcls, pcls, sizeof(int) * np);
+    }
+    free(P);
+    free(pcls);
+    L->np = b->bad ? 0 : np;
+    td_ckpt_unpack_step(b, &L->st);
+    double *wr = td_buf_get_arr(b, sizeof(int64_t) * q);
+    if (wr)
+        memcpy(L->whole_rest, wr, sizeof(int64_t) * q);
+    free(wr);
+    free(L->evec);
+    free(L->eval);
+    L->evec = td_buf_get_arr(b, sizeof(double) * m * m);
+    L->eval = td_buf_get_arr(b, sizeof(double) * m);
+    for (int i = 0; i < pl->np && !b->bad; i++)
+        td_buf_get(b, &pl->pcs[i], sizeof pl->pcs[i]);
+    double *w = td_buf_get_arr(b, sizeof(double) * q * m);
+    if (w)
+        memcpy(pl->w, w, sizeof(double) * q * m);
+    free(w);
+    for (int i = 0; i < q; i++)
+        pl->pcs[i].w = pl->w + (size_t)i * m;
+    for (int c = 0; c < q; c++)
+        td_ckpt_unpack_sep(b, &pl->seps[c], m);
+}
+
+/* After a layer: save when due (collective); TD_ERR_INTERRUPTED when a
+ * signal asked to stop. */
+static int safe_point(td_ckpt *ck, td_engine *e, const td_lift *L,
+                      const piece_loop *pl, td_model *mdl, td_err *err)
+{
+    if (!td_ckpt_due(ck))
+        return TD_OK;
+    td_buf b = {0};
+    pack(&b, L, pl, mdl);
+    int rc = td_ckpt_save(ck, TD_PHASE_PIECES, &b, e, mdl, err);
+    td_buf_free(&b);
+    return rc;
+}
+
+/* The next piece of the current step, or the pieces of a new step (one
+ * per class for "pieces", one whole class for "lifted"); 1 when no class
+ * but one is left. */
+static int next_piece(td_engine *e, td_lift *L, const td_config *cfg,
+                      int construction, piece_loop *pl, td_model *mdl,
+                      td_err *err)
+{
+    if (pl->next < pl->np && remaining(L) > 1)
+        return TD_OK;
+    mdl->data_passes++;
+    if (td_lift_stats(e, L) <= 1) {
+        pl->done = 1;
+        return TD_OK;
+    }
+    pl->np = 1;
+    pl->next = 0;
+    if (construction == TD_CONS_LIFTED)
+        return td_lift_next_class(e, L, cfg, pl->l, pl->seps, mdl,
+                                  &pl->pcs[0], err);
+    return td_lift_find_pieces(e, L, cfg, pl->l, mdl, pl->pcs, &pl->np, err);
+}
+
+/* Collapse pieces until one class is left; each is grown and collapsed
+ * by its own layer, and a piece stays pure while the others, of other
+ * classes, go before it.  A resumed run starts with the saved loop. */
+static int build_layers(td_engine *e, td_lift *L, const td_config *cfg,
+                        int construction, td_model *mdl, td_ckpt *ck,
+                        td_err *err)
+{
+    int m = L->m, q = L->q, rc = TD_OK;
+    piece_loop pl = {0, 0, 0, 0, calloc((size_t)q, sizeof(td_piece)),
+                     malloc(sizeof(double) * (size_t)q * m),
+                     calloc((size_t)q, sizeof(td_sep))};
+    if (!td_all_ok(pl.seps && pl.pcs && pl.w))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (pieces)");
-    while (rc == TD_OK) {
-        mdl->data_passes++;
-        if (td_lift_stats(e, L) <= 1)
-            break;
-        int np = 1;
-        for (int i = 0; i < q; i++)
-            pcs[i].w = w + (size_t)i * m;
-        if (construction == TD_CONS_LIFTED)
-            rc = td_lift_next_class(e, L, cfg, l, seps, mdl, &pcs[0], err);
+    for (int i = 0; rc == TD_OK && i < q; i++)
+        pl.pcs[i].w = pl.w + (size_t)i * m;
+    if (rc == TD_OK && ck && ck->phase == TD_PHASE_PIECES) {
+        unpack(&ck->resume, L, &pl, mdl);
+        if (!td_all_ok(!ck->resume.bad))
+            rc = td_err_set(err, TD_ERR_INPUT, "%s: the saved state does "
+                            "not fit this data and build", ck->path);
         else
-            rc = td_lift_find_pieces(e, L, cfg, l, mdl, pcs, &np, err);
-        for (int i = 0; rc == TD_OK && i < np && remaining(L) > 1; i++, l++) {
-            if (!td_all_ok(reserve(L, mdl, l) == 0))
-                rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (layers)");
-            if (rc == TD_OK && construction == TD_CONS_PIECES)
-                rc = td_lift_grow(e, L, cfg, mdl, &pcs[i], err);
-            if (rc == TD_OK)
-                rc = build_layer(e, L, cfg, l, &pcs[i], mdl, err);
+            td_say("resume: %s construction, %d layers from %s (lift "
+                   "height %.4g)\n", td_construction_name(construction),
+                   pl.l, ck->path, L->t);
+    }
+    while (rc == TD_OK && !pl.done) {
+        rc = next_piece(e, L, cfg, construction, &pl, mdl, err);
+        if (rc || pl.done)
+            break;
+        td_piece *pc = &pl.pcs[pl.next];
+        if (!td_all_ok(reserve(L, mdl, pl.l) == 0))
+            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (layers)");
+        if (rc == TD_OK && construction == TD_CONS_PIECES)
+            rc = td_lift_grow(e, L, cfg, mdl, pc, err);
+        if (rc == TD_OK)
+            rc = build_layer(e, L, cfg, pl.l, pc, mdl, err);
+        if (rc == TD_OK) {
+            pl.l++;
+            pl.next++;
+            rc = safe_point(ck, e, L, &pl, mdl, err);
         }
     }
-    for (int c = 0; c < q; c++)
-        td_sep_free(&seps[c]);
-    free(seps);
-    free(pcs);
-    free(w);
+    if (rc == TD_OK && ck) {     /* a stop now resumes at the output layer */
+        ck->force = 1;
+        rc = safe_point(ck, e, L, &pl, mdl, err);
+    }
+    for (int c = 0; pl.seps && c < q; c++)
+        td_sep_free(&pl.seps[c]);
+    free(pl.seps);
+    free(pl.pcs);
+    free(pl.w);
     return rc;
 }
 
 static int build_all(td_engine *e, td_lift *L, const td_config *cfg,
-                     int construction, td_model *mdl, td_err *err)
+                     int construction, td_model *mdl, td_ckpt *ck,
+                     td_err *err)
 {
-    int rc = build_layers(e, L, cfg, construction, mdl, err), last = -1;
+    int rc = build_layers(e, L, cfg, construction, mdl, ck, err), last = -1;
     for (int c = 0; rc == TD_OK && c < L->q; c++)
         if (L->st.counts[c] > 0)
             last = c;
@@ -323,33 +462,44 @@ static int build_all(td_engine *e, td_lift *L, const td_config *cfg,
     return rc;
 }
 
+/* The data's statistics and the lift height (a resumed run has them in
+ * its saved state: the model and L are replaced by it). */
+static int start(td_engine *e, const td_config *cfg, int construction,
+                 td_lift *L, td_model *mdl, td_err *err)
+{
+    int m = e->m, q = e->q;
+    td_lift_stats(e, L);
+    memcpy(mdl->counts, L->st.counts, sizeof(int64_t) * q);
+    memcpy(mdl->means, L->st.means, sizeof(double) * (size_t)q * m);
+    if (td_lift_radius(e, L, mdl))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (radius)");
+    mdl->lift_height = L->t;
+    if (construction == TD_CONS_LIFTED && cfg->fisher_warm_start)
+        return td_step_scatter(e, &L->st, err);
+    return TD_OK;
+}
+
 int td_pieces_build(td_engine *e, const td_config *cfg, int construction,
-                    td_model *mdl, td_err *err)
+                    td_model *mdl, td_ckpt *ck, td_err *err)
 {
     int m = e->m, q = e->q, n = m + q;
+    int resumed = ck && ck->phase == TD_PHASE_PIECES;
     td_lift L;
     int rc = td_all_ok(td_lift_init(&L, m, q) == 0)
              ? TD_OK : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     td_model_clear_layers(mdl);
+    td_progress_begin("build");
     mdl->construction = construction;
     if (rc == TD_OK && !td_all_ok(td_model_set_width(mdl, n) == 0))
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
-    if (rc == TD_OK) {
-        td_lift_stats(e, &L);
-        memcpy(mdl->counts, L.st.counts, sizeof(int64_t) * q);
-        memcpy(mdl->means, L.st.means, sizeof(double) * (size_t)q * m);
-        if (td_lift_radius(e, &L, mdl))
-            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (radius)");
-        mdl->lift_height = L.t;
-    }
-    if (rc == TD_OK && construction == TD_CONS_LIFTED &&
-        cfg->fisher_warm_start)
-        rc = td_step_scatter(e, &L.st, err);
-    if (rc == TD_OK) {
+    if (rc == TD_OK && !resumed)
+        rc = start(e, cfg, construction, &L, mdl, err);
+    if (rc == TD_OK && !resumed)
         td_say("search: %s construction at width %d (M + Q), lift height "
                "%.4g\n", td_construction_name(construction), n, L.t);
-        rc = build_all(e, &L, cfg, construction, mdl, err);
-    }
+    if (rc == TD_OK)
+        rc = build_all(e, &L, cfg, construction, mdl, ck, err);
+    td_progress_end();
     td_say("search: %d layers, %lld separator solves, %lld data passes "
            "(separator passes %.3f s, working-set solves %.3f s)\n",
            mdl->nlayers, (long long)mdl->separator_solves,

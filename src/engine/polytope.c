@@ -204,10 +204,15 @@ static int attempt(td_engine *e, td_lift *L, const td_config *cfg, int a,
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (facets)");
             break;
         }
-        td_say("  facet %3d: covers %-8lld left %-8lld gap %-9.3g%s\n", F->n,
-               (long long)n, (long long)(L->st.counts[b] - n),
-               0.5 * (pc.hi - pc.lo),
-               pc.status >= 0 ? " (max-margin)" : "");
+        /* a line per facet with --verbose, else progress */
+        td_say_at(TD_VERBOSE, "  facet %3d: covers %-8lld left %-8lld gap "
+                  "%-9.3g%s\n", F->n, (long long)n,
+                  (long long)(L->st.counts[b] - n), 0.5 * (pc.hi - pc.lo),
+                  pc.status >= 0 ? " (max-margin)" : "");
+        td_progress_tick(mdl->counts[b] - (L->st.counts[b] - n),
+                         mdl->counts[b], "facet %d, %lld rows of class %lld "
+                         "left", F->n, (long long)(L->st.counts[b] - n),
+                         (long long)mdl->labels[b]);
         if (n != pc.size)
             rc = td_err_set(err, TD_ERR_INTERNAL, "facet %d: %lld of %lld "
                             "rows marked", F->n, (long long)n,
@@ -317,6 +322,7 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
     int rc = td_all_ok(td_lift_init(&L, m, q) == 0)
              ? TD_OK : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
     td_model_clear_layers(mdl);
+    td_progress_begin("build");
     mdl->construction = TD_CONS_POLYTOPE;
     mdl->last_class = -1;
     if (rc == TD_OK) {
@@ -360,6 +366,7 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
                    "%s; construction.mode = \"pieces\" builds an exact network "
                    "for any data", one, two);
     }
+    td_progress_end();
     td_say("search: %d facets, %lld separator solves, %lld data passes "
            "(separator passes %.3f s, working-set solves %.3f s)\n",
            mdl->nfacets, (long long)mdl->separator_solves,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_ckpt.h"
 #include "td_comm.h"
 #include "td_search.h"
 #include "td_basepoint.h"
@@ -215,8 +216,8 @@ static int pick_class(int ncand, const td_sep *seps)
 }
 
 
-/* The configured order must name every class exactly once. */
-static int check_order(const td_config *cfg, const td_model *mdl, td_err *err)
+int td_search_check_order(const td_config *cfg, const td_model *mdl,
+                          td_err *err)
 {
     if (cfg->norder == 0)
         return TD_OK;
@@ -351,16 +352,112 @@ static int open_level(td_engine *e, td_step *s, const td_config *cfg,
     return rc;
 }
 
+/* The search's whole state after layer l - 1: the step, every open level
+ * with its separators, the deepest dead end's report. */
+static void pack(td_buf *b, const td_step *s, const td_level *lv, int l,
+                 const search_log *log, const td_model *mdl)
+{
+    td_ckpt_pack_model(b, mdl);
+    td_ckpt_pack_step(b, s);
+    int64_t head[] = {l, log->best_depth};
+    td_buf_put(b, head, sizeof head);
+    td_buf_put(b, log->report, sizeof log->report);
+    for (int k = 0; k < s->q; k++) {
+        int v[] = {lv[k].opened, lv[k].n, lv[k].nok, lv[k].tried,
+                   lv[k].retry};
+        td_buf_put(b, v, sizeof v);
+        if (!lv[k].opened)
+            continue;
+        td_buf_put_arr(b, lv[k].cls, sizeof(int) * lv[k].n);
+        td_buf_put_arr(b, lv[k].order, sizeof(int) * lv[k].nok);
+        for (int i = 0; i < lv[k].n; i++)
+            td_ckpt_pack_sep(b, &lv[k].seps[i], s->m);
+    }
+}
+
+static void unpack_level(td_buf *b, td_level *lv, int q, int m)
+{
+    int v[5];
+    td_buf_get(b, v, sizeof v);
+    *lv = (td_level){v[0], v[1], v[2], v[3], v[4], NULL, NULL, NULL};
+    if (!lv->opened || b->bad)
+        return;
+    if (lv->n < 0 || lv->n > q || lv->nok < 0 || lv->nok > lv->n) {
+        *lv = (td_level){0};
+        b->bad = 1;
+        return;
+    }
+    int *cls = td_buf_get_arr(b, sizeof(int) * lv->n);
+    int *order = td_buf_get_arr(b, sizeof(int) * lv->nok);
+    lv->cls = calloc((size_t)q, sizeof(int));
+    lv->order = calloc((size_t)q, sizeof(int));
+    lv->seps = calloc((size_t)q, sizeof(td_sep));
+    if (!lv->cls || !lv->order || !lv->seps || (lv->n && !cls) ||
+        (lv->nok && !order))
+        b->bad = 1;
+    else {
+        memcpy(lv->cls, cls, sizeof(int) * lv->n);
+        memcpy(lv->order, order, sizeof(int) * lv->nok);
+    }
+    free(cls);
+    free(order);
+    for (int i = 0; i < lv->n && !b->bad; i++)
+        td_ckpt_unpack_sep(b, &lv->seps[i], m);
+}
+
+static void unpack(td_buf *b, td_step *s, td_level *lv, int *l,
+                   search_log *log, td_model *mdl)
+{
+    td_ckpt_unpack_model(b, mdl);
+    td_ckpt_unpack_step(b, s);
+    int64_t head[2];
+    td_buf_get(b, head, sizeof head);
+    *l = (int)head[0];
+    log->best_depth = (int)head[1];
+    td_buf_get(b, log->report, sizeof log->report);
+    log->report[sizeof log->report - 1] = '\0';
+    for (int k = 0; k < s->q; k++)
+        unpack_level(b, &lv[k], s->q, s->m);
+    if (*l < 0 || *l > s->q || s->np != *l || mdl->nlayers != *l)
+        b->bad = 1;
+}
+
+/* After layer l - 1: save when due (collective).  Best effort moves the
+ * points themselves, which a checkpoint does not hold: it only stops. */
+static int safe_point(td_ckpt *ck, const td_config *cfg, td_engine *e,
+                      const td_step *s, const td_level *lv, int l,
+                      const search_log *log, td_model *mdl, td_err *err)
+{
+    if (cfg->on_inseparable == TD_INSEP_BEST_EFFORT)
+        return td_ckpt_stop_asked(ck, err);
+    if (!td_ckpt_due(ck))
+        return TD_OK;
+    td_buf b = {0};
+    pack(&b, s, lv, l, log, mdl);
+    int rc = td_ckpt_save(ck, TD_PHASE_THEOREM6, &b, e, mdl, err);
+    td_buf_free(&b);
+    return rc;
+}
+
 /* Depth-first search over orders: at each level try the separable classes
  * best margin first; at a dead end undo the previous layer and try its
  * next candidate, within the backtrack budget. */
 static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
-                         td_model *mdl, td_err *err)
+                         td_model *mdl, td_ckpt *ck, td_err *err)
 {
     td_level *lv = calloc((size_t)s->q, sizeof(td_level));
     search_log log = {0, ""};
     int l = 0, rc = td_all_ok(lv != NULL) ? TD_OK
                     : td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+    if (rc == TD_OK && ck && ck->phase == TD_PHASE_THEOREM6) {
+        unpack(&ck->resume, s, lv, &l, &log, mdl);
+        if (!td_all_ok(!ck->resume.bad))
+            rc = td_err_set(err, TD_ERR_INPUT, "%s: the saved state does "
+                            "not fit this data and build", ck->path);
+        else
+            td_say("resume: Theorem 6 search, %d layers from %s\n", l,
+                   ck->path);
+    }
     while (rc == TD_OK && l < s->q) {
         if (!lv[l].opened)
             rc = open_level(e, s, cfg, l, &lv[l], l > 0 ? &lv[l - 1] : NULL,
@@ -386,6 +483,8 @@ static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
             rc = td_layer_build(e, s, cfg, l, lv[l].cls[i], &lv[l].seps[i],
                                 &lv[l], 1, mdl, err);
             l++;
+            if (rc == TD_OK)
+                rc = safe_point(ck, cfg, e, s, lv, l, &log, mdl, err);
             continue;
         }
         int next = lv[l].tried + 1;
@@ -396,6 +495,8 @@ static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
             rc = td_layer_build(e, s, cfg, l, lv[l].cls[i], &lv[l].seps[i],
                                 &lv[l], 0, mdl, err);
             l++;
+            if (rc == TD_OK)
+                rc = safe_point(ck, cfg, e, s, lv, l, &log, mdl, err);
             continue;
         }
         int proven = l > 0 && lv[l].tried < 0 && level_proven(&lv[l]);
@@ -419,6 +520,10 @@ static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
         plan_retry(&lv[l], mdl, cfg, l, base);
         td_layer_undo(e, s, mdl, l);
     }
+    if (rc == TD_OK && ck) {     /* a stop now resumes at the output layer */
+        ck->force = 1;
+        rc = safe_point(ck, cfg, e, s, lv, l, &log, mdl, err);
+    }
     for (int i = 0; lv && i < s->q; i++)
         level_free(&lv[i]);
     free(lv);
@@ -426,7 +531,7 @@ static int search_orders(td_engine *e, td_step *s, const td_config *cfg,
 }
 
 int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
-                    td_err *err)
+                    td_ckpt *ck, td_err *err)
 {
     int m = e->m, q = e->q, rc = TD_OK;
     td_step s = {m, q, 0, calloc((size_t)q, sizeof(int64_t)),
@@ -439,8 +544,13 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
         goto done;
     }
-    if ((rc = check_order(cfg, mdl, err)))
+    if ((rc = td_search_check_order(cfg, mdl, err)))
         goto done;
+    td_progress_begin("build");
+    if (ck && ck->phase == TD_PHASE_THEOREM6) {
+        rc = search_orders(e, &s, cfg, mdl, ck, err);
+        goto finish;
+    }
     td_engine_class_stats(e, s.counts, s.means);
     mdl->data_passes++;
     memcpy(mdl->counts, s.counts, sizeof(int64_t) * q);
@@ -451,13 +561,15 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
            s.S ? "Fisher" : "mean-difference",
            s.S && m >= cfg->scalapack_threshold ? " (ScaLAPACK)" : "",
            cfg->working_set, cfg->kappa);
-    rc = search_orders(e, &s, cfg, mdl, err);
+    rc = search_orders(e, &s, cfg, mdl, ck, err);
+finish:
     if (rc == TD_OK) {
         mdl->sequentially_separable = 1;
         for (int l = 0; l < q; l++)
             mdl->sequentially_separable &= mdl->layers[l].sep_status <= TD_SEP_CERTIFIED;
         rc = td_layer_output(mdl, &s, cfg->tolerance, err);
     }
+    td_progress_end();
     td_say("search: %lld separator solves (%lld reused), %lld backtracks, "
            "%lld data passes (%lld separator passes %.3f s, working-set solves "
            "%.3f s, work %.3g G, %.3g MB of candidates)\n",
@@ -467,6 +579,7 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
            mdl->t_scan, mdl->t_solve, mdl->hull_work / 1e9,
            mdl->bytes_root / 1e6);
 done:
+    td_progress_end();
     free(s.counts); free(s.means); free(s.P); free(s.done); free(s.S);
     free(s.last_h); free(s.has_last);
     return rc;

@@ -1,4 +1,5 @@
 /* shard.c - one rank's rows: ownership, the global label set. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,3 +105,46 @@ void td_engine_free(td_engine *e)
     *e = (td_engine){0};
 }
 
+
+/* 2^-200 .. 2^200: squares, Gram matrices and cond-weighted sums of such
+ * points stay far inside double range; beyond it they overflow or drown
+ * in underflow (1e155 or 1e-200 data).  float32 data always lie inside. */
+#define TD_SCALE_EXP 200
+
+double td_engine_normalize(td_engine *e)
+{
+    /* 0 (no scale) when the largest |x| is below the normal range */
+    double amax = 0;
+    int64_t n = e->n_local * e->m;
+    if (e->x0)
+        for (int64_t i = 0; i < n; i++)
+            amax = fmax(amax, fabs(e->x0[i]));
+    td_comm_max(&amax, 1);
+    int ex;
+    frexp(amax, &ex);               /* amax = f 2^ex, f in [0.5, 1) */
+    if (amax == 0 || !e->x0 || (ex > -TD_SCALE_EXP && ex < TD_SCALE_EXP))
+        return 1.0;
+    if (amax < DBL_MIN)
+        return 0.0;
+    double s = ldexp(1.0, -ex);     /* exact: the largest |x| in [0.5, 1) */
+    td_engine_scale(e, s);
+    return s;
+}
+
+int td_engine_scale(td_engine *e, double s)
+{
+    int64_t n = e->n_local * e->m;
+    if (!e->x0) {               /* float32 storage becomes double */
+        double *x = malloc(sizeof(double) * (size_t)(n ? n : 1));
+        if (!x)
+            return -1;
+        for (int64_t i = 0; i < n; i++)
+            x[i] = e->x0f[i];
+        free(e->x0f);
+        e->x0f = NULL;
+        e->x0 = e->x = x;
+    }
+    for (int64_t i = 0; i < n; i++)
+        e->x[i] *= s;
+    return 0;
+}

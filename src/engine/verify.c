@@ -37,9 +37,43 @@ typedef struct {
     int64_t *departed;      /* per cone layer */
 } fates;
 
+/* Per hidden cone layer and class, how the block's points fared (see
+ * td_verify_extra.layer_class): this thread's counts. */
+typedef struct {
+    const int *cone_of;     /* net layer k -> hidden cone layer, or -1 */
+    const int *dims;        /* the net's layer widths */
+    const int *cls;         /* the block's rows' classes */
+    int q;
+    int64_t *counts;        /* nlayers x q x 3 */
+} layer_diag;
+
+typedef struct {
+    fates *f;
+    layer_diag *g;
+} block_hooks;
+
+static void count_fates(layer_diag *g, int k, int d, const double *act,
+                        int64_t rows)
+{
+    int c = g->cone_of[k];
+    for (int64_t r = 0; c >= 0 && r < rows; r++) {
+        const double *a = act + r * d;
+        int alive = 0;
+        for (int i = 0; i < d; i++)
+            alive += a[i] > 0;
+        int kind = alive == d ? 0 : alive == 0 ? 1 : 2;
+        g->counts[((size_t)c * g->q + g->cls[r]) * 3 + kind]++;
+    }
+}
+
 static void check_fates(void *ctx, int k, const double *act, int64_t rows)
 {
-    fates *f = ctx;
+    block_hooks *h = ctx;
+    fates *f = h->f;
+    if (h->g)
+        count_fates(h->g, k, h->g->dims[k + 1], act, rows);
+    if (!f)
+        return;
     int c = f->cone_of[k], d = f->net->dims[k + 1];
     for (int64_t r = 0; c >= 0 && r < rows; r++) {
         const double *a = act + r * d;
@@ -104,10 +138,12 @@ static void structured_forward(const td_model *mdl, const double *x,
 }
 
 /* Cost, max error and correct count of one block of rows; with f, the
- * departures from the construction too. */
+ * departures from the construction too; with g, the layer diagnostics;
+ * pred and conf (this thread's q x q) when asked. */
 static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
                          int64_t rows, double *out, double *work,
-                         double *xbuf, fates *f, double *cost, double *maxerr,
+                         double *xbuf, fates *f, layer_diag *g, int *pred,
+                         int64_t *conf, double *cost, double *maxerr,
                          int64_t *correct)
 {
     int q = mdl->q;
@@ -115,12 +151,15 @@ static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
         f->fate = e->layer + i0;
         memset(f->left, 0, (size_t)rows);
     }
+    if (g)
+        g->cls = e->cls + i0;
+    block_hooks h = {f, g};
+    td_layer_hook hook = f || g ? check_fates : NULL;
     const double *x = block_points(e, i0, rows, xbuf);
     if (mdl->structured)
-        structured_forward(mdl, x, rows, out, work, f ? check_fates : NULL, f);
+        structured_forward(mdl, x, rows, out, work, hook, &h);
     else
-        td_network_forward_hook(&mdl->net, x, rows, out, work,
-                                f ? check_fates : NULL, f);
+        td_network_forward_hook(&mdl->net, x, rows, out, work, hook, &h);
     for (int64_t r = 0; r < rows; r++) {
         const double *o = out + r * q;
         const double *y = mdl->targets + (size_t)e->cls[i0 + r] * q;
@@ -137,6 +176,10 @@ static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
             }
         }
         *correct += nearest == e->cls[i0 + r];
+        if (pred)
+            pred[i0 + r] = nearest;
+        if (conf)
+            conf[(size_t)e->cls[i0 + r] * q + nearest]++;
         for (int k = 0; k < q; k++) {
             double d = o[k] - y[k];
             *cost += 0.5 * d * d;
@@ -157,70 +200,125 @@ static int fate_maps(const td_model *mdl, int *cone_of)
     return 1;
 }
 
-/* Rank 0, thread 0: a line every 10 s while a deep network is checked
- * (Fashion-MNIST 60k, 275 layers: half a minute). */
-typedef struct {
-    double t0, last;
-} verify_clock;
-
-static void progress(verify_clock *ck, int64_t b, int64_t nb)
+/* Net layer -> hidden cone layer, for the diagnostics (any model). */
+static void cone_map(const td_model *mdl, int *cone_of)
 {
-    double now = omp_get_wtime();
-    if (now - ck->last < 10.0)
-        return;
-    ck->last = now;
-    td_say("  verify: block %lld of about %lld on rank 0 (thread 0), %.0f s\n",
-           (long long)b + 1, (long long)nb, now - ck->t0);
+    for (int k = 0, c = 0; k < mdl->net.num_layers; k++)
+        cone_of[k] = mdl->net.kind[k] == TD_LAYER_CONE && c < mdl->nlayers
+                     ? c++ : -1;
+}
+
+/* This thread's scratch for the blocks it verifies. */
+typedef struct {
+    double *out, *work, *xbuf;
+    int64_t *dep, *conf, *diag;
+    fates f;
+    layer_diag g;
+    int ok;
+} thread_scratch;
+
+static void scratch_init(thread_scratch *t, const td_engine *e,
+                         const td_model *mdl, const td_verify_extra *x,
+                         const int *cone_of, const int *diag_of, int nl)
+{
+    int64_t br = e->block_rows, q = mdl->q;
+    int64_t wn = mdl->structured ? 4 * br * mdl->width + mdl->width
+                                 : td_network_work_size(&mdl->net, br);
+    *t = (thread_scratch){0};
+    t->out = malloc(sizeof(double) * br * q);
+    t->work = malloc(sizeof(double) * wn);
+    t->xbuf = e->x0 ? NULL : malloc(sizeof(double) * br * e->m);
+    t->dep = calloc((size_t)nl, sizeof(int64_t));
+    t->conf = x && x->confusion ? calloc((size_t)(q * q), sizeof(int64_t))
+                                : NULL;
+    t->diag = x && x->layer_class
+              ? calloc((size_t)nl * q * 3, sizeof(int64_t)) : NULL;
+    t->f = (fates){&mdl->net, cone_of, NULL, malloc((size_t)br), t->dep};
+    t->g = (layer_diag){diag_of, mdl->net.dims, NULL, (int)q, t->diag};
+    t->ok = t->out && t->work && (e->x0 || t->xbuf) && t->dep && t->f.left &&
+            (!x || !x->confusion || t->conf) &&
+            (!x || !x->layer_class || t->diag);
+}
+
+static void scratch_free(thread_scratch *t)
+{
+    free(t->out); free(t->work); free(t->xbuf); free(t->dep);
+    free(t->conf); free(t->diag); free(t->f.left);
+}
+
+/* Add this thread's counts into the shared ones (inside a critical). */
+static void scratch_merge(const thread_scratch *t, td_model *mdl,
+                          td_verify_extra *x)
+{
+    int64_t q = mdl->q;
+    for (int c = 0; t->ok && c < mdl->nlayers; c++)
+        mdl->n_departed[c] += t->dep[c];
+    for (int64_t i = 0; t->ok && t->conf && i < q * q; i++)
+        x->confusion[i] += t->conf[i];
+    for (int64_t i = 0; t->ok && t->diag && i < mdl->nlayers * q * 3; i++)
+        x->layer_class[i] += t->diag[i];
 }
 
 int td_verify(td_engine *e, td_model *mdl, td_err *err)
 {
-    verify_clock clock = {omp_get_wtime(), omp_get_wtime()};
-    int64_t br = e->block_rows;
-    int q = mdl->q, L = mdl->net.num_layers;
+    return td_verify_ex(e, mdl, NULL, err);
+}
+
+int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
+                 td_err *err)
+{
+    int64_t br = e->block_rows, q = mdl->q;
+    int L = mdl->net.num_layers, nl = mdl->nlayers > 0 ? mdl->nlayers : 1;
     double *part = calloc((size_t)(e->nblocks > 0 ? e->nblocks : 1), sizeof(double));
     int *cone_of = malloc(sizeof(int) * (L > 0 ? L : 1));
+    int *diag_of = malloc(sizeof(int) * (L > 0 ? L : 1));
     double maxerr = 0;
     int64_t correct = 0;
-    int nl = mdl->nlayers > 0 ? mdl->nlayers : 1;
-    int fail = !part || !cone_of ||
+    int fail = !part || !cone_of || !diag_of ||
                (!mdl->structured && td_network_materialize(&mdl->net));
     int check = !fail && fate_maps(mdl, cone_of);
+    if (!fail)
+        cone_map(mdl, diag_of);
     memset(mdl->n_departed, 0, sizeof(int64_t) * mdl->nlayers);
+    if (x && x->confusion)
+        memset(x->confusion, 0, sizeof(int64_t) * q * q);
+    if (x && x->layer_class)
+        memset(x->layer_class, 0, sizeof(int64_t) * mdl->nlayers * q * 3);
+    td_progress_begin("verify");
     #pragma omp parallel reduction(max : maxerr) reduction(+ : correct)
     {
-        double *out = malloc(sizeof(double) * br * q);
-        int64_t wn = mdl->structured ? 4 * br * mdl->width + mdl->width
-                                     : td_network_work_size(&mdl->net, br);
-        double *work = malloc(sizeof(double) * wn);
-        /* float32 input: one block widened at a time */
-        double *xbuf = e->x0 ? NULL : malloc(sizeof(double) * br * e->m);
-        int64_t *dep = calloc((size_t)nl, sizeof(int64_t));
-        fates f = {&mdl->net, cone_of, NULL, malloc((size_t)br), dep};
-        int ok = out && work && (e->x0 || xbuf) && dep && f.left;
-        if (!ok) {
+        thread_scratch t;
+        scratch_init(&t, e, mdl, x, cone_of, diag_of, nl);
+        if (!t.ok) {
             #pragma omp atomic write
             fail = 1;
         }
         #pragma omp for schedule(static)
         for (int64_t b = 0; b < e->nblocks; b++) {
             int64_t i0 = b * br, rows = e->n_local - i0 < br ? e->n_local - i0 : br;
-            if (ok && part)
-                verify_block(e, mdl, i0, rows, out, work, xbuf,
-                             check ? &f : NULL, &part[b], &maxerr, &correct);
-            if (omp_get_thread_num() == 0)
-                progress(&clock, b, e->nblocks / omp_get_num_threads());
+            if (t.ok && part)
+                verify_block(e, mdl, i0, rows, t.out, t.work, t.xbuf,
+                             check ? &t.f : NULL, t.diag ? &t.g : NULL,
+                             x ? x->pred : NULL, t.conf, &part[b], &maxerr,
+                             &correct);
+            if (t.ok && x && x->out)
+                memcpy(x->out + i0 * q, t.out, sizeof(double) * rows * q);
+            /* rank 0, thread 0: a bar on a terminal, else a line every
+             * 10 s (Fashion-MNIST 60k, 275 layers: half a minute) */
+            if (omp_get_thread_num() == 0) {
+                int64_t nb = e->nblocks / omp_get_num_threads();
+                td_progress_tick(b + 1, nb, "block %lld of about %lld on "
+                                 "rank 0 (thread 0)", (long long)b + 1,
+                                 (long long)nb);
+            }
         }
         #pragma omp critical
-        for (int c = 0; ok && c < mdl->nlayers; c++)
-            mdl->n_departed[c] += dep[c];
-        free(out);
-        free(work);
-        free(xbuf);
-        free(dep);
-        free(f.left);
+        scratch_merge(&t, mdl, x);
+        scratch_free(&t);
     }
     free(cone_of);
+    free(diag_of);
+    td_progress_end();
     td_err local;
     td_err_clear(&local);
     if (fail)
@@ -232,6 +330,10 @@ int td_verify(td_engine *e, td_model *mdl, td_err *err)
     td_comm_sum_blocks(part, e->nblocks, 1, &mdl->cost);
     td_comm_max(&maxerr, 1);
     td_comm_sum_i64(mdl->n_departed, mdl->nlayers);
+    if (x && x->confusion)
+        td_comm_sum_i64(x->confusion, (int)(q * q));
+    if (x && x->layer_class)
+        td_comm_sum_i64(x->layer_class, (int)(mdl->nlayers * q * 3));
     mdl->max_error = maxerr;
     mdl->n_correct = correct;
     td_comm_sum_i64(&mdl->n_correct, 1);

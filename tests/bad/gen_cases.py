@@ -229,6 +229,9 @@ def eval_case(name, msgs, make_net):
     case(name, "files", 2, msgs, make, args=["eval", "net.h5", "train.h5"])
 
 
+case("eval_path_dangling", "files", 2, ["eval.path 'test.h5'"],
+     with_config(config(extra='[eval]\npath = "test.h5"'), lambda d: (
+         good_data(d), os.symlink("gone.h5", os.path.join(d, "test.h5")))))
 eval_case("eval_network_missing",
           ["net.h5: cannot open: No such file or directory"], lambda d: None)
 eval_case("eval_network_fifo", ["net.h5: cannot open: not a regular file"],
@@ -380,6 +383,8 @@ WRONG_TYPES = [
     ("working_set_string", "separator", 'working_set = "8"', "'separator.working_set' must be an integer, got a string"),
     ("tolerance_bool", "verify", "tolerance = true", "'verify.tolerance' must be a number, got a boolean"),
     ("tolerance_date", "verify", "tolerance = 1979-05-27", "'verify.tolerance' must be a number, got a date/time"),
+    ("checkpoint_string", "checkpoint", 'enabled = "no"', "'checkpoint.enabled' must be a boolean, got a string"),
+    ("eval_path_array", "eval", 'path = ["t.h5"]', "'eval.path' must be a string, got an array"),
     ("table_as_value", None, "construction = 5", "'construction' must be a table, got an integer"),
 ]
 for name, table, line, msg in WRONG_TYPES:
@@ -399,7 +404,8 @@ cfg_case("type_empty_path", config(data=""),
 
 # out of range: every numeric key at and beyond each documented bound
 RANGES = [
-    ("construction", "kappa", ["0", "1", "-0.5", "1.5", "nan", "inf"], "in (0, 1)"),
+    ("construction", "kappa", ["0", "9.9e-5", "0.9991", "1", "-0.5", "nan",
+                               "inf"], "in [1e-4, 0.999]"),
     ("construction", "auto_budget", ["0", "-1", "inf", "nan"], "finite and > 0"),
     ("construction", "margin_floor", ["0", "0.10000000000000002", "0.5", "-1e-9"], "in (0, 0.1]"),
     ("construction", "grow_rounds", ["-1", "1001"], "in [0, 1000]"),
@@ -411,6 +417,7 @@ RANGES = [
     ("parallel", "block_rows", ["0", "-4", "16777217"], "in [1, 16777216]"),
     ("parallel", "scalapack_threshold", ["0", "2147483648"], None),
     ("verify", "tolerance", ["0", "-1e-8", "inf", "nan"], "finite and > 0"),
+    ("checkpoint", "interval", ["-1", "1000000001"], "in [0, 1000000000]"),
 ]
 for table, key, values, rng in RANGES:
     for v in values:
@@ -548,14 +555,17 @@ long_case("long_data_read", config(data=DEEP + "/train.h5"),
 # exit 5 on every rank (HDF5 crashed rank 0 in MPI_Finalize once a
 # metadata write had failed) and leave nothing behind.
 
+# (checkpoints off: one kept for --resume after a failed write would be a
+# file the run created on purpose, and its writer is another story)
+NO_CKPT = "[checkpoint]\nenabled = false\n"
 case("disk_full_at_create", "write", 5,
      ["cannot write result 'network.h5'", "No space left on device"],
-     with_config(config(), good_data), preload="enospc",
+     with_config(config(extra=NO_CKPT), good_data), preload="enospc",
      env={"TD_ENOSPC_AFTER": "0"})
 case("disk_full_while_writing", "write", 5,
      ["cannot write result 'network.h5'", "No space left on device",
       "the result needs about"],
-     with_config(config(), good_data), preload="enospc",
+     with_config(config(extra=NO_CKPT), good_data), preload="enospc",
      env={"TD_ENOSPC_AFTER": "8000"})
 
 # ---- fuzz: what the fuzzers found -----------------------------------------

@@ -169,6 +169,24 @@ td_script_case(overwrite)
 # --- trunc-dist eval: a network on other data -----------------------------
 td_script_case(eval)
 
+# --- scripts/: exports (.npz, .pt, .onnx) and plots of a result ----------
+td_script_case(export)
+
+# --- stop by signal, checkpoint, resume at other rank counts -------------
+td_script_case(resume)
+
+# --- data of extreme magnitude: built at an exact power-of-two scale ------
+td_script_case(extreme)
+
+# --- --dry-run: a run's checks, a report, nothing written ------------------
+td_script_case(dry_run)
+
+# --- trunc-dist convert: CSV, NumPy, LIBSVM, IDX to the input contract ------
+td_script_case(convert)
+
+# --- --quiet, --verbose, --progress, the summary, the times in /run --------
+td_script_case(report_levels)
+
 # --- the README's example: --example, run on 2 ranks, check ---------------
 add_test(NAME e2e_example
          COMMAND bash -c [=[
@@ -259,11 +277,18 @@ td_case(order_too_short_np3 3 KIND=clusters Q=3 M=3 N=300
         "EXTRA_TOML=[construction]\\norder = [7, 10]" EXPECT=2
         "MSG=construction.order lists 2 labels but the data has 3 classes")
 
-# the Slurm batch script, run for real: a single-node Slurm is started by
-# the test (scripts/slurm_local.sh) and sbatch --wait returns the job's code
+# the Slurm batch scripts in jobs/, run for real: each test starts its own
+# single-node Slurm (scripts/slurm_local.sh) and sbatch --wait returns the
+# job's code.  e2e_slurm: the single-node, hybrid and array jobs (about
+# 25 s); e2e_slurm_requeue: a build stopped by scancel and by the
+# time-limit signal (--time=1, Slurm's minimum) finishes after a requeue
+# (about 90 s, longer on a busy machine)
 add_test(NAME e2e_slurm COMMAND bash ${TD_INTEG}/slurm_job.sh)
 set_tests_properties(e2e_slurm PROPERTIES LABELS e2e TIMEOUT 240 RUN_SERIAL TRUE
-  ENVIRONMENT "${TD_TEST_ENV};BIN=$<TARGET_FILE:trunc-dist>;WORK=${TD_E2E_DIR}/slurm")
+  ENVIRONMENT "${TD_TEST_ENV};BIN=$<TARGET_FILE:trunc-dist>;WORK=${TD_E2E_DIR}/slurm;PYTHON=${TD_PYTHON}")
+add_test(NAME e2e_slurm_requeue COMMAND bash ${TD_INTEG}/slurm_requeue.sh)
+set_tests_properties(e2e_slurm_requeue PROPERTIES LABELS e2e TIMEOUT 600 RUN_SERIAL TRUE
+  ENVIRONMENT "${TD_TEST_ENV};BIN=$<TARGET_FILE:trunc-dist>;WORK=${TD_E2E_DIR}/slurm_requeue;PYTHON=${TD_PYTHON}")
 
 # --- any data: the lifted constructions (issue 8) --------------------------
 # Every case: exit 0 and zero loss by the independent forward pass of the

@@ -6,8 +6,21 @@
 #  - on another draw of the same kind (3500 rows): the accuracy eval prints
 #    equals the one an independent NumPy forward pass of the dense /network
 #    layers gives (the structured form is the same function);
-#  - a network of another feature count, or a label the network does not
-#    know: exit 2 on every rank, naming the file.
+#  - --predictions OUT.h5 at 3 and 1 ranks: the same bytes; per row the
+#    labels NumPy's dense pass predicts, its outputs (to 1e-9 on the
+#    training rows; 1e-4 on the test rows, some of which lie near a kink
+#    of a deep, ill-conditioned layer, where the structured and the
+#    dense form round differently), the
+#    confusion matrix and per-class accuracy that go with them, and per
+#    layer and class on the training data: no point only partly truncated,
+#    and at each layer exactly the rows the construction collapsed there;
+#  - an existing predictions file is kept unless --force, an input is
+#    never one;
+#  - [eval] path in a config: /eval holds the same confusion and layer
+#    table as eval's predictions file, /construction the training one; a
+#    missing eval.path is refused before the build;
+#  - a network of another feature count, or labels the network does not
+#    know (named): exit 2 on every rank, naming the file.
 #
 #   eval.sh BIN=... WORK=... [MPIEXEC=mpiexec] [PYTHON=/usr/bin/python3]
 set -euo pipefail
@@ -33,8 +46,8 @@ run() {
     local name=$1 expect=$2
     shift 2
     "${mpiexec_cmd[@]}" --oversubscribe -n 3 sh -c \
-        '"$0" eval "$1" "$2" > "$3.out.$OMPI_COMM_WORLD_RANK" 2> "$3.err.$OMPI_COMM_WORLD_RANK"; echo $? > "$3.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
-        "$BIN" "$@" "$WORK/$name" || true
+        'out=$1; shift; "$0" eval "$@" > "$out.out.$OMPI_COMM_WORLD_RANK" 2> "$out.err.$OMPI_COMM_WORLD_RANK"; echo $? > "$out.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
+        "$BIN" "$WORK/$name" "$@" || true
     for r in 0 1 2; do
         [ "$(cat "$WORK/$name.rc.$r")" = "$expect" ] ||
             fail "$name: rank $r exit $(cat "$WORK/$name.rc.$r"), expected $expect"
@@ -67,9 +80,93 @@ run wide 2 "$WORK/net.h5" "$WORK/wide.h5"
 grep -q "wide.h5: 5 features, the network takes 3" "$WORK/wide.err.0" ||
     fail "wide: $(cat "$WORK/wide.err.0")"
 run other 2 "$WORK/net.h5" "$WORK/other.h5"
-grep -q "other.h5: label 9[0-9] is not a class of the network" "$WORK/other.err.0" ||
+grep -q "other.h5: labels 9[0-9], 9[0-9] were not seen in training (the network has 2 classes" "$WORK/other.err.0" ||
     fail "other: $(cat "$WORK/other.err.0")"
 run nonet 2 "$WORK/train.h5" "$WORK/train.h5"
 grep -q "train.h5: not a trunc-dist result" "$WORK/nonet.err.0" ||
     fail "nonet: $(cat "$WORK/nonet.err.0")"
+# --- predictions ----------------------------------------------------------
+run pred3 0 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/pred3.h5"
+grep -q "eval: confusion" "$WORK/pred3.out.0" || fail "pred3: no confusion matrix"
+"${mpiexec_cmd[@]}" -n 1 "$BIN" eval "$WORK/net.h5" "$WORK/train.h5" \
+    --predictions "$WORK/pred1.h5" > /dev/null
+run predtest 0 "$WORK/net.h5" "$WORK/test.h5" --predictions "$WORK/predtest.h5"
+"$PYTHON" - "$WORK" <<'EOF' || fail "predictions"
+import sys, h5py, numpy as np
+w = sys.argv[1]
+def dense(net, X):
+    g = net["network"]; L = int(g.attrs["num_layers"]); a = X
+    for l in range(1, L + 1):
+        a = a @ g[f"layer_{l}/weight"][...].T + g[f"layer_{l}/bias"][...]
+        if l < L:
+            a = np.maximum(a, 0)
+    return a
+bad = []
+with h5py.File(w + "/pred3.h5", "r") as a, h5py.File(w + "/pred1.h5", "r") as b:
+    for k in a:
+        if a[k][()].tobytes() != b[k][()].tobytes():
+            bad.append("1 vs 3 ranks: " + k)
+net = h5py.File(w + "/net.h5", "r")
+T = net["network/targets"][...]; lab = net["network/label_values"][...]
+for data, pred, tol in (("train", "pred3", 1e-9), ("test", "predtest", 1e-4)):
+    d, p = h5py.File(f"{w}/{data}.h5", "r"), h5py.File(f"{w}/{pred}.h5", "r")
+    X, y = d["X"][...].astype(np.float64), d["y"][...]
+    out = dense(net, X)
+    want = lab[np.argmin(((out[:, None, :] - T[None]) ** 2).sum(-1), 1)]
+    if not np.array_equal(p["label"][...], y): bad.append(pred + ": label")
+    if not np.array_equal(p["predicted_label"][...], want): bad.append(pred + ": predicted")
+    if np.abs(p["output"][...] - out).max() > tol: bad.append(pred + ": output")
+    conf = np.zeros((len(lab), len(lab)), int)
+    for t, q in zip(np.searchsorted(lab, y), np.searchsorted(lab, want)):
+        conf[t, q] += 1
+    if not np.array_equal(p["confusion"][...], conf): bad.append(pred + ": confusion")
+    acc = np.diag(conf) / conf.sum(1)
+    if not np.allclose(p["class_accuracy"][...], acc): bad.append(pred + ": class_accuracy")
+    if abs(p.attrs["accuracy"][0] - (want == y).mean()) > 1e-12: bad.append(pred + ": accuracy")
+p = h5py.File(w + "/pred3.h5", "r")
+col, part = p["layer_collapsed"][...], p["layer_partial"][...]
+c = net["construction"]
+want = np.zeros_like(col)
+for l, (who, n) in enumerate(zip(c["order_labels"][...], c["n_collapsed"][...])):
+    want[l, np.searchsorted(lab, who)] = n
+if part.any(): bad.append("training rows only partly truncated")
+if not np.array_equal(col, want): bad.append("layer_collapsed differs from the construction's n_collapsed")
+print("\n".join(bad)); sys.exit(1 if bad else 0)
+EOF
+sum=$(cksum < "$WORK/pred3.h5")
+run predagain 2 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/pred3.h5"
+grep -q "pred3.h5' exists: add --force" "$WORK/predagain.err.0" || fail "predagain: $(cat "$WORK/predagain.err.0")"
+[ "$(cksum < "$WORK/pred3.h5")" = "$sum" ] || fail "the refused eval changed pred3.h5"
+run predforce 0 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/pred3.h5" --force
+run predinput 2 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/train.h5" --force
+grep -q "is an input of the evaluation" "$WORK/predinput.err.0" || fail "predinput: $(cat "$WORK/predinput.err.0")"
+# --- [eval] in the config: the test set stored under /eval ---------------
+printf '[data]\npath = "train.h5"\n[output]\npath = "net_eval.h5"\n[eval]\npath = "test.h5"\n[parallel]\nblock_rows = 16\n' \
+    > "$WORK/with_eval.toml"
+"${mpiexec_cmd[@]}" --oversubscribe -n 3 "$BIN" "$WORK/with_eval.toml" > "$WORK/with_eval.out"
+"$PYTHON" - "$WORK" <<'EOF' || fail "/eval and the training layer table"
+import sys, h5py, numpy as np
+w = sys.argv[1]
+r, p = h5py.File(w + "/net_eval.h5", "r"), h5py.File(w + "/predtest.h5", "r")
+bad = []
+for k in ("confusion", "layer_kept", "layer_collapsed", "layer_partial"):
+    if not np.array_equal(r["eval/" + k][...], p[k][...]): bad.append("/eval/" + k)
+if r["eval"].attrs["n_correct"] != (p["predicted_label"][...] == p["label"][...]).sum():
+    bad.append("/eval n_correct")
+c = r["construction"]; lab = r["network/label_values"][...]
+want = np.zeros_like(c["layer_collapsed"][...])
+for l, (who, n) in enumerate(zip(c["order_labels"][...], c["n_collapsed"][...])):
+    want[l, np.searchsorted(lab, who)] = n
+if not np.array_equal(c["layer_collapsed"][...], want): bad.append("/construction/layer_collapsed")
+if c["layer_partial"][...].any(): bad.append("/construction/layer_partial")
+print("\n".join(bad)); sys.exit(1 if bad else 0)
+EOF
+printf '[data]\npath = "train.h5"\n[output]\npath = "net_noeval.h5"\n[eval]\npath = "missing.h5"\n' \
+    > "$WORK/missing_eval.toml"
+"${mpiexec_cmd[@]}" --oversubscribe -n 3 "$BIN" "$WORK/missing_eval.toml" \
+    > "$WORK/missing_eval.out" 2> "$WORK/missing_eval.err" && fail "missing eval.path: exit 0"
+grep -q "eval.path '.*missing.h5': No such file" "$WORK/missing_eval.err" ||
+    fail "missing eval.path: $(cat "$WORK/missing_eval.err")"
+grep -q "^search" "$WORK/missing_eval.out" && fail "missing eval.path found after the build"
+[ ! -e "$WORK/net_noeval.h5" ] || fail "missing eval.path: a result was written"
 echo "eval: ok"

@@ -447,7 +447,8 @@ static void fake_model(td_model *mdl, int nlayers, int with_net)
 static td_run_info fake_run(const char *config_text)
 {
     return (td_run_info){config_text, "case.toml", "0.1.0-test", "train.h5",
-                         nranks, 2, 64, 0.5, "zero_loss"};
+                         nranks, 2, 64, 0.5, "zero_loss", "test-commit",
+                         "host", NULL};
 }
 
 static int same_bytes(const char *a, const char *b)
@@ -605,6 +606,49 @@ static void test_writer_reproducible(void)
         check_other_groups(f, 2);
         H5Fclose(f);
     }
+    CU_ASSERT(open_objects() == 0);
+    td_model_free(&mdl);
+}
+
+/* With phase times, /run holds them (the write time measured by the
+ * writer) and the start in UTC, the other groups as always; without
+ * them (the reproducible-bytes test above) there are none. */
+static void test_writer_times(void)
+{
+    if (rank != 0)
+        return;
+    td_model mdl;
+    fake_model(&mdl, 2, 1);
+    td_run_info run = fake_run("[data]\npath = \"train.h5\"\n");
+    td_run_times t = {1.5, 2.25, 0.5, -1, 86400 + 3661};
+    char a[1000], b[1000];
+    path_of("times_a.h5", a, sizeof a);
+    path_of("times_b.h5", b, sizeof b);
+    write_ok(a, &mdl, &run);
+    run.times = &t;
+    write_ok(b, &mdl, &run);
+    CU_ASSERT(t.write >= 0 && t.write < 60);
+    hid_t f = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT(f >= 0);
+    if (f >= 0) {
+        double load = 0, build = 0, verify = 0, write = -1, total = 0;
+        CU_ASSERT(read_attr(f, "/run", "time_load", H5T_NATIVE_DOUBLE, &load));
+        CU_ASSERT(read_attr(f, "/run", "time_build", H5T_NATIVE_DOUBLE, &build));
+        CU_ASSERT(read_attr(f, "/run", "time_verify", H5T_NATIVE_DOUBLE, &verify));
+        CU_ASSERT(read_attr(f, "/run", "time_write", H5T_NATIVE_DOUBLE, &write));
+        CU_ASSERT(read_attr(f, "/run", "time_total", H5T_NATIVE_DOUBLE, &total));
+        CU_ASSERT(load == 1.5 && build == 2.25 && verify == 0.5);
+        CU_ASSERT(write == t.write && total == 4.25 + t.write);
+        CU_ASSERT(attr_is(f, "/run", "started_utc", "1970-01-02T01:01:01Z"));
+        check_network_group(f, &mdl);
+        check_other_groups(f, 2);
+        H5Fclose(f);
+    }
+    f = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CU_ASSERT(f >= 0 && H5Aexists_by_name(f, "/run", "time_write",
+                                          H5P_DEFAULT) == 0);
+    if (f >= 0)
+        H5Fclose(f);
     CU_ASSERT(open_objects() == 0);
     td_model_free(&mdl);
 }
@@ -771,6 +815,7 @@ static void add_tests(void)
     CU_add_test(s, "-Inf in float32 X", test_inf_float32);
     CU_add_test(s, "uint64 label beyond int64", test_uint64_beyond_int64);
     CU_add_test(s, "writer: reproducible bytes, layout", test_writer_reproducible);
+    CU_add_test(s, "writer: phase times under /run", test_writer_times);
     CU_add_test(s, "writer: partial model", test_writer_partial);
     CU_add_test(s, "writer: long config text", test_writer_long_config);
     CU_add_test(s, "writer: failures leave nothing", test_writer_failures);

@@ -161,7 +161,9 @@ static void test_writer_atomic_and_reproducible(void)
         return;
     td_model mdl;
     fake_model(&mdl);
-    td_run_info run = {"[data]\n", "c.toml", "test", "d.h5", 1, 1, 64, 0.5, "zero_loss"};
+    td_run_info run = {"[data]\n", "c.toml", "test", "d.h5", 1, 1, 64, 0.5, "zero_loss",
+                       "test-commit", "host",
+                       NULL};
     char a[600], b[600], bad[600];
     snprintf(a, sizeof a, "%s/out_a.h5", dir);
     snprintf(b, sizeof b, "%s/out_b.h5", dir);

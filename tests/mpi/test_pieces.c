@@ -72,7 +72,7 @@ static int build(int64_t n, int m, int q, double noise, int construction,
     CU_ASSERT_FATAL(qq == q && td_model_alloc(mdl, m, q) == 0);
     memcpy(mdl->labels, labels, sizeof(int64_t) * q);
     free(labels);
-    int rc = td_pieces_build(e, &cfg, construction, mdl, &err);
+    int rc = td_pieces_build(e, &cfg, construction, mdl, NULL, &err);
     td_comm_agree(&err);
     return rc;
 }

@@ -83,7 +83,7 @@ static int build_prec(int64_t n, int m, int q, double noise, int prec,
     CU_ASSERT_FATAL(td_model_alloc(mdl, m, q) == 0);
     memcpy(mdl->labels, labels, sizeof(int64_t) * q);
     free(labels);
-    int rc = td_search_build(e, cfg, mdl, &err);
+    int rc = td_search_build(e, cfg, mdl, NULL, &err);
     td_comm_agree(&err);
     if (rc == TD_OK)
         CU_ASSERT(td_verify(e, mdl, &err) == TD_OK);

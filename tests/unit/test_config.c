@@ -44,6 +44,16 @@ static int has(const char *frag)
         td_config_free(&c_);                                       \
     } while (0)
 
+/* kappa = v is accepted at both ends of its range. */
+#define EXPECT_OK_KAPPA(v)                                         \
+    do {                                                           \
+        td_config c_;                                              \
+        CU_ASSERT_EQUAL(parse(BASE "[construction]\nkappa = " #v "\n", \
+                              &c_), TD_OK);                        \
+        CU_ASSERT_EQUAL(c_.kappa, v);                              \
+        td_config_free(&c_);                                       \
+    } while (0)
+
 static void test_defaults(void)
 {
     td_config c;
@@ -213,12 +223,19 @@ static void test_wrong_type(void)
 static void test_kappa_range(void)
 {
     EXPECT_ERR(BASE "[construction]\nkappa = 1.5\n", "cfg.toml:6: ",
-               "key 'construction.kappa' must be in (0, 1), got 1.5");
+               "key 'construction.kappa' must be in [1e-4, 0.999] (a smaller "
+               "kappa makes ill-conditioned layers");
     EXPECT_ERR(BASE "[construction]\nkappa = 1\n", ":6: ", "got 1");
     EXPECT_ERR(BASE "[construction]\nkappa = 0.0\n", ":6: ", "got 0");
     EXPECT_ERR(BASE "[construction]\nkappa = 1.0000000000001\n", ":6: ",
                "got 1.0000000000001");
-    EXPECT_ERR(BASE "[construction]\nkappa = nan\n", ":6: ", "must be in (0, 1)");
+    EXPECT_ERR(BASE "[construction]\nkappa = nan\n", ":6: ", "must be in [1e-4, 0.999]");
+    /* inside (0, 1) but beyond what double precision allows */
+    EXPECT_ERR(BASE "[construction]\nkappa = 1e-6\n", ":6: ", "got 1e-06");
+    EXPECT_ERR(BASE "[construction]\nkappa = 0.9999999999999999\n", ":6: ",
+               "got 0.9999999999999999");
+    EXPECT_OK_KAPPA(1e-4);
+    EXPECT_OK_KAPPA(0.999);
     EXPECT_ERR(BASE "[verify]\ntolerance = inf\n", ":6: ",
                "'verify.tolerance' must be finite and > 0");
     EXPECT_ERR(BASE "[verify]\ntolerance = 0\n", ":6: ", "got 0");

@@ -42,7 +42,10 @@ static void check_config(const td_config *c)
           c->output_path[0] && c->x_dataset && c->x_dataset[0] &&
           c->y_dataset && c->y_dataset[0]);
     CHECK(strlen(c->data_path) < PATH_MAX && strlen(c->output_path) < PATH_MAX);
-    CHECK(c->kappa > 0 && c->kappa < 1);
+    CHECK(!c->eval_path || (c->eval_path[0] && strlen(c->eval_path) < PATH_MAX));
+    CHECK(c->kappa >= 1e-4 && c->kappa <= 0.999);
+    CHECK(c->checkpoint == 0 || c->checkpoint == 1);
+    CHECK(c->checkpoint_interval >= 0 && c->checkpoint_interval <= 1000000000);
     CHECK(isfinite(c->auto_budget) && c->auto_budget > 0);
     CHECK(c->margin_floor > 0 && c->margin_floor <= 0.1);
     CHECK(c->grow_rounds >= 0 && c->grow_rounds <= 1000);
