@@ -24,9 +24,42 @@ typedef struct {
     int64_t *y;        /* n_local labels */
 } td_shard_data;
 
-/* Open `path` collectively on `comm`, check the contract and read this
- * rank's rows [row0, row0 + n_local) with one collective hyperslab read per
- * dataset.  The row split comes from td_partition_rows (td_shard.h) with
+/* What td_h5_probe found: enough for every rank to size its shard. */
+typedef struct {
+    int64_t n;         /* rows N of X and y */
+    int m;             /* columns M of X */
+    int x_float;       /* X values of at most 4 bytes: held as float */
+    int y_uint64;      /* y is unsigned 64-bit: read unconverted, checked */
+} td_h5_info;
+
+/* Check `path` against the input contract without reading any values,
+ * with serial HDF5 and no MPI (any one process): what the path is (missing,
+ * a dangling symbolic link, named with its target, a directory, a FIFO,
+ * empty, unreadable), whether it is an intact HDF5 file (truncated and
+ * corrupt files are said as such), and for X and y what the name is (a
+ * missing dataset, a dangling soft or external link, a group), filters
+ * this HDF5 cannot decode, rank, shape and type class.  Errors
+ * (TD_ERR_INPUT) name the file and the dataset. */
+int td_h5_probe(const char *path, const char *xname, const char *yname,
+                td_h5_info *info, td_err *err);
+/* The file part of td_h5_probe alone: what the path is and whether it is
+ * an HDF5 file that opens (serial, read only).  For other HDF5 inputs
+ * (the network of trunc-dist eval); errors (TD_ERR_INPUT) name the file. */
+int td_h5_check_file(const char *path, td_err *err);
+/* td_h5_probe runs this in a child process (fork), so that a file which
+ * crashes the HDF5 library (1.10 does on some corrupt files) is reported
+ * as corrupt instead of killing the caller; called directly, the same
+ * checks in this process (the fuzz harness's way). */
+int td_h5_probe_here(const char *path, const char *xname, const char *yname,
+                     td_h5_info *info, td_err *err);
+
+/* Rank 0 probes `path` (td_h5_probe) and broadcasts what it found, so
+ * contract errors are one message, the same on every rank.  Then every
+ * rank opens the file through MPI-IO on `comm` (which must be
+ * td_comm_world(): the broadcast and the agreement before the first
+ * collective read go through td_comm) and reads its rows
+ * [row0, row0 + n_local) with one collective hyperslab read per dataset.
+ * The row split comes from td_partition_rows (td_shard.h) with
  * `block_rows`.  Errors (TD_ERR_INPUT) name the file and the dataset:
  *   "train.h5: dataset 'X' has rank 3, expected 2 (N x M)"
  * Non-finite values in X are errors naming the global row.  Every rank

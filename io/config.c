@@ -19,6 +19,7 @@
 
 enum key_kind {
     K_STR,    /* non-empty string */
+    K_PATH,   /* non-empty string the kernel accepts as a path */
     K_INT,    /* integer in [imin, imax] */
     K_NUM,    /* float (or integer) accepted by in_range() */
     K_INSEP,  /* "fail" | "best_effort" */
@@ -44,12 +45,12 @@ typedef struct {
 #define OFF(f) offsetof(td_config, f)
 
 static const key_spec schema[] = {
-    {"data.path", K_STR, OFF(data_path), 1, 0, 0, 0, 0, 0, NULL},
+    {"data.path", K_PATH, OFF(data_path), 1, 0, 0, 0, 0, 0, NULL},
     {"data.x_dataset", K_STR, OFF(x_dataset), 0, 0, 0, 0, 0, 0, NULL},
     {"data.y_dataset", K_STR, OFF(y_dataset), 0, 0, 0, 0, 0, 0, NULL},
-    {"output.path", K_STR, OFF(output_path), 1, 0, 0, 0, 0, 0, NULL},
+    {"output.path", K_PATH, OFF(output_path), 1, 0, 0, 0, 0, 0, NULL},
     {"output.overwrite", K_BOOL, OFF(overwrite), 0, 0, 0, 0, 0, 0, NULL},
-    {"eval.path", K_STR, OFF(eval_path), 0, 0, 0, 0, 0, 0, NULL},
+    {"eval.path", K_PATH, OFF(eval_path), 0, 0, 0, 0, 0, 0, NULL},
     {"checkpoint.enabled", K_BOOL, OFF(checkpoint), 0, 0, 0, 0, 0, 0, NULL},
     {"checkpoint.interval", K_INT, OFF(checkpoint_interval), 0, 0,
      1000000000, 0, 0, 0, NULL},
@@ -157,6 +158,50 @@ static int set_string(const td_toml_entry *e, const key_spec *k,
     free(*dst);            /* the default */
     *dst = s;
     return TD_OK;
+}
+
+/* Room the result writer's temporary name "<output>.tmp.<pid>" needs. */
+#define TMP_SUFFIX_MAX 16
+
+/* A path the kernel would refuse (ENAMETOOLONG) is refused here, naming
+ * the key, before any work: at most PATH_MAX - 1 bytes, and no name
+ * between slashes longer than NAME_MAX bytes (the output's file name
+ * leaves room for the temporary suffix). */
+static int check_path(const td_toml_entry *e, const char *src, td_err *err)
+{
+    const char *base = strrchr(e->s, '/');
+    base = base ? base + 1 : e->s;
+    if (strcmp(e->path, "output.path") == 0 &&
+        strlen(base) > NAME_MAX - TMP_SUFFIX_MAX &&
+        strlen(base) <= NAME_MAX)
+        return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' names a file "
+                          "of %zu bytes; with the temporary suffix "
+                          "'.tmp.<pid>' it is written under, file names are "
+                          "limited to %d", src, e->line, e->path,
+                          strlen(base), NAME_MAX - TMP_SUFFIX_MAX);
+    size_t len = strlen(e->s);
+    if (len > PATH_MAX - 1)
+        return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' is a path of "
+                          "%zu bytes; paths are limited to %d (PATH_MAX - 1)",
+                          src, e->line, e->path, len, PATH_MAX - 1);
+    for (const char *c = e->s; *c;) {
+        size_t n = strcspn(c, "/");
+        if (n > NAME_MAX)
+            return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' holds a "
+                              "name of %zu bytes ('%.24s...'); names between "
+                              "slashes are limited to %d (NAME_MAX)", src,
+                              e->line, e->path, n, c, NAME_MAX);
+        c += n;
+        c += strspn(c, "/");
+    }
+    return TD_OK;
+}
+
+static int set_path(const td_toml_entry *e, const key_spec *k,
+                    td_config *cfg, const char *src, td_err *err)
+{
+    int rc = set_string(e, k, cfg, src, err);
+    return rc ? rc : check_path(e, src, err);
 }
 
 static int set_int(const td_toml_entry *e, const key_spec *k, td_config *cfg,
@@ -329,6 +374,7 @@ static int apply_entry(const td_toml_entry *e, td_config *cfg, int *seen,
     const key_spec *s = &schema[k];
     switch (s->kind) {
     case K_STR: return set_string(e, s, cfg, src, err);
+    case K_PATH: return set_path(e, s, cfg, src, err);
     case K_INT: return set_int(e, s, cfg, src, err);
     case K_NUM: return set_number(e, s, cfg, src, err);
     case K_INSEP:
@@ -360,7 +406,8 @@ static int apply_doc(const td_toml_doc *doc, td_config *cfg, td_err *err)
 /* Relative data/output paths mean "next to the config file", so a run does
  * not depend on the directory it was launched from.  No normalisation and
  * no file-system access: the result must be identical on every rank. */
-static int resolve_path(char **path, const char *source, td_err *err)
+static int resolve_path(char **path, const char *key, const char *source,
+                        td_err *err)
 {
     const char *slash = strrchr(source, '/');
     if (strcmp(source, "<string>") == 0 || (*path)[0] == '/' || !slash)
@@ -374,6 +421,11 @@ static int resolve_path(char **path, const char *source, td_err *err)
     memcpy(r + dlen, *path, plen + 1);
     free(*path);
     *path = r;
+    if (dlen + plen > PATH_MAX - 1)
+        return td_err_set(err, TD_ERR_INPUT, "%s: key '%s' is a path of %zu "
+                          "bytes next to the config; paths are limited to %d "
+                          "(PATH_MAX - 1)", source, key, dlen + plen,
+                          PATH_MAX - 1);
     return TD_OK;
 }
 
@@ -415,11 +467,11 @@ static int parse_into(const char *text, td_config *cfg, td_err *err)
     rc = apply_doc(&doc, cfg, err);
     td_toml_free(&doc);
     if (rc == TD_OK)
-        rc = resolve_path(&cfg->data_path, cfg->source, err);
+        rc = resolve_path(&cfg->data_path, "data.path", cfg->source, err);
     if (rc == TD_OK)
-        rc = resolve_path(&cfg->output_path, cfg->source, err);
+        rc = resolve_path(&cfg->output_path, "output.path", cfg->source, err);
     if (rc == TD_OK && cfg->eval_path)
-        rc = resolve_path(&cfg->eval_path, cfg->source, err);
+        rc = resolve_path(&cfg->eval_path, "eval.path", cfg->source, err);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "td_h5.h"
 #include "td_h5net.h"
 
 typedef struct {
@@ -217,6 +218,10 @@ int td_h5_read_network(const char *path, td_model *mdl, td_err *err)
 {
     rd r = {path, -1, err};
     *mdl = (td_model){0};
+    /* a missing file, a dangling link, a directory or a FIFO (whose open
+     * would block), a truncated or corrupt file: said as such */
+    if (td_h5_check_file(path, err))
+        return err->code;
     H5E_BEGIN_TRY {
         r.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
         if (r.file < 0)

@@ -7,7 +7,9 @@
  * Object times are not tracked and strings are fixed-length (kept in the
  * object headers rather than in a global heap, whose allocation HDF5 does
  * not promise to zero), so the same model gives the same bytes. */
+#define _GNU_SOURCE             /* fallocate, memfd_create */
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <limits.h>
 #include <math.h>
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "td_cone.h"
@@ -41,11 +45,36 @@ static int failed(const h5w *w)
     return w->why[0] != '\0';
 }
 
-/* Record that HDF5 could not create or write `name` under `loc`. */
+static herr_t errno_step(unsigned n, const H5E_error2_t *e, void *data)
+{
+    const char *s = e->desc ? strstr(e->desc, "errno = ") : NULL;
+    (void)n;
+    if (s && *(int *)data == 0)
+        *(int *)data = atoi(s + strlen("errno = "));
+    return 0;
+}
+
+/* The system error behind HDF5's last failure ("errno = 28" in its
+ * stack: ENOSPC), or 0; read before any other HDF5 call. */
+static int stack_errno(void)
+{
+    int e = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, errno_step, &e);
+    return e;
+}
+
+/* Record that HDF5 could not create or write `name` under `loc`, with
+ * the device's word for it when there is one. */
 static void fail_at(h5w *w, hid_t loc, const char *name)
 {
     if (failed(w))
         return;
+    int e = stack_errno();
+    if (e) {
+        snprintf(w->why, sizeof w->why, "%s (writing '%s')", strerror(e),
+                 name);
+        return;
+    }
     char where[256] = "";
     if (loc < 0 || H5Iget_name(loc, where, sizeof where) < 0)
         where[0] = '\0';
@@ -513,6 +542,91 @@ static hid_t untimed_plist(hid_t cls)
     return p;
 }
 
+/* ---------------------------------------------------------------------
+ * A full disk.  HDF5 1.10 cannot close a file once a write from its
+ * metadata cache has failed: H5Fclose fails and the half-closed file
+ * crashes the library's cleanup in MPI_Finalize (rank 0 then exits 139,
+ * the others 5).  So the space is claimed first: a block written by us
+ * before HDF5 creates the file, then the whole result's estimated size
+ * reserved (fallocate, where the file system has it); ENOSPC is then
+ * reported from here.  After any failure the descriptor under HDF5 is
+ * pointed at an anonymous memory file, so whatever HDF5 still writes
+ * when it closes lands there and the close succeeds.
+ * ------------------------------------------------------------------- */
+
+/* Bytes the result will take: the data, with room for HDF5's headers. */
+static double result_bytes(const td_model *mdl, const td_run_info *run)
+{
+    double b = 1 << 20;
+    for (int l = 0; l < mdl->net.num_layers; l++)
+        b += 8.0 * mdl->net.dims[l + 1] * (mdl->net.dims[l] + 1.0) + 4096;
+    b += 8.0 * mdl->nlayers * (2.0 * mdl->width + 32) + 4096;
+    b += 8.0 * mdl->q * (mdl->m + mdl->q + mdl->width + 4);
+    b += 8.0 * mdl->nfacets * (mdl->m + 4);
+    if (mdl->test)                      /* /eval: confusion, layer table */
+        b += 8.0 * mdl->q * (mdl->q + 3.0 * mdl->nlayers);
+    if (run && run->config_text)
+        b += 2.0 * strlen(run->config_text);
+    return 1.25 * b;
+}
+
+/* The descriptor of a file HDF5 writes with its sec2 driver, or NULL. */
+static int *sec2_fd(hid_t file)
+{
+    void *handle = NULL;
+    hid_t fapl = H5Fget_access_plist(file);
+    int sec2 = fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2;
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (!sec2 || H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0)
+        return NULL;
+    return handle;
+}
+
+/* One block of our own: a disk that is already full says so here. */
+static void claim_block(h5w *w, const char *tmp)
+{
+    static const char zeros[4096];
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ssize_t n = fd < 0 ? -1 : write(fd, zeros, sizeof zeros);
+    int e = fd < 0 || n < 0 ? errno : n != (ssize_t)sizeof zeros ? ENOSPC : 0;
+    if (fd >= 0 && close(fd) != 0 && !e)
+        e = errno;
+    if (e)
+        snprintf(w->why, sizeof w->why, "cannot create the temporary file: "
+                 "%s", strerror(e));
+}
+
+static void reserve(h5w *w, const td_model *mdl, const td_run_info *run)
+{
+    int *fd = sec2_fd(w->file);
+    double bytes = result_bytes(mdl, run);
+    if (fd && bytes < 9e18 &&
+        fallocate(*fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)bytes) != 0 &&
+        (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+        snprintf(w->why, sizeof w->why, "%s (the result needs about %.3g "
+                 "MB)", strerror(errno), bytes / 1e6);
+}
+
+/* The reservation beyond the end is given back (ftruncate to the same
+ * size frees it); the bytes stay what HDF5 wrote. */
+static void trim(const char *tmp)
+{
+    struct stat st;
+    if (stat(tmp, &st) == 0)
+        (void)!truncate(tmp, st.st_size);
+}
+
+static void discard_pending(hid_t file)
+{
+    int *fd = sec2_fd(file);
+    int mem = fd ? memfd_create("td-discard", MFD_CLOEXEC) : -1;
+    if (mem >= 0) {
+        dup2(mem, *fd);
+        close(mem);
+    }
+}
+
 /* Write everything to `tmp`; a failure is left in w->why. */
 static void write_file(h5w *w, const char *tmp, const td_model *mdl,
                        const td_run_info *run)
@@ -523,11 +637,17 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
     if (fcpl < 0 || w->gcpl < 0 || w->dcpl < 0) {
         snprintf(w->why, sizeof w->why, "HDF5 property lists failed");
     } else {
-        errno = 0;
+        claim_block(w, tmp);
+    }
+    if (!failed(w)) {
         w->file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
-        if (w->file < 0)
+        if (w->file < 0) {
+            int e = stack_errno();
             snprintf(w->why, sizeof w->why, "cannot create the temporary "
-                     "file: %s", errno ? strerror(errno) : "HDF5 error");
+                     "file: %s", e ? strerror(e) : "HDF5 error");
+        } else {
+            reserve(w, mdl, run);
+        }
     }
     if (w->file >= 0) {
         attr_str(w, w->file, "format", "trunc-dist result");
@@ -544,8 +664,15 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
         write_eval(w, mdl);
     if (run)
         write_run(w, run);
-    if (w->file >= 0 && H5Fclose(w->file) < 0 && !failed(w))
-        snprintf(w->why, sizeof w->why, "closing the temporary file failed");
+    if (w->file >= 0 && failed(w))
+        discard_pending(w->file);
+    if (w->file >= 0 && H5Fclose(w->file) < 0 && !failed(w)) {
+        int e = stack_errno();
+        snprintf(w->why, sizeof w->why, "closing the temporary file failed%s"
+                 "%s", e ? ": " : "", e ? strerror(e) : "");
+    }
+    if (!failed(w))
+        trim(tmp);
     if (fcpl >= 0) H5Pclose(fcpl);
     if (w->gcpl >= 0) H5Pclose(w->gcpl);
     if (w->dcpl >= 0) H5Pclose(w->dcpl);

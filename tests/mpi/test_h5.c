@@ -284,7 +284,7 @@ static void test_missing_datasets(void)
     s = good(H5T_IEEE_F64LE, H5T_STD_I32LE);
     s.x_is_group = 1;
     make_file("x_group.h5", &s, NULL);
-    expect_input_error("x_group.h5", "X", "is not a dataset");
+    expect_input_error("x_group.h5", "X", "is a group, not a dataset");
 }
 
 static void test_wrong_ranks(void)
