@@ -18,6 +18,9 @@ void td_comm_finalize(void);
 int td_comm_rank(void);
 int td_comm_size(void);
 MPI_Comm td_comm_world(void);   /* for parallel HDF5 */
+/* How many ranks share this rank's node (its memory).  Collective the
+ * first time (every rank must call it then); cached after. */
+int td_comm_node_ranks(void);
 double td_comm_wtime(void);
 
 /* printf on rank 0 only (stdout, flushed): progress and reports, at

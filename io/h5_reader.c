@@ -671,10 +671,99 @@ static int open_sets(const char *path, const char *xname, const char *yname,
 /* Allocate and read this rank's rows.  An allocation failure is local, so
  * that rank still joins both collective reads (with an empty selection)
  * and only then reports. */
+/* MPI-IO and HDF5 count a request's bytes in an int: a rank's rows are
+ * read in pieces of at most TD_READ_PIECE bytes of X (1 GiB, SWIFT's
+ * rule of staying well under 2 GiB; TD_READ_PIECE_BYTES overrides it for
+ * tests).  The read is collective, so every rank makes as many calls as
+ * the rank with the most pieces (extra calls select nothing). */
+#define TD_READ_PIECE ((int64_t)1 << 30)
+
+static int64_t piece_rows(int64_t m, int elem)
+{
+    const char *v = getenv("TD_READ_PIECE_BYTES");
+    int64_t bytes = v && atoll(v) > 0 ? atoll(v) : TD_READ_PIECE;
+    int64_t rows = bytes / (m * elem);
+    return rows > 0 ? rows : 1;
+}
+
+static int read_pieces(h5_ids *h, mem_types mt, td_shard_data *out,
+                       int64_t n, void *xbuf, void *ybuf, int elem,
+                       h5_why *wx, h5_why *wy, int *which)
+{
+    int64_t per = piece_rows(out->m, elem);
+    double pieces = n > 0 ? (double)((n + per - 1) / per) : 0;
+    td_comm_max(&pieces, 1);
+    int bad = 0;
+    for (int64_t k = 0; k < (int64_t)(pieces > 0 ? pieces : 1); k++) {
+        int64_t r0 = k * per, c = n - r0 < per ? n - r0 : per;
+        if (c < 0)
+            c = 0;
+        char *xb = (char *)xbuf + (c ? r0 * out->m * elem : 0);
+        char *yb = (char *)ybuf + (c ? r0 * (int64_t)sizeof(int64_t) : 0);
+        int bx = read_rows(h->xset, h->xspace, mt.x, 2, out->row0 + r0, c,
+                           (hsize_t)out->m, xb, wx);
+        int by = read_rows(h->yset, h->yspace, mt.y, 1, out->row0 + r0, c, 1,
+                           yb, wy);
+        if (!bad && (bx || by))
+            *which = bx ? 0 : 1;
+        bad |= bx || by;
+    }
+    return bad;
+}
+
+/* The memory a shard takes while it is loaded and checked: the points in
+ * their precision, the labels (8), class and layer index (8) and the
+ * duplicate check's records and sort buffer (48), per row; plus the
+ * runtime.  Refused, naming what would fit, when it is more than this
+ * rank's share of the node's available memory (MemAvailable / ranks on
+ * the node; TD_MEMORY_AVAILABLE=bytes overrides the reading for tests;
+ * unknown: no check).  The same verdict on every rank (agreed). */
+static double available_bytes(void)
+{
+    const char *v = getenv("TD_MEMORY_AVAILABLE");
+    if (v)
+        return atof(v);
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb > 0 ? kb * 1024 : -1;
+}
+
+static int check_fits(const char *path, const td_shard_data *out, int elem,
+                      td_err *err)
+{
+    double need = (double)out->n_local * (out->m * elem + 64) + 29.0 * (1 << 20);
+    double avail = available_bytes(), local = td_comm_node_ranks();
+    double share = avail / local;
+    double worst[2] = {avail > 0 && need > share ? need : 0, need};
+    td_comm_max(worst, 2);
+    if (worst[0] > 0 && td_comm_rank() == 0) {
+        double per_row = out->m * elem + 64.0, base = 29.0 * (1 << 20);
+        double n_ok = (share - base) / per_row;
+        td_err_set(err, TD_ERR_INPUT, "%s: the largest shard, %.0f rows x %d "
+                   "features, needs about %.3g GiB per rank to load, but each "
+                   "of the %d ranks on this node has %.3g GiB available (room "
+                   "for about %.0f rows): use more ranks or nodes", path,
+                   (worst[1] - base) / per_row, out->m,
+                   worst[1] / (1 << 30), (int)local, share / (1 << 30),
+                   n_ok > 0 ? n_ok : 0);
+    }
+    return td_comm_agree(err);
+}
+
 static int read_shard(const char *path, const char *xname, const char *yname,
                       h5_ids *h, mem_types mt, td_shard_data *out,
                       td_err *err)
 {
+    int elem = mt.x == H5T_NATIVE_FLOAT ? (int)sizeof(float)
+                                         : (int)sizeof(double);
+    if (check_fits(path, out, elem, err))
+        return err->code;
     size_t nl = (size_t)(out->n_local > 0 ? out->n_local : 1);
     void *xbuf;
     if (mt.x == H5T_NATIVE_FLOAT)
@@ -687,17 +776,17 @@ static int read_shard(const char *path, const char *xname, const char *yname,
     int64_t ydummy;
     int64_t n = nomem ? 0 : out->n_local;
     h5_why wx = {"", 0, 0}, wy = {"", 0, 0};
-    int bad_x = read_rows(h->xset, h->xspace, mt.x, 2, out->row0, n,
-                          (hsize_t)out->m, nomem ? &xdummy : xbuf, &wx);
-    int bad_y = read_rows(h->yset, h->yspace, mt.y, 1, out->row0, n, 1,
-                          nomem ? &ydummy : (void *)out->y, &wy);
+    int which = 0;
+    int bad = read_pieces(h, mt, out, n, nomem ? (void *)&xdummy : xbuf,
+                          nomem ? (void *)&ydummy : (void *)out->y, elem,
+                          &wx, &wy, &which);
     if (nomem)
         return td_err_set(err, TD_ERR_INTERNAL, "%s: out of memory for %lld "
                           "rows of '%s'", path, (long long)out->n_local, xname);
-    if (bad_x || bad_y)
+    if (bad)
         return td_err_set(err, TD_ERR_INPUT, "%s: reading dataset '%s' "
-                          "failed (HDF5: %s)", path, bad_x ? xname : yname,
-                          bad_x ? wx.desc : wy.desc);
+                          "failed (HDF5: %s)", path, which ? yname : xname,
+                          which ? wy.desc : wx.desc);
     if (mt.y == H5T_NATIVE_UINT64)
         return check_uint64_labels(out, path, yname, err);
     return TD_OK;

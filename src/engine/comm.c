@@ -66,6 +66,22 @@ void td_comm_finalize(void)
     MPI_Finalize();
 }
 
+int td_comm_node_ranks(void)
+{
+    static int n;
+    if (n == 0) {               /* the ranks sharing this node's memory */
+        MPI_Comm node;
+        if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank,
+                                MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+            MPI_Comm_size(node, &n);
+            MPI_Comm_free(&node);
+        } else {
+            n = 1;
+        }
+    }
+    return n;
+}
+
 int td_comm_rank(void) { return g_rank; }
 int td_comm_size(void) { return g_size; }
 MPI_Comm td_comm_world(void) { return MPI_COMM_WORLD; }

@@ -178,6 +178,9 @@ td_script_case(resume)
 # --- data of extreme magnitude: built at an exact power-of-two scale ------
 td_script_case(extreme)
 
+# --- chunked and compressed inputs, reads in pieces, shards too big -------
+td_script_case(inputs)
+
 # --- --dry-run: a run's checks, a report, nothing written ------------------
 td_script_case(dry_run)
 
