@@ -327,7 +327,10 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
         free(part);
         return td_err_set(err, local.code, "%s", local.msg);
     }
-    td_comm_sum_blocks(part, e->nblocks, 1, &mdl->cost);
+    if (td_comm_sum_blocks(part, e->nblocks, 1, &mdl->cost)) {  /* every rank */
+        free(part);
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory in verification");
+    }
     td_comm_max(&maxerr, 1);
     td_comm_sum_i64(mdl->n_departed, mdl->nlayers);
     if (x && x->confusion)
