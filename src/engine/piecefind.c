@@ -69,7 +69,8 @@ void td_lift_free(td_lift *L)
 
 int td_lift_stats(td_engine *e, td_lift *L)
 {
-    td_engine_class_stats(e, L->st.counts, L->st.means);
+    if (td_engine_class_stats(e, L->st.counts, L->st.means))
+        return -1;
     int nr = 0;
     for (int c = 0; c < L->q; c++) {
         L->st.done[c] = L->st.counts[c] == 0;

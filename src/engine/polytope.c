@@ -94,7 +94,12 @@ static int single_row(td_engine *e, td_lift *L, const td_config *cfg,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (polytope)");
     }
     td_engine_park_all_but(e, b, row);
-    td_engine_class_stats(e, cnt, means);      /* b's mean is the row */
+    if (td_engine_class_stats(e, cnt, means)) {  /* b's mean is the row */
+        td_engine_unpark(e);                     /* (failed on every rank) */
+        free(means); free(h0);
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                          "statistics)");
+    }
     mdl->data_passes += 2;
     double nn = 0, c0 = 0;
     for (int k = 0; k < m; k++) {
@@ -183,7 +188,11 @@ static int attempt(td_engine *e, td_lift *L, const td_config *cfg, int a,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (polytope)");
     F->n = 0;
     while (rc == TD_OK) {
-        td_lift_stats(e, L);
+        if (td_lift_stats(e, L) < 0) {          /* on every rank */
+            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                            "statistics)");
+            break;
+        }
         mdl->data_passes++;
         if (L->st.counts[b] == 0)
             break;
@@ -325,8 +334,10 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
     td_progress_begin("build");
     mdl->construction = TD_CONS_POLYTOPE;
     mdl->last_class = -1;
+    if (rc == TD_OK && td_lift_stats(e, &L) < 0)
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                        "statistics)");
     if (rc == TD_OK) {
-        td_lift_stats(e, &L);
         mdl->data_passes++;
         memcpy(mdl->counts, L.st.counts, sizeof(int64_t) * q);
         memcpy(mdl->means, L.st.means, sizeof(double) * (size_t)q * m);

@@ -325,12 +325,16 @@ static int open_level(td_engine *e, td_step *s, const td_config *cfg,
         free(cand); free(seps);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
     }
+    int rc = TD_OK;
     if (cfg->on_inseparable == TD_INSEP_BEST_EFFORT && l > 0) {
-        td_engine_class_stats(e, s->counts, s->means);   /* points moved */
+        if (td_engine_class_stats(e, s->counts, s->means))  /* points moved */
+            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                            "statistics)");         /* on every rank */
         mdl->data_passes++;
     }
     int ncand = step_candidates(s, cfg, l, mdl->labels, cand);
-    int rc = separate_all(e, s, cfg, prev, cand, ncand, seps, mdl, err);
+    if (rc == TD_OK)
+        rc = separate_all(e, s, cfg, prev, cand, ncand, seps, mdl, err);
     if (rc == TD_OK && pick_class(ncand, seps) < 0 && l >= log->best_depth) {
         td_err tmp;
         td_err_clear(&tmp);
@@ -551,7 +555,11 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
         rc = search_orders(e, &s, cfg, mdl, ck, err);
         goto finish;
     }
-    td_engine_class_stats(e, s.counts, s.means);
+    if (td_engine_class_stats(e, s.counts, s.means)) {   /* every rank */
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                        "statistics)");
+        goto done;
+    }
     mdl->data_passes++;
     memcpy(mdl->counts, s.counts, sizeof(int64_t) * q);
     memcpy(mdl->means, s.means, sizeof(double) * q * m);
@@ -598,7 +606,11 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory");
         goto done;
     }
-    td_engine_class_stats(e, s.counts, s.means);
+    if (td_engine_class_stats(e, s.counts, s.means)) {   /* every rank */
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                        "statistics)");
+        goto done;
+    }
     if (cfg->fisher_warm_start && (rc = td_step_scatter(e, &s, err)))
         goto done;
     if ((rc = td_warm_starts(&s, cfg, &a, 1, h, &c, err)))
