@@ -157,7 +157,7 @@ static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
     mdl->t_scan += st.t_scan;
     mdl->t_solve += st.t_solve;
     mdl->bytes_root += st.bytes_root;
-    for (int j = 0; j < nn; j++) {
+    for (int j = 0; tmp && j < nn; j++) {
         if (rc == TD_OK && td_sep_ok(&tmp[j])) {
             memcpy(s->last_h + (size_t)ncls[j] * m, tmp[j].h, sizeof(double) * m);
             s->has_last[ncls[j]] = 1;
