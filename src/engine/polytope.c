@@ -209,7 +209,7 @@ static int attempt(td_engine *e, td_lift *L, const td_config *cfg, int a,
             break;
         int64_t n = td_engine_mark(e, b, pc.w, pc.thr, F->n);
         mdl->data_passes++;
-        if (n < 0 || facets_push(F, m, &pc, n)) {
+        if (!td_all_ok(n >= 0 && facets_push(F, m, &pc, n) == 0)) {
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (facets)");
             break;
         }
