@@ -121,7 +121,7 @@ static int single_row(td_engine *e, td_lift *L, const td_config *cfg,
     free(h0);
     int rc = TD_OK;
     if (bad) {
-        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+        rc = td_err_set(err, TD_ERR_INTERNAL, "%s", td_sep_failure(bad));
     } else if (td_sep_ok(&sp) && sp.status != TD_SEP_SOFT) {
         if (td_lift_cut_one(e, mdl, b, sp.h, floor_abs, pc))
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (cut)");

@@ -146,9 +146,10 @@ static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
     double budget = auto_budget(cfg);
     if (budget > 0)             /* the classes share what is left */
         prm.work_cap = fmax((budget - mdl->hull_work) / nn, 1.0);
-    if (rc == TD_OK &&
-        td_separate(e, nn, ncls, H, C, s->P, s->np, &prm, tmp, &st))
-        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+    int bad = rc == TD_OK ? td_separate(e, nn, ncls, H, C, s->P, s->np,
+                                        &prm, tmp, &st) : 0;
+    if (bad)
+        rc = td_err_set(err, TD_ERR_INTERNAL, "%s", td_sep_failure(bad));
     for (int j = 0; rc == TD_OK && j < nn; j++)
         mdl->hull_work += tmp[j].work;
     mdl->separator_solves += nn;
@@ -618,8 +619,9 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
     *t_warm = td_comm_wtime() - t0;
     td_sep_params prm = td_sep_params_of(cfg);
     td_sep_stats st = {0};
-    if (td_separate(e, 1, &a, h, &c, NULL, 0, &prm, out, &st))
-        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+    int bad = td_separate(e, 1, &a, h, &c, NULL, 0, &prm, out, &st);
+    if (bad)
+        rc = td_err_set(err, TD_ERR_INTERNAL, "%s", td_sep_failure(bad));
 done:
     free(s.counts); free(s.means); free(s.done); free(s.S); free(h);
     return rc;
