@@ -345,7 +345,7 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (radius)");
     }
     /* the smaller class inside first (the lower label on a tie) */
-    int first = L.st.counts[1] < L.st.counts[0], a = -1;
+    int first = rc == TD_OK && L.st.counts[1] < L.st.counts[0], a = -1;
     for (int t = 0; rc == TD_OK && t < 2; t++) {
         a = t ? 1 - first : first;
         int b = 1 - a;
