@@ -23,3 +23,12 @@ add_test(NAME faults_alloc_sweep
                  --work ${CMAKE_CURRENT_BINARY_DIR}/faults)
 set_tests_properties(faults_alloc_sweep PROPERTIES ENVIRONMENT "${TD_TEST_ENV}"
                      LABELS faults TIMEOUT 600 PROCESSORS 2)
+
+# A hull solve that fails in floating point (data scaled by 1e154 or
+# 1e-170) stops every rank with exit 1, or a network: never exit 3.
+add_test(NAME faults_hull_failure
+         COMMAND ${TD_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/faults/hull_failure.py
+                 --bin $<TARGET_FILE:trunc-dist> --mpiexec ${MPIEXEC_EXECUTABLE}
+                 --work ${CMAKE_CURRENT_BINARY_DIR}/faults_hull)
+set_tests_properties(faults_hull_failure PROPERTIES ENVIRONMENT "${TD_TEST_ENV}"
+                     LABELS faults TIMEOUT 300)
