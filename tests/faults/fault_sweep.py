@@ -150,6 +150,8 @@ def env_with(**kv):
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     env["OMP_NUM_THREADS"] = str(THREADS)  # 1: deterministic allocation order
+    if THREADS > 1:             # 3 ranks of spinning threads on few cores
+        env.setdefault("OMP_WAIT_POLICY", "passive")
     env["OPENBLAS_NUM_THREADS"] = "1"
     for k in ("TD_FAULT_ALLOC", "TD_FAULT_TRACE"):
         env.pop(k, None)
