@@ -31,7 +31,8 @@ Every injected run must
     and check_network.py must accept it),
   - print exactly one "trunc-dist: error:" line (when it fails) and nothing
     else on stderr,
-  - leave no output file and no temporary behind (when it fails).
+  - leave no output file and no temporary behind (when it fails; the
+    checkpoint is kept after an internal or output error, as documented).
 A run whose launch failed (no banner: Open MPI under load) is retried.
 Exit status 0 when every run passed, 1 otherwise; prints the injection
 points per stage, the error lines per stage, the failures tolerated and
@@ -54,10 +55,12 @@ CHECK = os.path.join(HERE, "..", "integration", "check_network.py")
 # name: gen_data.py arguments, extra TOML, exit code of the clean run
 CASES = {
     # Theorem 6: search, base points, output layer; the M x M Fisher
-    # solve through ScaLAPACK (threshold 4 <= M)
+    # solve through ScaLAPACK (threshold 4 <= M); a checkpoint after
+    # every layer
     "theorem6": (["--kind", "clusters", "--q", "4", "--m", "5", "--n", "320",
                   "--seed", "3"],
-                 "[parallel]\nblock_rows = 16\nscalapack_threshold = 4\n", 0),
+                 "[parallel]\nblock_rows = 16\nscalapack_threshold = 4\n"
+                 "[checkpoint]\ninterval = 0\n", 0),
     # auto: the Theorem 6 search fails (final dead end), pieces at M + Q
     "pieces": (["--kind", "overlap3", "--m", "3", "--n", "60", "--seed", "5"],
                "[parallel]\nblock_rows = 4\n", 0),
@@ -110,11 +113,13 @@ STAGES = [
     ("polytope", r"td_polytope_build|facet"),
     ("dense network", r"td_network_materialize"),
     ("verify", r"^td_verify"),
+    ("checkpoint", r"^td_ckpt_\w+|^td_buf_\w+|^td_h5par_\w+|"
+                   r"checkpoint|^td_resume_\w+"),
     ("write", r"^td_h5_write\w*|^column|layer_vectors|^write_\w+|^attr_\w+"),
 ]
 # Exit codes besides 1 that a failure in a stage may give: the writer
 # reports any failure as "the result could not be written" (5).
-ALLOWED = {"write": (1, 5)}
+ALLOWED = {"write": (1, 5), "checkpoint": (1, 5)}
 
 PHASES = [
     ("lifted", r"^td_lift_init$"),
@@ -209,7 +214,10 @@ def check_result(a, d, case, stage, expect_clean):
     err = open(os.path.join(d, "stderr.txt")).read().splitlines()
     errs = [l for l in err if l.startswith("trunc-dist: error:")]
     out = os.path.join(d, "out.h5")
-    left = [f for f in os.listdir(d) if f.startswith("out.h5")]
+    # the checkpoint stays after an internal or output error (README,
+    # "Stopping and resuming"); nothing else of the output may
+    left = [f for f in os.listdir(d) if f.startswith("out.h5") and
+            not (f == "out.h5.checkpoint" and rc in (1, 5))]
     if rc == expect_clean:      # worked around: the result must hold
         if not os.path.exists(out):
             probs.append(f"exit {rc} but no result")

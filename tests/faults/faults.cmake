@@ -3,10 +3,13 @@
 # (fault_alloc.c: TD_FAULT_ALLOC=RANK:K fails the K-th allocation of our code
 # on one rank).  Test only, never installed.  Linked without PIE so that the
 # traced call addresses are stable and addr2line names them.
-add_executable(trunc-dist-faults ${PROJECT_SOURCE_DIR}/src/app/main.c
-               ${PROJECT_SOURCE_DIR}/src/app/eval.c
+# The sources and libraries are trunc-dist's own, read from its target.
+get_target_property(td_app_sources trunc-dist SOURCES)
+get_target_property(td_app_libs trunc-dist LINK_LIBRARIES)
+list(TRANSFORM td_app_sources PREPEND ${PROJECT_SOURCE_DIR}/)
+add_executable(trunc-dist-faults ${td_app_sources}
                ${CMAKE_CURRENT_SOURCE_DIR}/faults/fault_alloc.c)
-target_link_libraries(trunc-dist-faults PRIVATE td_engine td_io)
+target_link_libraries(trunc-dist-faults PRIVATE ${td_app_libs})
 target_link_options(trunc-dist-faults PRIVATE -no-pie
                     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup)
 
