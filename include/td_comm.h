@@ -45,7 +45,8 @@ void td_comm_wait_all(void (*beat)(void *), void *ctx);
 void td_comm_bcast(void *buf, size_t bytes);
 void td_comm_bcast_from(int root, void *buf, size_t bytes);
 /* Broadcast a malloc'd string (NULL allowed) from rank 0; others get a
- * malloc'd copy. */
+ * malloc'd copy.  -1 on every rank (others get NULL) if any rank ran out
+ * of memory. */
 int td_comm_bcast_string(char **s);
 
 /* Element-wise all-reduce in place. */
@@ -61,7 +62,8 @@ void td_comm_any(int *flag);
 
 /* Exact all-reduced sum of per-block partials: `partials` holds nblocks
  * local rows of `len` doubles; out (len) gets the sum over all blocks of
- * all ranks, independent of how blocks are spread over ranks. */
+ * all ranks, independent of how blocks are spread over ranks.  -1 on
+ * every rank if any rank ran out of memory. */
 int td_comm_sum_blocks(const double *partials, int64_t nblocks, int len,
                        double *out);
 
@@ -69,13 +71,15 @@ int td_comm_sum_blocks(const double *partials, int64_t nblocks, int len,
 void td_comm_sum_i128(void *acc, int n);
 
 /* Gather variable-length byte arrays to rank 0 in rank order.  On rank 0
- * *recv is malloc'd and *total (bytes) set; elsewhere NULL / 0. */
+ * *recv is malloc'd and *total (bytes) set; elsewhere NULL / 0.  -1 on
+ * every rank if rank 0 ran out of memory. */
 int td_comm_gather(const void *send, int64_t bytes, void **recv,
                    int64_t *total);
 
 /* Reduce nlists finished top-k lists (k items each, td_topk.h) to rank 0:
- * rank 0's lists become the global k worst of each list. */
-void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k);
+ * rank 0's lists become the global k worst of each list.  -1 on every
+ * rank if any rank ran out of memory. */
+int td_comm_topk_reduce(td_topk_item *lists, int nlists, int k);
 
 /* Personalised exchange: counts[r] doubles of send (packed in rank order)
  * go to rank r; *recv (malloc'd) gets rcounts[r] doubles from each rank r,

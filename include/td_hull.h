@@ -69,8 +69,8 @@ void td_hull_warm_free(td_hull_warm *w);
 
 /* A is na x m, B is nb x m (row-major).  On return u, v (m each) are the
  * nearest points found, alpha (na) and beta (nb) their convex weights.
- * Returns 0, -1 on bad input (sizes < 1, non-finite coordinates) or
- * allocation failure.  opt may be NULL (the
+ * Returns 0, -1 on bad input (sizes < 1, non-finite coordinates: then
+ * info->scale is not finite either) or allocation failure.  opt may be NULL (the
  * defaults).  warm (may be NULL) is read as the starting corral and
  * overwritten with the final one.  Prints nothing. */
 int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,

@@ -54,7 +54,8 @@ int td_lift_init(td_lift *L, int m, int q);
 void td_lift_free(td_lift *L);
 
 /* Counts and means of the active rows and which classes are gone;
- * returns how many classes remain.  Collective. */
+ * returns how many classes remain, -1 on every rank when memory ran out
+ * anywhere.  Collective. */
 int td_lift_stats(td_engine *e, td_lift *L);
 
 /* L->t = the largest distance of an active row from the data's mean

@@ -70,10 +70,14 @@ typedef struct {
  * (nc x m) and offsets C0 (nc).  out[i] gets the result for cls[i].
  * Collective; identical on every rank.  *stats accumulates the full
  * passes made (shared by all classes) and the time split in *stats.
- * Returns -1 on every rank when memory ran out anywhere. */
+ * Returns -1 on every rank when memory ran out anywhere, -2 when a
+ * working-set hull solve failed in floating point (never taken for a
+ * certificate of inseparability). */
 int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
                 const double *C0, const double *P, int np,
                 const td_sep_params *prm, td_sep *out, td_sep_stats *stats);
+/* The error message of a td_separate failure (its return value). */
+const char *td_sep_failure(int rc);
 void td_sep_free(td_sep *s);
 /* Deep copy (dst->h malloc'd); -1 on allocation failure. */
 int td_sep_copy(td_sep *dst, const td_sep *src, int m);

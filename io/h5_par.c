@@ -89,8 +89,12 @@ int td_h5par_write(const char *path, MPI_Comm comm, const char *what,
     MPI_Comm_rank(comm, &rank);
     size_t len = strlen(path) + 8;
     char *tmp = malloc(len);
-    if (!tmp)
+    int nomem = !tmp;           /* every rank creates the file, or none */
+    MPI_Allreduce(MPI_IN_PLACE, &nomem, 1, MPI_INT, MPI_LOR, comm);
+    if (nomem) {
+        free(tmp);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (%s)", what);
+    }
     snprintf(tmp, len, "%s.tmp", path);
     H5E_auto2_t old_fn = NULL;
     void *old_data = NULL;

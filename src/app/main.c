@@ -107,8 +107,10 @@ static int load_config(const char *path, td_config *cfg, td_err *err)
         td_read_text_file(path, &text, err);
     if (agreed(err))
         return err->code;
-    td_comm_bcast_string(&text);
-    td_config_parse(text, path, cfg, err);
+    if (td_comm_bcast_string(&text))     /* -1 on every rank */
+        td_err_set(err, TD_ERR_INTERNAL, "out of memory (config text)");
+    else
+        td_config_parse(text, path, cfg, err);
     free(text);
     return agreed(err);
 }

@@ -129,7 +129,9 @@ int td_resume_setup(td_resume *r, const td_config *cfg, td_engine *e,
     r->means = malloc(sizeof(double) * (size_t)q * m);
     if (!td_all_ok(r->path && r->counts && r->means))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
-    td_engine_class_stats(e, r->counts, r->means);
+    if (td_engine_class_stats(e, r->counts, r->means))  /* every rank */
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                          "statistics)");
     r->meta = (td_h5ckpt_meta){r->path, TD_VERSION, cfg->text, e->n_total,
                                m, q, mdl->labels, r->counts, r->means,
                                td_comm_world()};

@@ -731,13 +731,13 @@ int td_hull_nearest(int m, int na, const double *A, int nb, const double *B,
     double scale = 0, *cen = malloc(sizeof(double) * m);
     double *Z = cen ? centred(m, na, A, nb, B, cen, &scale) : NULL;
     wolfe w = {0};
+    info->scale = scale;                /* non-finite: the squares overflow */
     if (!Z || !isfinite(scale) ||       /* NaN or inf among the points */
         wolfe_init(&w, m, na, nb, Z, scale > 0 ? scale : 1.0)) {
         free(cen); free(Z);
         wolfe_free(&w);
         return -1;
     }
-    info->scale = scale;
     if (start_warm(&w, warm))
         start_cold(&w);
     minor_cycles(&w);        /* the corral's own affine minimiser */

@@ -29,20 +29,19 @@ static void i128_sum(void *in, void *inout, int *len, MPI_Datatype *dt)
 
 /* Elementwise merge of finished top-k lists: the selection is a total
  * order, so the result is the same for any reduction tree. */
+static td_topk_item *g_topk_tmp;   /* its scratch, allocated before */
+
 static void topk_merge_op(void *in, void *inout, int *len, MPI_Datatype *dt)
 {
     (void)dt;
     int k = g_topk_k;
-    td_topk_item *tmp = malloc(sizeof *tmp * (size_t)k);
-    if (!tmp)
-        MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
+    td_topk_item *tmp = g_topk_tmp;
     for (int i = 0; i < *len; i++) {
         td_topk_item *a = (td_topk_item *)in + (size_t)i * k;
         td_topk_item *b = (td_topk_item *)inout + (size_t)i * k;
         td_topk_merge(a, b, k, tmp);
         memcpy(b, tmp, sizeof *tmp * (size_t)k);
     }
-    free(tmp);
 }
 
 int td_comm_init(int *argc, char ***argv)
@@ -139,12 +138,18 @@ int td_comm_bcast_string(char **s)
 {
     int64_t len = g_rank == 0 && *s ? (int64_t)strlen(*s) + 1 : 0;
     MPI_Bcast(&len, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+    int bad = 0;
     if (g_rank != 0) {
         *s = NULL;
-        if (len == 0)
-            return 0;
-        if (!(*s = malloc((size_t)len)))
-            return -1;
+        bad = len > 0 && !(*s = malloc((size_t)len));
+    }
+    td_comm_any(&bad);          /* every rank receives, or none */
+    if (bad) {
+        if (g_rank != 0) {
+            free(*s);
+            *s = NULL;
+        }
+        return -1;
     }
     if (len)
         td_comm_bcast(*s, (size_t)len);
@@ -190,6 +195,13 @@ int td_comm_sum_blocks(const double *partials, int64_t nblocks, int len,
                        double *out)
 {
     /* Pass 1: a global bound and block count fix the common scale. */
+    td_i128 *acc = calloc((size_t)(len > 0 ? len : 1), sizeof *acc);
+    int bad = !acc;
+    td_comm_any(&bad);          /* every rank reduces, or none */
+    if (bad) {
+        free(acc);
+        return -1;
+    }
     double amax = 0;
     for (int64_t i = 0; i < nblocks * len; i++) {
         double a = partials[i] < 0 ? -partials[i] : partials[i];
@@ -200,9 +212,6 @@ int td_comm_sum_blocks(const double *partials, int64_t nblocks, int len,
     td_comm_sum_i64(&nb, 1);
     int shift = td_xsum_shift(amax, nb > 0 ? nb : 1);
     /* Pass 2: exact integer sums, combined by the exact MPI op. */
-    td_i128 *acc = calloc((size_t)len, sizeof *acc);
-    if (!acc)
-        return -1;
     for (int64_t b = 0; b < nblocks; b++)
         td_xsum_add(acc, partials + b * len, (size_t)len, shift);
     MPI_Allreduce(MPI_IN_PLACE, acc, len, g_i128, g_i128_sum, MPI_COMM_WORLD);
@@ -214,14 +223,19 @@ int td_comm_sum_blocks(const double *partials, int64_t nblocks, int len,
 int td_comm_gather(const void *send, int64_t bytes, void **recv,
                    int64_t *total)
 {
-    int n = (int)bytes, *counts = NULL, *displs = NULL;
+    int n = (int)bytes, *counts = NULL, *displs = NULL, bad = 0;
     *recv = NULL;
     *total = 0;
     if (g_rank == 0) {
         counts = malloc(sizeof(int) * g_size);
         displs = malloc(sizeof(int) * g_size);
-        if (!counts || !displs)
-            MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
+        bad = !counts || !displs;
+    }
+    td_comm_any(&bad);          /* rank 0's buffers first: all gather, or none */
+    if (bad) {
+        free(counts);
+        free(displs);
+        return -1;
     }
     MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (g_rank == 0) {
@@ -231,18 +245,34 @@ int td_comm_gather(const void *send, int64_t bytes, void **recv,
             t += counts[r];
         }
         *total = t;
-        if (!(*recv = malloc(t > 0 ? (size_t)t : 1)))
-            MPI_Abort(MPI_COMM_WORLD, TD_ERR_INTERNAL);
+        bad = !(*recv = malloc(t > 0 ? (size_t)t : 1));
     }
-    MPI_Gatherv(send, n, MPI_BYTE, *recv, counts, displs, MPI_BYTE, 0,
-                MPI_COMM_WORLD);
+    td_comm_any(&bad);          /* and its receive buffer */
+    if (!bad)
+        MPI_Gatherv(send, n, MPI_BYTE, *recv, counts, displs, MPI_BYTE, 0,
+                    MPI_COMM_WORLD);
     free(counts);
     free(displs);
-    return 0;
+    if (bad) {
+        free(*recv);
+        *recv = NULL;
+        *total = 0;
+    }
+    return bad ? -1 : 0;
 }
 
-void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k)
+int td_comm_topk_reduce(td_topk_item *lists, int nlists, int k)
 {
+    /* the merge op cannot fail inside the reduction: its scratch first,
+     * and every rank reduces, or none */
+    td_topk_item *tmp = malloc(sizeof *tmp * (size_t)(k > 0 ? k : 1));
+    int bad = !tmp;
+    td_comm_any(&bad);
+    if (bad) {
+        free(tmp);
+        return -1;
+    }
+    g_topk_tmp = tmp;
     MPI_Datatype list;
     MPI_Op op;
     MPI_Type_contiguous((int)(sizeof(td_topk_item) * k), MPI_BYTE, &list);
@@ -253,6 +283,9 @@ void td_comm_topk_reduce(td_topk_item *lists, int nlists, int k)
                MPI_COMM_WORLD);
     MPI_Op_free(&op);
     MPI_Type_free(&list);
+    g_topk_tmp = NULL;
+    free(tmp);
+    return 0;
 }
 
 int td_comm_alltoall_doubles(const double *send, const int *counts,

@@ -8,6 +8,7 @@
 #include "td_scalapack.h"
 
 #define TD_SCALAPACK_NB 64
+#define TD_DENSE_NOMEM (-1000000)   /* "info" of a solve out of memory */
 
 static int solve_lapack(int m, const double *S, int nrhs, double *B)
 {
@@ -15,7 +16,7 @@ static int solve_lapack(int m, const double *S, int nrhs, double *B)
     if (td_comm_rank() == 0) {
         double *a = malloc(sizeof(double) * (size_t)m * m);
         if (!a)
-            info = -1;
+            info = TD_DENSE_NOMEM;
         else {
             memcpy(a, S, sizeof(double) * (size_t)m * m);
             info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'L', m, nrhs, a, m, B, m);
@@ -61,6 +62,14 @@ static int solve_scalapack(int m, const double *S, int nrhs, double *B)
     descinit_(descb, &m, &nrhs, &nb, &nb, &zero, &zero, &ctx, &lld, &info);
     double *a = malloc(sizeof(double) * (size_t)lld * (nloc ? nloc : 1));
     double *b = malloc(sizeof(double) * (size_t)lld * (bloc ? bloc : 1));
+    int bad = !a || !b;
+    td_comm_any(&bad);          /* every rank enters pdposv, or none */
+    if (bad) {
+        free(a);
+        free(b);
+        Cblacs_gridexit(ctx);
+        return TD_DENSE_NOMEM;
+    }
     for (int jl = 0; jl < nloc; jl++)
         for (int il = 0; il < mloc; il++)
             a[(size_t)jl * lld + il] =
@@ -93,6 +102,9 @@ int td_dense_spd_solve(int m, const double *S, int nrhs, double *B,
     *used_scalapack = m >= threshold;
     int info = *used_scalapack ? solve_scalapack(m, S, nrhs, B)
                                : solve_lapack(m, S, nrhs, B);
+    if (info == TD_DENSE_NOMEM)
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (SPD solve of "
+                          "order %d)", m);
     if (info)
         return td_err_set(err, TD_ERR_INTERNAL, "%s SPD solve of order %d "
                           "failed (info %d)", *used_scalapack ? "ScaLAPACK "

@@ -69,7 +69,8 @@ void td_lift_free(td_lift *L)
 
 int td_lift_stats(td_engine *e, td_lift *L)
 {
-    td_engine_class_stats(e, L->st.counts, L->st.means);
+    if (td_engine_class_stats(e, L->st.counts, L->st.means))
+        return -1;
     int nr = 0;
     for (int c = 0; c < L->q; c++) {
         L->st.done[c] = L->st.counts[c] == 0;
@@ -343,7 +344,7 @@ static int grow_once(td_engine *e, td_lift *L, const td_config *cfg,
                          sp.status, sp.rounds};
     }
     td_sep_free(&sp);
-    return bad ? -1 : grew;
+    return bad == -2 ? -2 : bad ? -1 : grew;   /* -2: a failed hull solve */
 }
 
 int td_lift_grow(td_engine *e, td_lift *L, const td_config *cfg,
@@ -373,7 +374,8 @@ int td_lift_grow(td_engine *e, td_lift *L, const td_config *cfg,
     }
     free(w);
     if (r < 0)
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (grow)");
+        return td_err_set(err, TD_ERR_INTERNAL, "%s", r == -2
+                          ? td_sep_failure(r) : "out of memory (grow)");
     memcpy(L->st.last_h + (size_t)pc->a * L->m, pc->w, sizeof(double) * L->m);
     L->st.has_last[pc->a] = 1;
     return TD_OK;
@@ -418,9 +420,10 @@ static int solve_classes(td_engine *e, td_lift *L, const td_config *cfg,
         rc = td_warm_starts(&L->st, cfg, cls, nn, H, C, err);
     td_sep_params prm = td_sep_params_of(cfg);
     td_sep_stats sst = {0};
-    if (rc == TD_OK && nn > 0 &&
-        td_separate(e, nn, cls, H, C, NULL, 0, &prm, tmp, &sst))
-        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+    int bad = rc == TD_OK && nn > 0
+              ? td_separate(e, nn, cls, H, C, NULL, 0, &prm, tmp, &sst) : 0;
+    if (bad)
+        rc = td_err_set(err, TD_ERR_INTERNAL, "%s", td_sep_failure(bad));
     mdl->separator_solves += nn;
     mdl->data_passes += sst.passes;
     mdl->separator_passes += sst.passes;

@@ -36,9 +36,11 @@ static void piece_mean(td_engine *e, td_lift *L, const td_piece *pc,
     int ok = td_all_ok(cnt && means);
     if (ok) {
         td_engine_park(e, pc->a, pc->w, pc->thr);
-        td_engine_class_stats(e, cnt, means);
+        ok = td_engine_class_stats(e, cnt, means) == 0;  /* the same everywhere */
         td_engine_unpark(e);
         mdl->data_passes += 2;
+    }
+    if (ok) {
         memcpy(mu, means + (size_t)pc->a * m, sizeof(double) * m);
     } else {    /* any point works; the class mean keeps going */
         memcpy(mu, L->st.means + (size_t)pc->a * m, sizeof(double) * m);
@@ -380,7 +382,11 @@ static int next_piece(td_engine *e, td_lift *L, const td_config *cfg,
     if (pl->next < pl->np && remaining(L) > 1)
         return TD_OK;
     mdl->data_passes++;
-    if (td_lift_stats(e, L) <= 1) {
+    int nr = td_lift_stats(e, L);
+    if (nr < 0)                 /* on every rank */
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                          "statistics)");
+    if (nr <= 1) {
         pl->done = 1;
         return TD_OK;
     }
@@ -468,7 +474,9 @@ static int start(td_engine *e, const td_config *cfg, int construction,
                  td_lift *L, td_model *mdl, td_err *err)
 {
     int m = e->m, q = e->q;
-    td_lift_stats(e, L);
+    if (td_lift_stats(e, L) < 0)            /* on every rank */
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                          "statistics)");
     memcpy(mdl->counts, L->st.counts, sizeof(int64_t) * q);
     memcpy(mdl->means, L->st.means, sizeof(double) * (size_t)q * m);
     if (td_lift_radius(e, L, mdl))

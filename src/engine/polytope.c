@@ -94,7 +94,12 @@ static int single_row(td_engine *e, td_lift *L, const td_config *cfg,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (polytope)");
     }
     td_engine_park_all_but(e, b, row);
-    td_engine_class_stats(e, cnt, means);      /* b's mean is the row */
+    if (td_engine_class_stats(e, cnt, means)) {  /* b's mean is the row */
+        td_engine_unpark(e);                     /* (failed on every rank) */
+        free(means); free(h0);
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                          "statistics)");
+    }
     mdl->data_passes += 2;
     double nn = 0, c0 = 0;
     for (int k = 0; k < m; k++) {
@@ -116,7 +121,7 @@ static int single_row(td_engine *e, td_lift *L, const td_config *cfg,
     free(h0);
     int rc = TD_OK;
     if (bad) {
-        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+        rc = td_err_set(err, TD_ERR_INTERNAL, "%s", td_sep_failure(bad));
     } else if (td_sep_ok(&sp) && sp.status != TD_SEP_SOFT) {
         if (td_lift_cut_one(e, mdl, b, sp.h, floor_abs, pc))
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (cut)");
@@ -183,7 +188,11 @@ static int attempt(td_engine *e, td_lift *L, const td_config *cfg, int a,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (polytope)");
     F->n = 0;
     while (rc == TD_OK) {
-        td_lift_stats(e, L);
+        if (td_lift_stats(e, L) < 0) {          /* on every rank */
+            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                            "statistics)");
+            break;
+        }
         mdl->data_passes++;
         if (L->st.counts[b] == 0)
             break;
@@ -200,7 +209,7 @@ static int attempt(td_engine *e, td_lift *L, const td_config *cfg, int a,
             break;
         int64_t n = td_engine_mark(e, b, pc.w, pc.thr, F->n);
         mdl->data_passes++;
-        if (n < 0 || facets_push(F, m, &pc, n)) {
+        if (!td_all_ok(n >= 0 && facets_push(F, m, &pc, n) == 0)) {
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (facets)");
             break;
         }
@@ -325,8 +334,10 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
     td_progress_begin("build");
     mdl->construction = TD_CONS_POLYTOPE;
     mdl->last_class = -1;
+    if (rc == TD_OK && td_lift_stats(e, &L) < 0)
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                        "statistics)");
     if (rc == TD_OK) {
-        td_lift_stats(e, &L);
         mdl->data_passes++;
         memcpy(mdl->counts, L.st.counts, sizeof(int64_t) * q);
         memcpy(mdl->means, L.st.means, sizeof(double) * (size_t)q * m);
@@ -334,7 +345,7 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (radius)");
     }
     /* the smaller class inside first (the lower label on a tie) */
-    int first = L.st.counts[1] < L.st.counts[0], a = -1;
+    int first = rc == TD_OK && L.st.counts[1] < L.st.counts[0], a = -1;
     for (int t = 0; rc == TD_OK && t < 2; t++) {
         a = t ? 1 - first : first;
         int b = 1 - a;

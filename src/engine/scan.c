@@ -215,7 +215,8 @@ int td_engine_scan(td_engine *e, int nc, const int *cls, const double *H,
                                         C[c] - td_dot(H + (size_t)c * m,
                                                       P + (size_t)j * m, m));
     td_comm_max(out->maxv, 2 * nc);
-    td_comm_topk_reduce(out->items, 2 * nc, k);
+    if (td_comm_topk_reduce(out->items, 2 * nc, k))     /* -1 on every rank */
+        return -1;
     td_comm_bcast(out->items, sizeof(td_topk_item) * nitems);
     return deliver_coords(e, out, owner);
 }

@@ -146,9 +146,10 @@ static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
     double budget = auto_budget(cfg);
     if (budget > 0)             /* the classes share what is left */
         prm.work_cap = fmax((budget - mdl->hull_work) / nn, 1.0);
-    if (rc == TD_OK &&
-        td_separate(e, nn, ncls, H, C, s->P, s->np, &prm, tmp, &st))
-        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+    int bad = rc == TD_OK ? td_separate(e, nn, ncls, H, C, s->P, s->np,
+                                        &prm, tmp, &st) : 0;
+    if (bad)
+        rc = td_err_set(err, TD_ERR_INTERNAL, "%s", td_sep_failure(bad));
     for (int j = 0; rc == TD_OK && j < nn; j++)
         mdl->hull_work += tmp[j].work;
     mdl->separator_solves += nn;
@@ -157,7 +158,7 @@ static int solve_batch(td_engine *e, td_step *s, const td_config *cfg,
     mdl->t_scan += st.t_scan;
     mdl->t_solve += st.t_solve;
     mdl->bytes_root += st.bytes_root;
-    for (int j = 0; j < nn; j++) {
+    for (int j = 0; tmp && j < nn; j++) {
         if (rc == TD_OK && td_sep_ok(&tmp[j])) {
             memcpy(s->last_h + (size_t)ncls[j] * m, tmp[j].h, sizeof(double) * m);
             s->has_last[ncls[j]] = 1;
@@ -325,12 +326,16 @@ static int open_level(td_engine *e, td_step *s, const td_config *cfg,
         free(cand); free(seps);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
     }
+    int rc = TD_OK;
     if (cfg->on_inseparable == TD_INSEP_BEST_EFFORT && l > 0) {
-        td_engine_class_stats(e, s->counts, s->means);   /* points moved */
+        if (td_engine_class_stats(e, s->counts, s->means))  /* points moved */
+            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                            "statistics)");         /* on every rank */
         mdl->data_passes++;
     }
     int ncand = step_candidates(s, cfg, l, mdl->labels, cand);
-    int rc = separate_all(e, s, cfg, prev, cand, ncand, seps, mdl, err);
+    if (rc == TD_OK)
+        rc = separate_all(e, s, cfg, prev, cand, ncand, seps, mdl, err);
     if (rc == TD_OK && pick_class(ncand, seps) < 0 && l >= log->best_depth) {
         td_err tmp;
         td_err_clear(&tmp);
@@ -551,7 +556,11 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
         rc = search_orders(e, &s, cfg, mdl, ck, err);
         goto finish;
     }
-    td_engine_class_stats(e, s.counts, s.means);
+    if (td_engine_class_stats(e, s.counts, s.means)) {   /* every rank */
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                        "statistics)");
+        goto done;
+    }
     mdl->data_passes++;
     memcpy(mdl->counts, s.counts, sizeof(int64_t) * q);
     memcpy(mdl->means, s.means, sizeof(double) * q * m);
@@ -598,7 +607,11 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory");
         goto done;
     }
-    td_engine_class_stats(e, s.counts, s.means);
+    if (td_engine_class_stats(e, s.counts, s.means)) {   /* every rank */
+        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
+                        "statistics)");
+        goto done;
+    }
     if (cfg->fisher_warm_start && (rc = td_step_scatter(e, &s, err)))
         goto done;
     if ((rc = td_warm_starts(&s, cfg, &a, 1, h, &c, err)))
@@ -606,8 +619,9 @@ int td_search_separate_one(td_engine *e, const td_config *cfg, int a,
     *t_warm = td_comm_wtime() - t0;
     td_sep_params prm = td_sep_params_of(cfg);
     td_sep_stats st = {0};
-    if (td_separate(e, 1, &a, h, &c, NULL, 0, &prm, out, &st))
-        rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (separator)");
+    int bad = td_separate(e, 1, &a, h, &c, NULL, 0, &prm, out, &st);
+    if (bad)
+        rc = td_err_set(err, TD_ERR_INTERNAL, "%s", td_sep_failure(bad));
 done:
     free(s.counts); free(s.means); free(s.done); free(s.S); free(h);
     return rc;

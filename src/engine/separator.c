@@ -15,6 +15,9 @@
 #define WS_BUDGET (2.0 * 1024 * 1024 * 1024)  /* working-set bytes of nc classes */
 #define BAND_SLACK 1e-6        /* relative slack of the optimality band */
 #define PROGRESS_S 10.0        /* seconds between progress lines */
+/* A hull-meeting test below this distance cannot be told from underflow:
+ * its square is no longer a normal double. */
+#define MEET_RESOLVABLE 1.4916681462400413e-154   /* sqrt(DBL_MIN) */
 
 /* The owning rank's working set of one class: class points (side 0), the
  * rest. */
@@ -115,6 +118,7 @@ typedef struct {
     double *best_h;    /* best certified normal so far */
     solve_clock *clock;
     int oom;
+    int failed;        /* a hull solve failed in floating point */
 } cls_state;
 
 /* Rows carrying the largest hull weights: the evidence of a failure. */
@@ -213,10 +217,21 @@ static void ws_solve(cls_state *st, const td_sep_params *prm, double *h,
     double per_iter = (double)(w->n[0] + w->n[1]) * m;
     if (prm->work_cap > 0)      /* what is left of this class's budget */
         opt.max_iter = (long)fmax(1.0, (prm->work_cap - st->ctl.work) / per_iter);
-    if (!u || !v || !al || !be ||
-        td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], &opt, u, v,
-                        al, be, &info, &w->warm)) {
-        st->oom = 1;
+    int rc = !u || !v || !al || !be ? -1
+             : td_hull_nearest(m, w->n[0], w->x[0], w->n[1], w->x[1], &opt,
+                               u, v, al, be, &info, &w->warm);
+    /* A solve that failed in floating point is no certificate: NaN or
+     * inf (squares overflow), or a meeting too close to underflow to be
+     * told from it.  Not a separator either: the run stops (internal). */
+    int meet = rc == 0 && info.converged == TD_HULL_MEET;
+    if (rc == 0 && (!isfinite(info.dist) || !isfinite(info.lower) ||
+                    (meet && !(prm->hull_tol * info.scale >= MEET_RESOLVABLE))))
+        rc = -2;
+    if (rc) {
+        if (rc == -1 && !isfinite(info.scale))
+            rc = -2;            /* the points' squares overflow */
+        st->oom |= rc == -1;
+        st->failed |= rc == -2;
         free(u); free(v); free(al); free(be);
         return;
     }
@@ -225,7 +240,7 @@ static void ws_solve(cls_state *st, const td_sep_params *prm, double *h,
     st->ctl.hull_scale = info.scale;
     st->ctl.hull_iters += info.iters;
     st->ctl.work += info.iters * per_iter;
-    if (info.converged == TD_HULL_MEET || !(info.dist > 0)) {
+    if (meet) {
         record_certificate(st, al, be);
     } else {
         note_support(w, be, &st->ctl);
@@ -281,7 +296,7 @@ static int sep_round(cls_state *st, const td_scan *sc, int j,
         return 1;
     }
     ws_solve(st, prm, h, c);
-    if (st->oom || st->ctl.status == TD_SEP_INSEPARABLE)
+    if (st->oom || st->failed || st->ctl.status == TD_SEP_INSEPARABLE)
         return 1;
     st->band = 0.5 * fmax(st->ctl.hull_lower, 0.0) * (1 - BAND_SLACK);
     return 0;
@@ -383,7 +398,8 @@ static void progress(const cls_state *st, const int *open, int nc,
 }
 
 /* Solve this rank's open classes' next working-set problems (in parallel
- * threads: they share nothing).  Returns 1 if memory ran out. */
+ * threads: they share nothing).  Returns 1 if memory ran out, 2 if a
+ * hull solve failed (bits). */
 static int solve_open(cls_state *st, const td_scan *sc, const int *oidx,
                       int no, const td_sep_params *prm, double *H, double *C,
                       int *open, solve_clock *clock)
@@ -398,7 +414,7 @@ static int solve_open(cls_state *st, const td_scan *sc, const int *oidx,
         if (sep_round(&st[i], sc, j, prm, H + (size_t)i * m, &C[i]))
             open[i] = 0;
         st[i].ctl.rounds++;
-        oom |= st[i].oom;
+        oom |= st[i].oom | st[i].failed << 1;
     }
     td_comm_wait_all(solve_tick, clock);   /* rank 0 reports while others solve */
     return oom;
@@ -481,10 +497,12 @@ static int sep_pass(td_engine *e, cls_state *st, int nc, const int *cls,
     stats->bytes_root += (int64_t)2 * no * prm->working_set *
                          (int64_t)(sizeof(td_topk_item) + sizeof(double) * m);
     solve_clock clock = {t2, t2, stats->passes};
-    *bad = solve_open(st, &sc, oidx, no, prm, H, C, open, &clock);
+    int res = solve_open(st, &sc, oidx, no, prm, H, C, open, &clock);
     td_scan_free(&sc);
-    td_comm_any(bad);
-    *bad = *bad || share_open(oidx, no, m, open, H, C);
+    int64_t why[2] = {res & 1, (res & 2) != 0};
+    td_comm_sum_i64(why, 2);            /* every rank: out of memory, failed */
+    *bad = why[0] ? 1 : why[1] ? 2 : 0;
+    *bad = *bad ? *bad : share_open(oidx, no, m, open, H, C);
     stats->t_solve += omp_get_wtime() - t2;
     return *bad;
 }
@@ -522,7 +540,15 @@ int td_separate(td_engine *e, int nc, const int *cls, const double *H0,
         publish_all(st, nc, m, out);
     states_free(st, nc);
     free(H); free(Ho); free(C); free(Co); free(open);
-    return bad ? -1 : 0;
+    return bad == 2 ? -2 : bad ? -1 : 0;
+}
+
+const char *td_sep_failure(int rc)
+{
+    return rc == -2 ? "separator: a working-set hull solve failed in double "
+                      "precision (coordinates too large or too small to "
+                      "square); this is no evidence about separability"
+                    : "out of memory (separator)";
 }
 
 void td_sep_free(td_sep *s)

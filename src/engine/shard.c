@@ -25,19 +25,28 @@ static int64_t unique_sorted(int64_t *v, int64_t n)
     return k;
 }
 
-/* The sorted set of labels over all ranks, known to every rank. */
+/* The sorted set of labels over all ranks, known to every rank.  Every
+ * rank allocates first and all agree before each collective, so an
+ * allocation that fails on one rank stops them all here, together. */
 static int global_labels(const int64_t *y, int64_t n, int64_t **labels,
                          int *q, td_err *err)
 {
     int64_t *loc = malloc(sizeof(int64_t) * (n > 0 ? n : 1));
-    if (!loc)
+    int bad = !loc;
+    td_comm_any(&bad);
+    if (bad) {
+        free(loc);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory reading labels");
+    }
     memcpy(loc, y, sizeof(int64_t) * n);
     int64_t nu = unique_sorted(loc, n);
     void *all = NULL;
     int64_t bytes = 0;
-    td_comm_gather(loc, nu * (int64_t)sizeof(int64_t), &all, &bytes);
+    bad = td_comm_gather(loc, nu * (int64_t)sizeof(int64_t), &all, &bytes);
     free(loc);
+    if (bad)                    /* -1 on every rank */
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory gathering "
+                          "labels");
     int64_t nq = 0;
     if (td_comm_rank() == 0)
         nq = unique_sorted(all, bytes / (int64_t)sizeof(int64_t));
@@ -49,8 +58,12 @@ static int global_labels(const int64_t *y, int64_t n, int64_t **labels,
                           (long long)nq, TD_MAX_CLASSES);
     }
     *labels = malloc(sizeof(int64_t) * (nq > 0 ? nq : 1));
-    if (!*labels) {
+    bad = !*labels;
+    td_comm_any(&bad);
+    if (bad) {
         free(all);
+        free(*labels);
+        *labels = NULL;
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (labels)");
     }
     if (td_comm_rank() == 0)

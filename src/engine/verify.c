@@ -276,7 +276,7 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
     int64_t correct = 0;
     int fail = !part || !cone_of || !diag_of ||
                (!mdl->structured && td_network_materialize(&mdl->net));
-    int check = !fail && fate_maps(mdl, cone_of);
+    int check = !fail && fate_maps(mdl, cone_of), setup = !fail;
     if (!fail)
         cone_map(mdl, diag_of);
     memset(mdl->n_departed, 0, sizeof(int64_t) * mdl->nlayers);
@@ -296,12 +296,12 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
         #pragma omp for schedule(static)
         for (int64_t b = 0; b < e->nblocks; b++) {
             int64_t i0 = b * br, rows = e->n_local - i0 < br ? e->n_local - i0 : br;
-            if (t.ok && part)
+            if (t.ok && setup)      /* else the maps may be NULL */
                 verify_block(e, mdl, i0, rows, t.out, t.work, t.xbuf,
                              check ? &t.f : NULL, t.diag ? &t.g : NULL,
                              x ? x->pred : NULL, t.conf, &part[b], &maxerr,
                              &correct);
-            if (t.ok && x && x->out)
+            if (t.ok && setup && x && x->out)
                 memcpy(x->out + i0 * q, t.out, sizeof(double) * rows * q);
             /* rank 0, thread 0: a bar on a terminal, else a line every
              * 10 s (Fashion-MNIST 60k, 275 layers: half a minute) */
@@ -327,7 +327,10 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
         free(part);
         return td_err_set(err, local.code, "%s", local.msg);
     }
-    td_comm_sum_blocks(part, e->nblocks, 1, &mdl->cost);
+    if (td_comm_sum_blocks(part, e->nblocks, 1, &mdl->cost)) {  /* every rank */
+        free(part);
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory in verification");
+    }
     td_comm_max(&maxerr, 1);
     td_comm_sum_i64(mdl->n_departed, mdl->nlayers);
     if (x && x->confusion)
