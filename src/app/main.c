@@ -157,8 +157,10 @@ static int check_output_dir(const td_config *cfg, td_err *err)
         check_output_target(cfg, err);
     if (td_comm_rank() == 0 && err->code == TD_OK) {
         char *copy = strdup(cfg->output_path);
-        const char *dir = copy ? dirname(copy) : ".";
-        if (access(dir, W_OK) != 0)
+        const char *dir = copy ? dirname(copy) : NULL;
+        if (!dir)
+            td_err_set(err, TD_ERR_INTERNAL, "out of memory");
+        else if (access(dir, W_OK) != 0)
             td_err_set(err, TD_ERR_OUTPUT, "cannot write result '%s': directory "
                        "'%s' does not exist or is not writable",
                        cfg->output_path, dir);
