@@ -9,6 +9,7 @@
 #include "td_config.h"
 #include "td_err.h"
 #include "td_toml.h"
+#include "unit_cunit.h"
 
 /* Lines 1-4; sections appended by a test start on line 5. */
 #define BASE "[data]\npath = \"/d.h5\"\n[output]\npath = \"/o.h5\"\n"
@@ -494,10 +495,7 @@ static int suite_clean(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const unit_test tests[] = {
         {"defaults", test_defaults},
         {"all keys", test_all_keys},
         {"other spellings", test_other_spellings},
@@ -518,24 +516,7 @@ int main(void)
         {"read file", test_read_file},
         {"read file errors", test_read_file_errors},
     };
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("config", suite_init, suite_clean);
-    if (!s) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    for (size_t j = 0; j < sizeof tests / sizeof tests[0]; j++)
-        if (!CU_add_test(s, tests[j].name, tests[j].fn)) {
-            CU_cleanup_registry();
-            return 1;
-        }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    /* read before cleanup, which resets the run summary */
-    int failed = CU_get_number_of_failures() != 0 ||
-                 CU_get_number_of_suites_failed() != 0 ||
-                 CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
+    int failed = unit_run("config", suite_init, suite_clean, tests,
+                          sizeof tests / sizeof tests[0]);
     return failed;
 }

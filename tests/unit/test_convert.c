@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "td_convert.h"
+#include "unit_cunit.h"
 
 static char dir[] = "/tmp/td_test_convert_XXXXXX";
 
@@ -215,10 +216,7 @@ static void test_options(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const unit_test tests[] = {
         {"format from the file name", test_format},
         {"exact integer labels", test_labels},
         {"line reader: CRLF, long lines, no last newline, gzip",
@@ -229,24 +227,8 @@ int main(void)
     };
     if (!mkdtemp(dir))
         return 1;
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("convert", NULL, NULL);
-    if (!s) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    for (size_t j = 0; j < sizeof tests / sizeof tests[0]; j++)
-        if (!CU_add_test(s, tests[j].name, tests[j].fn)) {
-            CU_cleanup_registry();
-            return 1;
-        }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    int failed = CU_get_number_of_failures() != 0 ||
-                 CU_get_number_of_suites_failed() != 0 ||
-                 CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
+    int failed = unit_run("convert", NULL, NULL, tests,
+                          sizeof tests / sizeof tests[0]);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

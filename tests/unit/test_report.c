@@ -8,6 +8,7 @@
 #include <CUnit/Basic.h>
 #include "td_memory.h"
 #include "td_progress.h"
+#include "unit_cunit.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -151,32 +152,13 @@ static void test_progress_bar(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const unit_test tests[] = {
         {"memory model: the README's measured case", test_memory_readme},
         {"memory model: the other terms", test_memory_terms},
         {"progress bar text", test_progress_format},
         {"progress bar drawn and erased", test_progress_bar},
     };
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("report", NULL, NULL);
-    if (!s) {
-        CU_cleanup_registry();
-        return 1;
-    }
-    for (size_t j = 0; j < sizeof tests / sizeof tests[0]; j++)
-        if (!CU_add_test(s, tests[j].name, tests[j].fn)) {
-            CU_cleanup_registry();
-            return 1;
-        }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    int failed = CU_get_number_of_failures() != 0 ||
-                 CU_get_number_of_suites_failed() != 0 ||
-                 CU_get_error() != CUE_SUCCESS;
-    CU_cleanup_registry();
+    int failed = unit_run("report", NULL, NULL, tests,
+                          sizeof tests / sizeof tests[0]);
     return failed;
 }
