@@ -23,6 +23,7 @@
 #include <zip.h>
 #include <zlib.h>
 #include "td_convert.h"
+#include "td_paths.h"
 #include "td_progress.h"
 #include "td_stop.h"
 
@@ -520,39 +521,15 @@ static void sink_free(td_cv_sink *k)
 
 /* ---- the driver ------------------------------------------------------ */
 
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 /* OUT: not an input, not a directory, not existing unless --force, in a
  * writable directory. */
 static int check_out(const td_convert_opts *o, td_err *err)
 {
-    struct stat st;
-    if (same_file(o->out, o->in) || same_file(o->out, o->labels))
+    if (td_same_file(o->out, o->in) || td_same_file(o->out, o->labels))
         return td_err_set(err, TD_ERR_INPUT, "%s: the output is the input "
                           "file %s: refusing to overwrite it", o->out,
-                          same_file(o->out, o->in) ? o->in : o->labels);
-    if (stat(o->out, &st) == 0 && S_ISDIR(st.st_mode))
-        return td_err_set(err, TD_ERR_INPUT, "%s: the output is a directory",
-                          o->out);
-    if (stat(o->out, &st) == 0 && !o->force)
-        return td_err_set(err, TD_ERR_INPUT, "%s exists: run with --force "
-                          "to replace it", o->out);
-    char *copy = strdup(o->out);
-    if (!copy)
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
-    char *slash = strrchr(copy, '/');
-    const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy))
-                            : ".";
-    if (access(dir, W_OK) != 0)
-        td_err_set(err, TD_ERR_OUTPUT, "%s: cannot write: directory '%s' "
-                   "does not exist or is not writable", o->out, dir);
-    free(copy);
-    return err->code;
+                          td_same_file(o->out, o->in) ? o->in : o->labels);
+    return td_check_new_file(o->out, o->force, err);
 }
 
 /* Which options go with which format. */

@@ -14,6 +14,7 @@
 #include "td_generate.h"
 #include "td_h5gen.h"
 #include "td_stop.h"
+#include "td_paths.h"
 
 static const char *usage =
     "usage: mpirun -np P trunc-dist generate KIND OUT.h5 --n N --m M --q Q\n"
@@ -183,25 +184,7 @@ static int parse(int argc, char **argv, gen_args *a, td_err *err)
  * directory (rank 0). */
 static int check_out(const gen_args *a, td_err *err)
 {
-    struct stat st;
-    if (stat(a->out, &st) == 0 && S_ISDIR(st.st_mode))
-        return td_err_set(err, TD_ERR_INPUT, "generate: %s is a directory",
-                          a->out);
-    if (stat(a->out, &st) == 0 && !a->force)
-        return td_err_set(err, TD_ERR_INPUT, "generate: %s exists: run with "
-                          "--force to replace it", a->out);
-    char *copy = strdup(a->out);
-    if (!copy)
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory");
-    char *slash = strrchr(copy, '/');
-    const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy))
-                            : ".";
-    if (access(dir, W_OK) != 0)
-        td_err_set(err, TD_ERR_OUTPUT, "generate: %s: cannot write: "
-                   "directory '%s' does not exist or is not writable",
-                   a->out, dir);
-    free(copy);
-    return err->code;
+    return td_check_new_file(a->out, a->force, err);
 }
 
 /* The provenance: the command that regenerates these bytes, in a

@@ -23,6 +23,7 @@
 #include "td_h5.h"
 #include "td_h5ckpt.h"
 #include "td_pieces.h"
+#include "td_paths.h"
 #include "td_polytope.h"
 #include "td_resume.h"
 #include "td_search.h"
@@ -115,23 +116,16 @@ static int load_config(const char *path, td_config *cfg, td_err *err)
     return agreed(err);
 }
 
-/* 1 if a and b name the same existing file (through links too). */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
 
 /* The result must never replace an input, nor be a directory. */
 static void check_output_target(const td_config *cfg, td_err *err)
 {
     struct stat st;
-    if (same_file(cfg->output_path, cfg->data_path))
+    if (td_same_file(cfg->output_path, cfg->data_path))
         td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is the data file: "
                    "refusing to overwrite the training data", cfg->source,
                    cfg->output_path);
-    else if (same_file(cfg->output_path, cfg->source))
+    else if (td_same_file(cfg->output_path, cfg->source))
         td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is the config "
                    "file itself", cfg->source, cfg->output_path);
     else if (stat(cfg->output_path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -140,7 +134,7 @@ static void check_output_target(const td_config *cfg, td_err *err)
     else if (cfg->eval_path && stat(cfg->eval_path, &st) != 0)
         td_err_set(err, TD_ERR_INPUT, "%s: eval.path '%s': %s", cfg->source,
                    cfg->eval_path, strerror(errno));
-    else if (cfg->eval_path && same_file(cfg->output_path, cfg->eval_path))
+    else if (cfg->eval_path && td_same_file(cfg->output_path, cfg->eval_path))
         td_err_set(err, TD_ERR_INPUT, "%s: output.path '%s' is the eval "
                    "data", cfg->source, cfg->output_path);
     else if (stat(cfg->output_path, &st) == 0 && !cfg->overwrite)
@@ -597,19 +591,14 @@ static int write_example(const char *dir)
  * file unless forced (rank 0, agreed). */
 static void check_predictions(const td_eval_opts *o, int force, td_err *err)
 {
-    struct stat st;
     if (!o->predictions)
         return;
-    if (same_file(o->predictions, o->network) ||
-        same_file(o->predictions, o->data))
+    if (td_same_file(o->predictions, o->network) ||
+        td_same_file(o->predictions, o->data))
         td_err_set(err, TD_ERR_INPUT, "--predictions '%s' is an input of "
                    "the evaluation", o->predictions);
-    else if (stat(o->predictions, &st) == 0 && S_ISDIR(st.st_mode))
-        td_err_set(err, TD_ERR_INPUT, "--predictions '%s' is a directory",
-                   o->predictions);
-    else if (stat(o->predictions, &st) == 0 && !force)
-        td_err_set(err, TD_ERR_INPUT, "--predictions '%s' exists: add "
-                   "--force to replace it", o->predictions);
+    else
+        td_check_new_file(o->predictions, force, err);
 }
 
 /* trunc-dist eval NETWORK.h5 DATA.h5 [--predictions OUT.h5] [--force] */

@@ -135,7 +135,7 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
 EOF
 sum=$(cksum < "$WORK/pred3.h5")
 run predagain 2 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/pred3.h5"
-grep -q "pred3.h5' exists: add --force" "$WORK/predagain.err.0" || fail "predagain: $(cat "$WORK/predagain.err.0")"
+grep -q "pred3.h5 exists: run with --force to replace it" "$WORK/predagain.err.0" || fail "predagain: $(cat "$WORK/predagain.err.0")"
 [ "$(cksum < "$WORK/pred3.h5")" = "$sum" ] || fail "the refused eval changed pred3.h5"
 run predforce 0 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/pred3.h5" --force
 run predinput 2 "$WORK/net.h5" "$WORK/train.h5" --predictions "$WORK/train.h5" --force
