@@ -113,6 +113,9 @@ typedef struct {
     int structured;         /* pass in the O(width) structured form of the
                                layers, not the dense weights (verify.c) */
     double cost;            /* C = 1/2 sum |x^(L) - y|^2 */
+    double cost_balanced;   /* C_N = sum_j 1/N_j sum_(i in j) |x^(L) - y_j|^2
+                               (section 6.2: each class averaged over its
+                               own rows; NaN when not computed) */
     double max_error;       /* max over points and coords of |x^(L) - y| */
     int64_t n_correct;      /* points whose nearest target is their own */
     int64_t *n_departed;    /* cap, per hidden layer l: points whose float64
@@ -145,7 +148,7 @@ typedef struct {
 typedef struct td_test_eval {
     char *path;             /* the data file */
     int64_t n_points, n_correct;
-    double cost, max_error;
+    double cost, cost_balanced, max_error;
     int64_t *confusion;     /* q x q, rows true, columns predicted */
     int64_t *layer_class;   /* nlayers x q x 3, or NULL */
 } td_test_eval;

@@ -472,6 +472,7 @@ static void write_eval(h5w *w, const td_model *mdl)
     attr_f64(w, g, "accuracy", t->n_points > 0 ?
              (double)t->n_correct / (double)t->n_points : 0.0);
     attr_f64(w, g, "cost", t->cost);
+    attr_f64(w, g, "cost_balanced", t->cost_balanced);
     attr_f64(w, g, "max_error", t->max_error);
     dataset(w, g, "confusion", H5T_STD_I64LE, H5T_NATIVE_INT64, 2,
             (hsize_t)mdl->q, (hsize_t)mdl->q, t->confusion);
@@ -485,6 +486,7 @@ static void write_verification(h5w *w, const td_model *mdl)
     hid_t g = group(w, w->file, "verification");
     attr_str(w, g, "forward", mdl->structured ? "structured" : "dense");
     attr_f64(w, g, "cost", mdl->cost);
+    attr_f64(w, g, "cost_balanced", mdl->cost_balanced);
     attr_f64(w, g, "max_error", mdl->max_error);
     attr_i64(w, g, "n_points", mdl->n_points);
     attr_i64(w, g, "n_correct", mdl->n_correct);

@@ -182,9 +182,11 @@ int td_eval_main(const td_eval_opts *o, td_err *err)
     }
     if (td_comm_agree(err) == TD_OK) {
         td_say("eval: %s on %s: accuracy %.4f%% (%lld / %lld), cost C = "
-               "%.6g, max |x^(L) - y| = %.3g (%s forward pass, %.3f s)\n",
+               "%.6g (class-balanced C_N = %.6g), max |x^(L) - y| = %.3g "
+               "(%s forward pass, %.3f s)\n",
                o->network, o->data, 100.0 * mdl.n_correct / mdl.n_points,
                (long long)mdl.n_correct, (long long)mdl.n_points, mdl.cost,
+               mdl.cost_balanced,
                mdl.max_error, mdl.structured ? "structured" : "dense",
                td_comm_wtime() - t0);
         report_classes(&mdl, x.confusion);
@@ -225,7 +227,7 @@ int td_eval_test(const char *path, td_model *mdl, td_err *err)
     if (td_eval_load_data(path, mdl, &e, err) == TD_OK) {
         /* the pass sets the model's totals: keep the training ones */
         int64_t n = mdl->n_points, c = mdl->n_correct;
-        double cost = mdl->cost, me = mdl->max_error;
+        double cost = mdl->cost, cb = mdl->cost_balanced, me = mdl->max_error;
         int64_t *dep = malloc(sizeof(int64_t) * (mdl->nlayers + 1));
         td_verify_extra x = {t->confusion, t->layer_class, NULL, NULL};
         if (!td_all_ok(dep != NULL))
@@ -239,12 +241,14 @@ int td_eval_test(const char *path, td_model *mdl, td_err *err)
             t->n_points = mdl->n_points;
             t->n_correct = mdl->n_correct;
             t->cost = mdl->cost;
+            t->cost_balanced = mdl->cost_balanced;
             t->max_error = mdl->max_error;
             memcpy(mdl->n_departed, dep, sizeof(int64_t) * mdl->nlayers);
         }
         mdl->n_points = n;
         mdl->n_correct = c;
         mdl->cost = cost;
+        mdl->cost_balanced = cb;
         mdl->max_error = me;
         free(dep);
     }

@@ -288,9 +288,10 @@ static int verify(td_engine *eng, td_model *mdl, td_err *err)
 static int check_zero_loss(const td_model *mdl, const td_config *cfg,
                            td_err *err)
 {
-    td_say("verify (%s forward pass): cost C = %.3e, max |x^(L) - y| = %.3e, accuracy %.4f%% "
+    td_say("verify (%s forward pass): cost C = %.3e (class-balanced C_N = "
+           "%.3e), max |x^(L) - y| = %.3e, accuracy %.4f%% "
            "(%lld / %lld)\n", mdl->structured ? "structured" : "dense",
-           mdl->cost, mdl->max_error,
+           mdl->cost, mdl->cost_balanced, mdl->max_error,
            100.0 * mdl->n_correct / mdl->n_points, (long long)mdl->n_correct,
            (long long)mdl->n_points);
     /* a result file must never contradict itself: no file claims a cost

@@ -7,6 +7,7 @@
 #include <omp.h>
 #include "td_comm.h"
 #include "td_linalg.h"
+#include "td_step.h"
 #include "td_verify.h"
 
 /* The original points of rows [i0, i0 + rows) as doubles: in place for
@@ -143,7 +144,7 @@ static void structured_forward(const td_model *mdl, const double *x,
 static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
                          int64_t rows, double *out, double *work,
                          double *xbuf, fates *f, layer_diag *g, int *pred,
-                         int64_t *conf, double *cost, double *maxerr,
+                         int64_t *conf, double *acc, int bal, double *maxerr,
                          int64_t *correct)
 {
     int q = mdl->q;
@@ -180,10 +181,16 @@ static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
             pred[i0 + r] = nearest;
         if (conf)
             conf[(size_t)e->cls[i0 + r] * q + nearest]++;
+        double sq = 0;
         for (int k = 0; k < q; k++) {
             double d = o[k] - y[k];
-            *cost += 0.5 * d * d;
+            sq += d * d;
             *maxerr = fmax(*maxerr, fabs(d));
+        }
+        acc[0] += 0.5 * sq;
+        if (bal) {          /* per class: the squared errors, the rows */
+            acc[1 + e->cls[i0 + r]] += sq;
+            acc[1 + q + e->cls[i0 + r]] += 1;
         }
     }
 }
@@ -269,7 +276,12 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
 {
     int64_t br = e->block_rows, q = mdl->q;
     int L = mdl->net.num_layers, nl = mdl->nlayers > 0 ? mdl->nlayers : 1;
-    double *part = calloc((size_t)(e->nblocks > 0 ? e->nblocks : 1), sizeof(double));
+    /* per block: the cost, and (up to 64 MB of partials) each class's
+     * squared errors and rows for the class-balanced cost */
+    int64_t nb = e->nblocks > 0 ? e->nblocks : 1;
+    int bal = (double)nb * (1 + 2 * q) * 8 <= 64e6;
+    int64_t stride = bal ? 1 + 2 * q : 1;
+    double *part = calloc((size_t)(nb * stride), sizeof(double));
     int *cone_of = malloc(sizeof(int) * (L > 0 ? L : 1));
     int *diag_of = malloc(sizeof(int) * (L > 0 ? L : 1));
     double maxerr = 0;
@@ -299,8 +311,8 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
             if (t.ok && setup)      /* else the maps may be NULL */
                 verify_block(e, mdl, i0, rows, t.out, t.work, t.xbuf,
                              check ? &t.f : NULL, t.diag ? &t.g : NULL,
-                             x ? x->pred : NULL, t.conf, &part[b], &maxerr,
-                             &correct);
+                             x ? x->pred : NULL, t.conf, &part[b * stride],
+                             bal, &maxerr, &correct);
             if (t.ok && setup && x && x->out)
                 memcpy(x->out + i0 * q, t.out, sizeof(double) * rows * q);
             /* rank 0, thread 0: a bar on a terminal, else a line every
@@ -327,10 +339,20 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
         free(part);
         return td_err_set(err, local.code, "%s", local.msg);
     }
-    if (td_comm_sum_blocks(part, e->nblocks, 1, &mdl->cost)) {  /* every rank */
+    double *sums = calloc((size_t)stride, sizeof(double));
+    int bad = !td_all_ok(sums != NULL) ||                 /* every rank */
+              td_comm_sum_blocks(part, e->nblocks, (int)stride, sums);
+    if (bad) {
         free(part);
+        free(sums);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory in verification");
     }
+    mdl->cost = sums[0];
+    mdl->cost_balanced = bal ? 0 : NAN;
+    for (int64_t c = 0; bal && c < q; c++)
+        if (sums[1 + q + c] > 0)
+            mdl->cost_balanced += sums[1 + c] / sums[1 + q + c];
+    free(sums);
     td_comm_max(&maxerr, 1);
     td_comm_sum_i64(mdl->n_departed, mdl->nlayers);
     if (x && x->confusion)

@@ -17,7 +17,8 @@
 #  - an existing predictions file is kept unless --force, an input is
 #    never one;
 #  - [eval] path in a config: /eval holds the same confusion and layer
-#    table as eval's predictions file, /construction the training one; a
+#    table as eval's predictions file and the class-balanced cost C_N of
+#    its outputs (section 6.2), /construction the training tables; a
 #    missing eval.path is refused before the build;
 #  - a network of another feature count, or labels the network does not
 #    know (named): exit 2 on every rank, naming the file.
@@ -153,6 +154,22 @@ for k in ("confusion", "layer_kept", "layer_collapsed", "layer_partial"):
     if not np.array_equal(r["eval/" + k][...], p[k][...]): bad.append("/eval/" + k)
 if r["eval"].attrs["n_correct"] != (p["predicted_label"][...] == p["label"][...]).sum():
     bad.append("/eval n_correct")
+# section 6.2's class-balanced cost: each class's squared errors averaged
+# over its own rows, from an independent dense pass over the test rows (the
+# run verified this small network dense)
+T = r["network/targets"][...]; lab = r["network/label_values"][...]
+g = r["network"]; L = int(g.attrs["num_layers"])
+out = h5py.File(w + "/test.h5", "r")["X"][...].astype(np.float64)
+for l in range(1, L + 1):
+    out = out @ g[f"layer_{l}/weight"][...].T + g[f"layer_{l}/bias"][...]
+    if l < L:
+        out = np.maximum(out, 0)
+y = np.searchsorted(lab, p["label"][...])
+cn = sum(((out[y == c] - T[c]) ** 2).sum() / (y == c).sum() for c in np.unique(y))
+got = r["eval"].attrs["cost_balanced"]
+if r["verification"].attrs["forward"] != b"dense": bad.append("expected a dense verification")
+if abs(got - cn) > 1e-9 * max(1.0, abs(cn)): bad.append("/eval cost_balanced %r != %r" % (got, cn))
+if not r["verification"].attrs["cost_balanced"] < 1e-12: bad.append("training C_N not ~0")
 c = r["construction"]; lab = r["network/label_values"][...]
 want = np.zeros_like(c["layer_collapsed"][...])
 for l, (who, n) in enumerate(zip(c["order_labels"][...], c["n_collapsed"][...])):
