@@ -35,6 +35,9 @@ void td_say_at(int level, const char *fmt, ...)
 /* All ranks agree on the worst status: every rank gets the highest code and
  * the message of the lowest rank that has it.  Returns the agreed code. */
 int td_comm_agree(td_err *err);
+/* The same, and rank 0 prints the agreed error as the one line
+ * "trunc-dist: error: MSG" on stderr. */
+int td_comm_agree_print(td_err *err);
 
 /* Wait until every rank has arrived, calling beat(ctx) (may be NULL)
  * about every millisecond meanwhile: rank 0 keeps reporting while other

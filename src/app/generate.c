@@ -210,16 +210,6 @@ static char *command_line(const gen_args *a)
     return s;
 }
 
-static int agreed(td_err *err)
-{
-    int rc = td_comm_agree(err);
-    if (rc && td_comm_rank() == 0) {
-        fprintf(stderr, "trunc-dist: error: %s\n", err->msg);
-        fflush(stderr);
-    }
-    return rc;
-}
-
 static void report(const gen_args *a, const td_h5gen_stats *st)
 {
     const td_gen *g = &a->g;
@@ -272,7 +262,7 @@ int td_generate_main(int argc, char **argv)
         check_out(&a, &err);
     if (!err.code && !(a.command = command_line(&a)))
         td_err_set(&err, TD_ERR_INTERNAL, "out of memory");
-    if (agreed(&err)) {
+    if (td_comm_agree_print(&err)) {
         td_gen_free(&a.g);
         free(a.command);
         return err.code;
@@ -284,7 +274,7 @@ int td_generate_main(int argc, char **argv)
     td_h5gen_opts o = {a.out, a.f32, a.command};
     td_h5gen_stats st;
     td_h5gen_write(&a.g, &o, td_comm_world(), &st, &err);
-    if (!agreed(&err))
+    if (!td_comm_agree_print(&err))
         report(&a, &st);
     td_gen_free(&a.g);
     free(a.command);

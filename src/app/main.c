@@ -89,31 +89,20 @@ typedef struct {
     int progress;   /* --progress: TD_UX_PROGRESS_AUTO, _BAR, _LINES */
 } run_opts;
 
-/* Agree on the status; rank 0 prints the agreed error line. */
-static int agreed(td_err *err)
-{
-    int rc = td_comm_agree(err);
-    if (rc && td_comm_rank() == 0) {
-        fprintf(stderr, "trunc-dist: error: %s\n", err->msg);
-        fflush(stderr);
-    }
-    return rc;
-}
-
 /* Rank 0 reads the file; every rank parses the same broadcast text. */
 static int load_config(const char *path, td_config *cfg, td_err *err)
 {
     char *text = NULL;
     if (td_comm_rank() == 0)
         td_read_text_file(path, &text, err);
-    if (agreed(err))
+    if (td_comm_agree_print(err))
         return err->code;
     if (td_comm_bcast_string(&text))     /* -1 on every rank */
         td_err_set(err, TD_ERR_INTERNAL, "out of memory (config text)");
     else
         td_config_parse(text, path, cfg, err);
     free(text);
-    return agreed(err);
+    return td_comm_agree_print(err);
 }
 
 
@@ -160,7 +149,7 @@ static int check_output_dir(const td_config *cfg, td_err *err)
                        cfg->output_path, dir);
         free(copy);
     }
-    return agreed(err);
+    return td_comm_agree_print(err);
 }
 
 /* Identical points with different labels defeat any network: say so
@@ -192,7 +181,7 @@ static int normalize(const td_config *cfg, td_engine *eng, td_model *mdl,
         td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s': the largest |x| is "
                    "below double precision's normal range (< 2.2e-308); "
                    "rescale the data", cfg->data_path, cfg->x_dataset);
-        return agreed(err);
+        return td_comm_agree_print(err);
     }
     mdl->input_scale = scale;
     if (scale != 1)
@@ -207,7 +196,7 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
     td_shard_data d = {0};
     td_h5_read_shard(cfg->data_path, cfg->x_dataset, cfg->y_dataset,
                      td_comm_world(), cfg->block_rows, &d, err);
-    if (agreed(err)) {
+    if (td_comm_agree_print(err)) {
         td_shard_data_free(&d);
         return err->code;
     }
@@ -237,7 +226,7 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
         mdl->n_points = eng->n_total;
     }
     free(labels);
-    if (agreed(err))
+    if (td_comm_agree_print(err))
         return err->code;
     td_say("data: %s: %lld points x %d features, %d classes\n",
            cfg->data_path, (long long)eng->n_total, eng->m, q);
@@ -262,7 +251,7 @@ static int choose_forward(const td_config *cfg, const td_engine *e,
         return TD_OK;        /* the dense layers are only ever streamed */
     if (td_network_materialize(&mdl->net))
         td_err_set(err, TD_ERR_INTERNAL, "out of memory (dense network)");
-    if (agreed(err))
+    if (td_comm_agree_print(err))
         return err->code;
     td_model_bcast_network(mdl);
     return TD_OK;
@@ -303,7 +292,7 @@ static int check_zero_loss(const td_model *mdl, const td_config *cfg,
                    "gives better-conditioned layers); nothing written",
                    mdl->cost, mdl->max_error, cfg->kappa);
     if (err->code || !mdl->sequentially_separable)  /* best effort: honest */
-        return agreed(err);
+        return td_comm_agree_print(err);
     char why[512];
     td_verify_explain(mdl, why, sizeof why);
     if (mdl->n_correct != mdl->n_points || !(mdl->max_error <= cfg->tolerance))
@@ -313,7 +302,7 @@ static int check_zero_loss(const td_model *mdl, const td_config *cfg,
                    "= %g", mdl->max_error, cfg->tolerance,
                    (long long)(mdl->n_points - mdl->n_correct), why,
                    cfg->kappa);
-    return agreed(err);
+    return td_comm_agree_print(err);
 }
 
 /* What was built, in a line: the construction, depth, widths, size. */
@@ -379,7 +368,7 @@ static int write_result(const td_config *cfg, const td_model *mdl,
     if (td_comm_rank() == 0)
         td_h5_write_model(cfg->output_path, mdl, &run, err);
     free(hosts);
-    if (agreed(err))
+    if (td_comm_agree_print(err))
         return err->code;
     report_shape(cfg, mdl);
     if (!mdl->sequentially_separable)
@@ -387,7 +376,7 @@ static int write_result(const td_config *cfg, const td_model *mdl,
                    "the best-effort network to %s (accuracy %.4f%%, cost %.4g)",
                    cfg->output_path, 100.0 * mdl->n_correct / mdl->n_points,
                    mdl->cost);
-    return agreed(err);
+    return td_comm_agree_print(err);
 }
 
 /* A phase of "auto" ends: save the model (the reason so far) so that a
@@ -514,7 +503,7 @@ static int check_output(const td_config *cfg, const run_opts *o,
         return err->code;
     if (td_comm_rank() == 0)
         td_resume_check(cfg, o->resume, o->force, o->dry_run, err);
-    return agreed(err);
+    return td_comm_agree_print(err);
 }
 
 /* The story of a run. */
@@ -539,21 +528,21 @@ static int run(const char *config_path, const run_opts *opts)
         goto out;
     if (opts->dry_run) {         /* the checks above are a run's own */
         td_ux_dry_run(&cfg, &eng, &mdl, &err);
-        agreed(&err);
+        td_comm_agree_print(&err);
         goto out;
     }
     td_resume_setup(&rs, &cfg, &eng, &mdl, opts->resume, &err);
-    if (agreed(&err))
+    if (td_comm_agree_print(&err))
         goto out;
     t1 = td_comm_wtime();
     build(&eng, &cfg, &mdl, &rs.ck, &err);
-    if (agreed(&err))
+    if (td_comm_agree_print(&err))
         goto out;
     t2 = td_comm_wtime();
     if (choose_forward(&cfg, &eng, &mdl, &err))
         goto out;
     verify(&eng, &mdl, &err);
-    if (agreed(&err) || check_zero_loss(&mdl, &cfg, &err))
+    if (td_comm_agree_print(&err) || check_zero_loss(&mdl, &cfg, &err))
         goto out;
     if (cfg.eval_path && td_eval_test(cfg.eval_path, &mdl, &err))
         goto out;
@@ -562,7 +551,7 @@ static int run(const char *config_path, const run_opts *opts)
     times.build = t2 - t1;
     times.verify = t3 - t2;
     td_ckpt_stop_asked(&rs.ck, &err);
-    if (agreed(&err))
+    if (td_comm_agree_print(&err))
         goto out;
     /* best effort (exit 3) wrote its network too: summarise it */
     if (write_result(&cfg, &mdl, &times, &err) == TD_OK ||
@@ -585,7 +574,7 @@ static int write_example(const char *dir)
     td_err_clear(&err);
     if (td_comm_rank() == 0 && td_example_write(dir, &err) == TD_OK)
         printf("wrote %s/example.h5 and %s/example.toml\n", dir, dir);
-    return agreed(&err);
+    return td_comm_agree_print(&err);
 }
 
 /* eval's predictions file must not replace an input, nor an existing
@@ -628,10 +617,10 @@ static int run_eval(int argc, char **argv)
     }
     if (td_comm_rank() == 0)
         check_predictions(&o, force, &err);
-    if (agreed(&err))
+    if (td_comm_agree_print(&err))
         return err.code;
     td_eval_main(&o, &err);
-    return agreed(&err);
+    return td_comm_agree_print(&err);
 }
 
 /* Flags in any order, then exactly one CONFIG.toml; 0 when they parse. */

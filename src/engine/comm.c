@@ -106,6 +106,16 @@ void td_say_at(int level, const char *fmt, ...)
     va_end(ap);
 }
 
+int td_comm_agree_print(td_err *err)
+{
+    int rc = td_comm_agree(err);
+    if (rc && g_rank == 0) {
+        fprintf(stderr, "trunc-dist: error: %s\n", err->msg);
+        fflush(stderr);
+    }
+    return rc;
+}
+
 int td_comm_agree(td_err *err)
 {
     int code = err->code, worst;
