@@ -22,13 +22,7 @@ cd "$WORK"
 run() {     # run TAG EXPECT ARGS...: 3 ranks, every exit code EXPECT
     local tag=$1 expect=$2
     shift 2
-    "${mpiexec_cmd[@]}" --oversubscribe -n 3 sh -c \
-        '"$0" "$@" > "'"$tag"'.out.$OMPI_COMM_WORLD_RANK" 2> "'"$tag"'.err.$OMPI_COMM_WORLD_RANK"; echo $? > "'"$tag"'.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
-        "$BIN" "$@" || true
-    for r in 0 1 2; do
-        [ "$(cat "$tag.rc.$r")" = "$expect" ] ||
-            fail "$tag: rank $r exit $(cat "$tag.rc.$r"), expected $expect: $(cat "$tag.err.0")"
-    done
+    td_run_ranks "$tag" 3 "$expect" "$BIN" "$@"
 }
 
 "$PYTHON" "$here/gen_data.py" cl.h5 --q 3 --m 4 --n 600 --seed 3 > /dev/null

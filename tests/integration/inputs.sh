@@ -20,14 +20,7 @@ fail() { echo "inputs: FAIL: $*" >&2; exit 1; }
 cd "$WORK"
 
 run() {     # run TAG EXPECT CONFIG [ENV=VALUE]: 3 ranks, every exit code EXPECT
-    local tag=$1 expect=$2 config=$3 env=${4:-NONE=1}
-    "${mpiexec_cmd[@]}" --oversubscribe -n 3 env "$env" sh -c \
-        '"$0" "$@" > "'"$tag"'.out.$OMPI_COMM_WORLD_RANK" 2> "'"$tag"'.err.$OMPI_COMM_WORLD_RANK"; echo $? > "'"$tag"'.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
-        "$BIN" "$config" || true
-    for r in 0 1 2; do
-        [ "$(cat "$tag.rc.$r")" = "$expect" ] ||
-            fail "$tag: rank $r exit $(cat "$tag.rc.$r"), expected $expect: $(cat "$tag.err.0")"
-    done
+    td_run_ranks "$1" 3 "$2" env "${4:-NONE=1}" "$BIN" "$3"
 }
 config() {  # config NAME DATA
     printf '[data]\npath = "%s"\n[output]\npath = "%s_net.h5"\n[parallel]\nblock_rows = 16\n' \

@@ -31,14 +31,7 @@ config() {
 run() {
     local tag=$1 np=$2 expect=$3
     shift 3
-    rm -f "$tag".rc.*
-    "${mpiexec_cmd[@]}" --oversubscribe -n "$np" sh -c \
-        '"$0" "$@" > "'"$tag"'.out.$OMPI_COMM_WORLD_RANK" 2> "'"$tag"'.err.$OMPI_COMM_WORLD_RANK"; echo $? > "'"$tag"'.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
-        "$BIN" "$@" || true
-    for ((r = 0; r < np; r++)); do
-        [ "$(cat "$tag.rc.$r" 2>/dev/null)" = "$expect" ] ||
-            fail "$tag: rank $r exit $(cat "$tag.rc.$r" 2>/dev/null), expected $expect: $(cat "$tag.err.0")"
-    done
+    td_run_ranks "$tag" "$np" "$expect" "$BIN" "$@"
 }
 
 same() {    # same REF OUT: the bytes that must not depend on the stop

@@ -24,3 +24,21 @@ td_script_args() {
     mkdir -p "$WORK"
     WORK="$(cd "$WORK" && pwd)"
 }
+
+# td_run_ranks TAG NP EXPECT CMD...: CMD on NP ranks (oversubscribed), each
+# rank's stdout, stderr and exit code in $WORK/TAG.{out,err,rc}.RANK; the
+# script fails, quoting rank 0's stderr, unless every rank exited EXPECT.
+td_run_ranks() {
+    local tag=$1 np=$2 expect=$3 r
+    shift 3
+    rm -f "$WORK/$tag".rc.*
+    "${mpiexec_cmd[@]}" --oversubscribe -n "$np" sh -c \
+        'out=$1; shift; "$@" > "$out.out.$OMPI_COMM_WORLD_RANK" 2> "$out.err.$OMPI_COMM_WORLD_RANK"; echo $? > "$out.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
+        sh "$WORK/$tag" "$@" || true
+    for ((r = 0; r < np; r++)); do
+        [ "$(cat "$WORK/$tag.rc.$r" 2>/dev/null)" = "$expect" ] || {
+            echo "FAIL: $tag: rank $r exit $(cat "$WORK/$tag.rc.$r" 2>/dev/null), expected $expect: $(head -c 600 "$WORK/$tag.err.0" 2>/dev/null)" >&2
+            exit 1
+        }
+    done
+}
