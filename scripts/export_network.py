@@ -63,6 +63,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from td_result import InputError, text
+
 ME = "export_network"
 FORMATS = (".npz", ".pt", ".onnx")
 ACTIVATION_RULE = "relu after every layer except the last"
@@ -72,18 +74,6 @@ ONNX_FORMAT = "trunc-dist onnx 1"
 ONNX_OPSET = 13
 # serialized ONNX protobufs must stay below 2 GiB; leave room for the graph
 ONNX_EMBED_LIMIT = 1800 * 1024 * 1024
-
-
-class InputError(Exception):
-    """A problem with the command's files: one line, exit 2."""
-
-
-def _s(v):
-    if isinstance(v, bytes):
-        return v.decode(errors="replace")
-    if isinstance(v, np.ndarray) and v.shape == ():
-        return _s(v[()])
-    return str(v)
 
 
 def npz_layer_name(l, L, part):
@@ -133,7 +123,7 @@ class Network:
         L = self.L = int(g.attrs["num_layers"])
         if L < 1:
             raise self._bad("/network has no layers (num_layers = 0)")
-        act = _s(g.attrs.get("activation", "relu"))
+        act = text(g.attrs.get("activation", "relu"))
         if act != "relu":
             raise self._bad(f"activation {act!r}, expected 'relu'")
         for name in ("label_values", "targets"):
@@ -157,7 +147,7 @@ class Network:
             if w.dtype.kind != "f" or b.dtype.kind != "f":
                 raise self._bad(f"layer_{l}: non-float weights")
             self.shapes.append((int(w.shape[0]), int(w.shape[1])))
-            self.kinds.append(_s(grp.attrs.get("kind", "")))
+            self.kinds.append(text(grp.attrs.get("kind", "")))
             d_prev = w.shape[0]
         if self.shapes[-1][0] != q or self.targets.shape != (q, q):
             raise self._bad(f"output width {self.shapes[-1][0]}, "
@@ -165,7 +155,7 @@ class Network:
         self.input_dim = self.shapes[0][1]
         self.output_dim = q
         c = f.get("construction")
-        self.construction = (_s(c.attrs.get("construction", "theorem6"))
+        self.construction = (text(c.attrs.get("construction", "theorem6"))
                              if c is not None else "")
         self.nparams = sum(o * i + o for o, i in self.shapes)
 

@@ -27,37 +27,20 @@ import sys
 
 import numpy as np
 
+from td_result import InputError, open_h5, text
+
 ME = "plot_layers"
-
-
-class InputError(Exception):
-    pass
-
-
-def _s(v):
-    if isinstance(v, bytes):
-        return v.decode(errors="replace")
-    if isinstance(v, np.ndarray) and v.shape == ():
-        return _s(v[()])
-    return str(v)
 
 
 def open_result(path):
     """(h5py file, /construction group, construction kind), or InputError."""
-    import h5py
-    if not os.path.exists(path):
-        raise InputError(f"{path}: cannot open: No such file or directory")
-    try:
-        f = h5py.File(path, "r")
-    except (OSError, ValueError) as e:
-        msg = "not an HDF5 file" if "signature" in str(e) else str(e).splitlines()[0]
-        raise InputError(f"{path}: cannot open: {msg}") from None
+    f = open_h5(path)
     c = f.get("construction")
     if "network" not in f or c is None or not hasattr(c, "attrs"):
         f.close()
         raise InputError(f"{path}: not a trunc-dist result (no /network and "
                          f"/construction groups)")
-    kind = _s(c.attrs.get("construction", "theorem6"))
+    kind = text(c.attrs.get("construction", "theorem6"))
     need = (("facet_n", "facet_gap") if kind == "polytope" else
             ("order_labels", "n_kept", "n_collapsed", "n_class_left",
              "class_counts"))

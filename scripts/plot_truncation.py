@@ -47,30 +47,9 @@ import sys
 
 import numpy as np
 
+from td_result import InputError, open_h5, text
+
 ME = "plot_truncation"
-
-
-class InputError(Exception):
-    pass
-
-
-def _s(v):
-    if isinstance(v, bytes):
-        return v.decode(errors="replace")
-    if isinstance(v, np.ndarray) and v.shape == ():
-        return _s(v[()])
-    return str(v)
-
-
-def open_h5(path):
-    import h5py
-    if not os.path.exists(path):
-        raise InputError(f"{path}: cannot open: No such file or directory")
-    try:
-        return h5py.File(path, "r")
-    except (OSError, ValueError) as e:
-        msg = "not an HDF5 file" if "signature" in str(e) else str(e).splitlines()[0]
-        raise InputError(f"{path}: cannot open: {msg}") from None
 
 
 class Cone:
@@ -277,7 +256,7 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
     """Returns (summary, agree) for the cone constructions."""
     labels = f["network/label_values"][...].astype(np.int64)
     q = labels.size
-    kind = _s(c.attrs.get("construction", "theorem6"))
+    kind = text(c.attrs.get("construction", "theorem6"))
     width = int(c.attrs.get("width", X.shape[1]))
     H, P, lam = c["h"][...], c["p"][...], c["lambda"][...]
     off = c["offset"][...]
@@ -557,7 +536,7 @@ def main(argv=None):
             f.close()
             raise InputError(f"{a.network}: not a trunc-dist result (no /network "
                              f"and /construction groups)")
-        kind = _s(c.attrs.get("construction", "theorem6"))
+        kind = text(c.attrs.get("construction", "theorem6"))
         need = (("facet_w", "facet_beta", "facet_gap", "facet_n") if kind == "polytope"
                 else ("h", "p", "lambda", "offset", "order_labels", "n_kept",
                       "n_collapsed", "n_mixed"))
