@@ -74,6 +74,9 @@ int td_cv_open(td_cv_stream *s, const char *path, td_err *err);
 /* Read up to n bytes; *got < n only at the end of the stream. */
 int td_cv_read(td_cv_stream *s, void *buf, size_t n, size_t *got,
                td_err *err);
+/* *more = 1 when a byte follows (a format whose data must end here
+ * reports it; the byte is consumed). */
+int td_cv_more(td_cv_stream *s, int *more, td_err *err);
 /* Absolute position (s->seekable streams only). */
 int td_cv_seek(td_cv_stream *s, uint64_t off, td_err *err);
 void td_cv_close(td_cv_stream *s);

@@ -103,6 +103,17 @@ int td_cv_open(td_cv_stream *s, const char *path, td_err *err)
     return TD_OK;
 }
 
+int td_cv_more(td_cv_stream *s, int *more, td_err *err)
+{
+    unsigned char c;
+    size_t got = 0;
+    *more = 0;
+    if (td_cv_read(s, &c, 1, &got, err))
+        return err->code;
+    *more = got > 0;
+    return TD_OK;
+}
+
 int td_cv_read(td_cv_stream *s, void *buf, size_t n, size_t *got,
                td_err *err)
 {

@@ -104,11 +104,10 @@ static double value(const unsigned char *raw, const idx_head *h, size_t i)
 /* Nothing may follow the last record. */
 static int at_end(td_cv_stream *s, const idx_head *h, td_err *err)
 {
-    unsigned char c;
-    size_t got;
-    if (td_cv_read(s, &c, 1, &got, err))
+    int more;
+    if (td_cv_more(s, &more, err))
         return err->code;
-    if (got)
+    if (more)
         return td_err_set(err, TD_ERR_INPUT, "%s: trailing bytes after the "
                           "%lld records the header announces", s->name,
                           (long long)h->n);

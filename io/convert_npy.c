@@ -280,11 +280,10 @@ static int truncated(td_cv_stream *s, const npy_head *h, uint64_t elems,
 /* Nothing may follow the array. */
 static int at_end(td_cv_stream *s, td_err *err)
 {
-    unsigned char c;
-    size_t got;
-    if (td_cv_read(s, &c, 1, &got, err))
+    int more;
+    if (td_cv_more(s, &more, err))
         return err->code;
-    if (got)
+    if (more)
         return td_err_set(err, TD_ERR_INPUT, "%s: trailing bytes after the "
                           "array (byte %llu): not one .npy array", s->name,
                           (unsigned long long)(s->pos - 1));
