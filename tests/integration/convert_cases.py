@@ -382,6 +382,15 @@ bad("keep_out_is_in", "h.csv", ["the output is the input"], out=path("h.csv"))
 if open(path("h.csv"), "rb").read() != before:
     fail("out_is_in: the input changed")
 os.symlink("h.csv", path("link.h5"))
+# bytes after the data a header announces (the .npy array, the IDX records)
+open(path("tail.npy"), "wb").write(open(path("f4.npy"), "rb").read() + b"x")
+bad("npy_trailing", "tail.npy", ["tail.npy: trailing bytes after the array"],
+    ["--labels", path("f4_y.npy")], np_=3)
+open(path("tail-images-idx3-ubyte"), "wb").write(
+    open(path("train-images-idx3-ubyte"), "rb").read() + b"\0")
+bad("idx_trailing", "tail-images-idx3-ubyte",
+    ["trailing bytes after the 120 records the header announces"],
+    ["--labels", path("train-labels-idx1-ubyte")])
 bad("keep_out_is_in_link", "h.csv", ["the output is the input"], out=path("link.h5"))
 before = open(path("csv_header_last.h5"), "rb").read()
 bad("keep_exists", "nh.csv", ["csv_header_last.h5 exists: run with --force"],
