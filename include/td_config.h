@@ -24,9 +24,21 @@ typedef enum {
     TD_MODE_THEOREM6 = 1,     /* width M, strict: exit 3 when not SLS */
     TD_MODE_LIFTED = 2,       /* width M + Q, whole classes, greedy */
     TD_MODE_PIECES = 3,       /* width M + Q, pieces of classes: any data */
-    TD_MODE_POLYTOPE = 4      /* binary: facets of one class around the
+    TD_MODE_POLYTOPE = 4,     /* binary: facets of one class around the
                                  other, two hidden layers (td_polytope.h) */
+    TD_MODE_CLUSTERED = 5     /* Proposition 3 / Corollary 4: width Q after
+                                 the first layer (td_clustered.h) */
 } td_mode;
+
+/* The output layer W^(L), b^(L) (td_network.h, td_output_layer). */
+typedef enum {
+    TD_OUT_AFFINE = 0,        /* minimum-norm W with a bias: needs the base
+                                 points affinely independent (default) */
+    TD_OUT_LINEAR = 1,        /* Y P^+, b = 0 as Theorem 6 / Proposition 3
+                                 write it: needs them linearly independent */
+    TD_OUT_NEURAL_COLLAPSE = 2 /* section 6.2: (Y - ybar 1^T) P^+, rank
+                                 Q - 1, b = ybar (u/Q for one-hot) */
+} td_out_kind;
 
 /* Default construction.auto_budget: every SLS instance of the benchmark
  * corpus needs under 0.3 (BENCHMARKS.md, "Any data"); a unit is about a
@@ -59,7 +71,9 @@ typedef struct {
 
     /* [construction] */
     td_mode mode;        /* "auto" (default) | "theorem6" | "lifted" | "pieces"
-                            | "polytope" */
+                            | "polytope" | "clustered" */
+    td_out_kind output_layer; /* "affine" (default) | "linear" |
+                            "neural_collapse" */
     double auto_budget;  /* auto: working-set work (units of 1e9 iterations
                             x set size x M) the Theorem 6 search may spend
                             before pieces are built instead (> 0) */

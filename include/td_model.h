@@ -27,9 +27,13 @@ enum td_construction {
     TD_CONS_PIECES = 2,     /* width M + Q, cones collapsing pieces of
                                classes until every point is collapsed
                                (MATH.md, "Pieces") */
-    TD_CONS_POLYTOPE = 3    /* binary data: the outer class cut off the
+    TD_CONS_POLYTOPE = 3,   /* binary data: the outer class cut off the
                                inner one by k facets; hidden widths k and
                                1 (td_polytope.h) */
+    TD_CONS_CLUSTERED = 4   /* Proposition 3 / Corollary 4: the first layer
+                               projects onto the class means' span, then
+                               one cone per class at width Q
+                               (td_clustered.h) */
 };
 
 /* One hidden layer l (1-based in layer order) = one cone. */
@@ -158,7 +162,7 @@ typedef struct td_test_eval {
  * identity. */
 int td_model_alloc(td_model *mdl, int m, int q);
 
-/* "theorem6", "lifted", "pieces" or "polytope". */
+/* "theorem6", "lifted", "pieces", "polytope" or "clustered". */
 const char *td_construction_name(int construction);
 
 /* Parameter counts: of the exported dense layers (weights and biases),

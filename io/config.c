@@ -26,7 +26,9 @@ enum key_kind {
     K_ORDER,  /* array of distinct integers */
     K_BOOL,   /* true | false */
     K_BASE,   /* "conditioned" | "segment" */
-    K_MODE,   /* "auto" | "theorem6" | "lifted" | "pieces" | "polytope" */
+    K_MODE,   /* "auto" | "theorem6" | "lifted" | "pieces" | "polytope" |
+                 "clustered" */
+    K_OUTLAYER, /* "affine" | "linear" | "neural_collapse" */
     K_FORWARD /* "auto" | "dense" | "structured" */
 };
 
@@ -64,6 +66,8 @@ static const key_spec schema[] = {
     {"construction.base_point", K_BASE, OFF(base_point), 0, 0, 0, 0, 0, 0,
      NULL},
     {"construction.mode", K_MODE, OFF(mode), 0, 0, 0, 0, 0, 0, NULL},
+    {"construction.output_layer", K_OUTLAYER, OFF(output_layer), 0, 0, 0, 0,
+     0, 0, NULL},
     {"construction.auto_budget", K_NUM, OFF(auto_budget), 0, 0, 0, 0.0,
      INFINITY, 0, "finite and > 0"},
     {"construction.margin_floor", K_NUM, OFF(margin_floor), 0, 0, 0, 0.0,
@@ -248,10 +252,12 @@ static int set_number(const td_toml_entry *e, const key_spec *k,
 }
 
 /* The words each enumerated kind accepts; a word's index is its value. */
-static const char *const choices[][6] = {
+static const char *const choices[][7] = {
     [K_INSEP] = {"fail", "best_effort", NULL},
     [K_BASE] = {"conditioned", "segment", NULL},
-    [K_MODE] = {"auto", "theorem6", "lifted", "pieces", "polytope", NULL},
+    [K_MODE] = {"auto", "theorem6", "lifted", "pieces", "polytope",
+                "clustered", NULL},
+    [K_OUTLAYER] = {"affine", "linear", "neural_collapse", NULL},
     [K_FORWARD] = {"auto", "dense", "structured", NULL},
 };
 
@@ -379,6 +385,7 @@ static int apply_entry(const td_toml_entry *e, td_config *cfg, int *seen,
     case K_NUM: return set_number(e, s, cfg, src, err);
     case K_INSEP:
     case K_MODE:
+    case K_OUTLAYER:
     case K_FORWARD:
     case K_BASE: return set_choice(e, s, cfg, src, err);
     case K_ORDER: return set_order(e, cfg, src, err);

@@ -30,8 +30,8 @@ int td_model_alloc(td_model *mdl, int m, int q)
 const char *td_construction_name(int construction)
 {
     static const char *names[] = {"theorem6", "lifted", "pieces",
-                                  "polytope"};
-    return construction >= 0 && construction <= 3 ? names[construction]
+                                  "polytope", "clustered"};
+    return construction >= 0 && construction <= 4 ? names[construction]
                                                    : "unknown";
 }
 
