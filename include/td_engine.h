@@ -71,6 +71,12 @@ int td_engine_scale(td_engine *e, double s);
  * counts (q), means (q x m). */
 int td_engine_class_stats(td_engine *e, int64_t *counts, double *means);
 
+/* Each class's largest distance of an active row to its mean (means
+ * q x m) into radius (q): delta of Proposition 3.  A max: exact and
+ * partition-independent.  Collective; -1 on every rank when memory ran
+ * out anywhere. */
+int td_engine_class_radius(td_engine *e, const double *means, double *radius);
+
 /* Pooled within-class scatter of the active rows, each centred on its
  * class mean: S (m x m) = sum_i (x_i - mu_c(i)) (x_i - mu_c(i))^T over the
  * rows of a fixed sample of about 64 global blocks (all blocks when there

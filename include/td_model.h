@@ -14,7 +14,10 @@ enum td_sep_status {
                                (round cap reached) */
     TD_SEP_INSEPARABLE = 2, /* convex hulls meet: hull distance ~ 0 */
     TD_SEP_CAPPED = 3,      /* round cap reached without a separator */
-    TD_SEP_SOFT = 4         /* best-effort soft-margin hyperplane */
+    TD_SEP_SOFT = 4,        /* best-effort soft-margin hyperplane */
+    TD_SEP_GIVEN = 5        /* prescribed by the construction (Proposition
+                               3: the cone axis f_j through mean_j + mu_j
+                               f_j), checked on every point */
 };
 
 /* Which construction built the model. */
@@ -47,7 +50,7 @@ typedef struct {
                                1 class mean projected, 2 mean of the
                                remaining points projected, 3 free
                                (td_base_free); lifted: 4 the piece's mean
-                               projected */
+                               projected; clustered: 5 mean_j + mu_j f_j */
     double offset;          /* hyperplane {x : <h, x> = offset}, = <h, p> */
     double lift;            /* lifted layers: |eta|, the tilt of h into
                                the class coordinates (0 at width M) */
@@ -103,6 +106,12 @@ typedef struct {
     double output_cond;     /* cond of the centred base points */
 
     td_network net;         /* the exported per-layer network */
+
+    /* Proposition 3's conditions (runs that check them: auto, clustered),
+     * or NULL; a clustered network's cones live in z = in_map x +
+     * in_shift (width x m and width; NULL otherwise). */
+    struct td_clustered *clustered;
+    double *in_map, *in_shift;
 
     /* polytope: facet i is {x : <w_i, x> = beta_i}, every inner row has
      * <w_i, x> >= hi_i, the outer rows it covers <= lo_i;
@@ -174,8 +183,18 @@ void td_model_params(const td_model *mdl, int64_t *dense, int64_t *geometric);
  * failure (the model is unchanged). */
 int td_model_reserve(td_model *mdl, int cap);
 
+/* The paper's counts for Q classes in R^M: Theorem 6's Q(M + 2)
+ * geometric parameters (per layer an angle, a normal and a base point's
+ * place on its segment) and Corollary 4's Q(M + Q^2) weights of the
+ * width-Q network. */
+void td_paper_params(int m, int q, int64_t *theorem6, int64_t *corollary4);
+
 /* Switch to cone width `width` (M or M + Q): resizes the output weight. */
 int td_model_set_width(td_model *mdl, int width);
+
+/* Keep c (malloc'd, owned from now on) as mdl->clustered, replacing
+ * any earlier one. */
+void td_model_set_clustered(td_model *mdl, struct td_clustered *c);
 
 /* Free the layers and the network, keep the data statistics: a fresh
  * start for another construction. */

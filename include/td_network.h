@@ -80,6 +80,14 @@ int td_network_plan(td_network *net, int din, int n, int q,
                     const td_cone *cones, int dout, const double *wout,
                     const double *bout, double reset_cond, td_err *err);
 
+/* A planned network whose cones live in z = map x + shift (map n x din,
+ * row-major) rather than in (x, 0): the first layer becomes
+ * W^(1) map with bias W^(1) (shift - p_1) (the clustered construction's
+ * projection onto the class means' span).  map and shift must outlive
+ * net; call before any layer is built. */
+void td_network_set_input(td_network *net, int din, const double *map,
+                          const double *shift);
+
 /* Layer k's weights (dims[k+1] x dims[k]) and bias into W, b: copied when
  * materialised, else built (the same bytes).  -1 on allocation failure. */
 int td_network_layer(const td_network *net, int k, double *W, double *b);

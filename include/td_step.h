@@ -69,6 +69,16 @@ int td_warm_starts(td_step *s, const td_config *cfg, const int *cand,
 int td_layer_build(td_engine *e, td_step *s, const td_config *cfg, int l,
                    int a, const td_sep *sp, const td_level *lv,
                    int force_free, td_model *mdl, td_err *err);
+/* Layer l's cone from its record (class_index, h, p, lambda and the
+ * separator's fields set): built, applied to every shard (base points P,
+ * l of them, layer order), the record completed from the pass, the layer
+ * line printed (note appended; q: layers planned, for progress).
+ * TD_ERR_VERIFY when rounding put points outside their cone (best
+ * effort: allowed).  Collective. */
+int td_layer_commit(td_engine *e, const td_config *cfg, int l,
+                    const double *P, int q, const char *note, td_model *mdl,
+                    td_err *err);
+
 /* Free base points are allowed by the configuration. */
 int td_layer_free_ok(const td_config *cfg);
 void td_layer_undo(td_engine *e, td_step *s, td_model *mdl, int l);

@@ -111,7 +111,8 @@ static int read_shape(rd *r, int L, int *dims, int *kind)
     return r->err->code ? -1 : 0;
 }
 
-/* The dense weights of every layer (the polytope's two small layers). */
+/* The dense weights of every layer (a polytope's two small layers, a
+ * clustered network's Q-wide ones). */
 static int read_dense(rd *r, td_network *net)
 {
     for (int k = 0; k < net->num_layers && !r->err->code; k++) {
@@ -163,7 +164,10 @@ static int read_model(rd *r, td_model *mdl)
     attr_string(r, "/construction", "construction", cons, sizeof cons);
     if (!r->err->code && (m < 1 || q < 2 || L < 1))
         return bad(r, "/network's shape");
+    /* a polytope has no cones, a clustered network's live in z-space:
+     * both are small, and their dense layers are read as stored */
     int polytope = !strcmp(cons, "polytope");
+    int clustered = !strcmp(cons, "clustered"), dense = polytope || clustered;
     if (!r->err->code && !polytope) {
         attr_read(r, "/construction", "width", H5T_NATIVE_INT, &width);
         hid_t d = H5Dopen2(r->file, "/construction/lambda", H5P_DEFAULT);
@@ -173,7 +177,7 @@ static int read_model(rd *r, td_model *mdl)
             H5Sclose(s);
         if (d >= 0)
             H5Dclose(d);
-        if (nl < 1 || width < m)
+        if (nl < 1 || (width < m && !clustered))
             return bad(r, "/construction's layers");
     }
     if (r->err->code)
@@ -183,14 +187,15 @@ static int read_model(rd *r, td_model *mdl)
         return td_err_set(r->err, TD_ERR_INTERNAL, "out of memory reading %s",
                           r->path);
     mdl->nlayers = nl;
-    mdl->construction = polytope ? TD_CONS_POLYTOPE : TD_CONS_PIECES;
+    mdl->construction = polytope ? TD_CONS_POLYTOPE
+                        : clustered ? TD_CONS_CLUSTERED : TD_CONS_PIECES;
     if (H5Aexists_by_name(r->file, "/construction", "input_scale",
                           H5P_DEFAULT) > 0)     /* older results: 1 */
         attr_read(r, "/construction", "input_scale", H5T_NATIVE_DOUBLE,
                   &mdl->input_scale);
     if (!r->err->code && !(mdl->input_scale > 0 && isfinite(mdl->input_scale)))
         return bad(r, "/construction input_scale");
-    if (polytope)           /* its dense layers take x as stored */
+    if (dense)              /* its dense layers take x as stored */
         mdl->input_scale = 1;
     data_read(r, "/network/label_values", H5T_NATIVE_INT64, q, mdl->labels);
     data_read(r, "/network/targets", H5T_NATIVE_DOUBLE, (size_t)q * q,
@@ -211,7 +216,7 @@ static int read_model(rd *r, td_model *mdl)
     free(kind);
     if (r->err->code)
         return -1;
-    return polytope ? read_dense(r, &mdl->net) : read_cones(r, mdl);
+    return dense ? read_dense(r, &mdl->net) : read_cones(r, mdl);
 }
 
 int td_h5_read_network(const char *path, td_model *mdl, td_err *err)

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "td_clustered.h"
 #include "td_cone.h"
 #include "td_h5.h"
 #include "td_progress.h"
@@ -318,11 +319,13 @@ static void codes_attr(h5w *w, hid_t g, const char *name, const char *codes)
 
 /* Meaning of the integer codes (td_model.h), stored with the data. */
 #define SEP_STATUS_CODES \
-    "0 optimal, 1 certified, 2 inseparable, 3 capped, 4 soft"
+    "0 optimal, 1 certified, 2 inseparable, 3 capped, 4 soft, 5 given " \
+    "(clustered: the cone axis f_j, checked on every point)"
 #define BASE_RULE_CODES \
     "0 segment rule, 1 class mean projected, 2 mean of the remaining " \
     "points projected, 3 free (moved along the hyperplane away from the " \
-    "data), 4 the piece's mean projected (lifted)"
+    "data), 4 the piece's mean projected (lifted), 5 mean_j + mu_j f_j " \
+    "(clustered)"
 
 static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
 {
@@ -373,6 +376,69 @@ static void write_layer_classes(h5w *w, hid_t g, const td_model *mdl,
     free(t);
 }
 
+/* Proposition 3's conditions as the data gave them (auto and clustered
+ * runs) and, for a clustered network, its input coordinates. */
+static void write_clustered(h5w *w, hid_t parent, const td_model *mdl)
+{
+    const td_clustered *c = mdl->clustered;
+    if (!c || failed(w))
+        return;
+    int q = c->q, m = c->m;
+    int64_t *lab = malloc(sizeof(int64_t) * q);
+    hid_t g = group(w, parent, "clustered");
+    attr_str(w, g, "description", "Proposition 3 (section 4): barycentre "
+             "xbar of the class means, mean_distance[j] = |mean_j - xbar|, "
+             "f[j] the unit vector from mean_j to xbar, delta_class[j] the "
+             "largest |x - mean_j| over class j, delta their maximum; (18) "
+             "holds iff c0 = delta / min_j mean_distance[j] < 1/4; "
+             "theta_star[j] the full aperture of the smallest cone at mean_j "
+             "around f[j] holding every other class's 4 delta ball (2 pi: a "
+             "ball holds mean_j), set by the ball of class "
+             "theta_star_ball_label[j]; (20) holds iff max theta_star < pi; "
+             "mu[j] puts class j's base point at mean_j + mu[j] f[j].  A "
+             "clustered network reads z = (projection (x - xbar), "
+             "projection_height) in R^Q: projection has orthonormal rows "
+             "spanning the mean differences, and h, p of the layer table are "
+             "in z-coordinates");
+    f64(w, g, "barycentre", 1, m, 0, c->xbar);
+    f64(w, g, "mean_distance", 1, q, 0, c->dist);
+    f64(w, g, "f", 2, q, m, c->f);
+    f64(w, g, "delta_class", 1, q, 0, c->delta_class);
+    f64(w, g, "theta_star", 1, q, 0, c->theta_star);
+    f64(w, g, "mu", 1, q, 0, c->mu);
+    for (int j = 0; lab && j < q; j++)
+        lab[j] = mdl->labels[c->theta_arg[j]];
+    if (lab)
+        i64(w, g, "theta_star_ball_label", q, lab);
+    attr_f64(w, g, "delta", c->delta);
+    attr_i64(w, g, "delta_label", mdl->labels[c->delta_arg]);
+    attr_f64(w, g, "min_mean_distance", c->r);
+    attr_i64(w, g, "min_mean_distance_label", mdl->labels[c->r_arg]);
+    attr_f64(w, g, "c0", c->c0);
+    attr_i32(w, g, "condition_18", c->holds18);
+    attr_f64(w, g, "theta_star_max", c->theta_max);
+    attr_i64(w, g, "theta_star_max_label", mdl->labels[c->theta_max_arg]);
+    attr_i32(w, g, "condition_20", c->holds20);
+    if (mdl->construction == TD_CONS_CLUSTERED) {
+        f64(w, g, "projection", 2, q - 1, m, c->U);
+        attr_f64(w, g, "projection_height", c->t);
+    }
+    free(lab);
+    close_group(g);
+}
+
+/* The network's parameter counts and the paper's, as attributes of g. */
+static void write_params(h5w *w, hid_t g, const td_model *mdl)
+{
+    int64_t pd, pg, t6, c4;
+    td_model_params(mdl, &pd, &pg);
+    td_paper_params(mdl->m, mdl->q, &t6, &c4);
+    attr_i64(w, g, "params_dense", pd);
+    attr_i64(w, g, "params_geometric", pg);
+    attr_i64(w, g, "params_paper_theorem6", t6);
+    attr_i64(w, g, "params_paper_corollary4", c4);
+}
+
 static void write_construction(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "construction");
@@ -405,10 +471,8 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_str(w, g, "construction_reason", mdl->reason);
     attr_f64(w, g, "input_scale", mdl->input_scale);
     attr_i32(w, g, "width", mdl->width);
-    int64_t pd, pg;
-    td_model_params(mdl, &pd, &pg);
-    attr_i64(w, g, "params_dense", pd);
-    attr_i64(w, g, "params_geometric", pg);
+    write_params(w, g, mdl);
+    write_clustered(w, g, mdl);
     attr_f64(w, g, "lift_height", mdl->lift_height);
     attr_i64(w, g, "last_class_label", mdl->last_class >= 0
              ? mdl->labels[mdl->last_class] : -1);
@@ -450,10 +514,8 @@ static void write_polytope(h5w *w, const td_model *mdl)
     attr_i64(w, g, "outer_label", mdl->labels[mdl->outer_class]);
     attr_i32(w, g, "n_facets", k);
     attr_i32(w, g, "width", k);
-    int64_t pd, pg;
-    td_model_params(mdl, &pd, &pg);
-    attr_i64(w, g, "params_dense", pd);
-    attr_i64(w, g, "params_geometric", pg);
+    write_params(w, g, mdl);
+    write_clustered(w, g, mdl);
     attr_i64(w, g, "separator_solves", mdl->separator_solves);
     attr_i64(w, g, "data_passes", mdl->data_passes);
     attr_i64(w, g, "separator_passes", mdl->separator_passes);

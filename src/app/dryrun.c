@@ -43,11 +43,15 @@ static void plan_text(const td_config *cfg, int m, int q, char *buf,
     case TD_MODE_POLYTOPE:
         snprintf(buf, len, "polytope (2 hidden layers)");
         break;
+    case TD_MODE_CLUSTERED:
+        snprintf(buf, len, "clustered at width %d after the first layer", q);
+        break;
     default:
         if (m >= q - 1)
-            snprintf(buf, len, "auto: theorem6 at width %d; if not "
-                     "sequentially separable, %spieces at width %d", m,
-                     q == 2 ? "a polytope or " : "", m + q);
+            snprintf(buf, len, "auto: clustered at width %d when "
+                     "Proposition 3's conditions hold, else theorem6 at "
+                     "width %d; if not sequentially separable, %spieces at "
+                     "width %d", q, m, q == 2 ? "a polytope or " : "", m + q);
         else
             snprintf(buf, len, "auto: pieces at width %d (M < Q - 1)", m + q);
     }
@@ -64,7 +68,8 @@ static void estimate(const td_config *cfg, const td_engine *e, int64_t nmax,
                     cfg->on_inseparable == TD_INSEP_BEST_EFFORT, 0};
     int at_m = cfg->mode == TD_MODE_THEOREM6 ||
                (cfg->mode == TD_MODE_AUTO && e->m >= e->q - 1);
-    int lifted = cfg->mode != TD_MODE_THEOREM6;
+    int lifted = cfg->mode != TD_MODE_THEOREM6 &&
+                 cfg->mode != TD_MODE_CLUSTERED;
     td_mem_est a = {0}, b = {0};
     if (at_m) {
         /* main.c's choose_forward: dense below 1e10 flops per rank */

@@ -174,7 +174,8 @@ int td_eval_main(const td_eval_opts *o, td_err *err)
     td_verify_extra x = {0};
     double t0 = td_comm_wtime();
     if (load(o->network, o->data, &mdl, &e, err) == TD_OK) {
-        mdl.structured = mdl.construction != TD_CONS_POLYTOPE;
+        mdl.structured = mdl.construction != TD_CONS_POLYTOPE &&
+                         mdl.construction != TD_CONS_CLUSTERED;
         if (!extra_alloc(&x, &mdl, &e, o->predictions != NULL))
             td_err_set(err, TD_ERR_INTERNAL, "out of memory (evaluation)");
         else

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "td_ckpt.h"
+#include "td_clustered_build.h"
 #include "td_comm.h"
 #include "td_config.h"
 #include "td_conflicts.h"
@@ -219,6 +220,12 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
                    "for the output layer), dataset '%s' has %d; the lifted "
                    "constructions work at any M", cfg->data_path, q, q - 1,
                    cfg->x_dataset, eng->m);
+    if (!err->code && cfg->mode == TD_MODE_CLUSTERED && eng->m < q - 1)
+        td_err_set(err, TD_ERR_INPUT, "%s: %d classes need at least %d "
+                   "features for construction.mode = \"clustered\" (the "
+                   "class means must span Q - 1 dimensions), dataset '%s' "
+                   "has %d", cfg->data_path, q, q - 1, cfg->x_dataset,
+                   eng->m);
     if (!err->code && td_model_alloc(mdl, eng->m, q))
         td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
     if (!err->code) {
@@ -233,6 +240,22 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
     return normalize(cfg, eng, mdl, err);
 }
 
+/* Proposition 3's conditions, from all rows before any build, so that
+ * auto can prefer the clustered network and every auto or clustered
+ * result (a resumed one too) reports them (collective). */
+static int check_clustered(const td_config *cfg, td_engine *eng,
+                           td_model *mdl, td_err *err)
+{
+    if (cfg->mode != TD_MODE_AUTO && cfg->mode != TD_MODE_CLUSTERED)
+        return TD_OK;
+    if (td_clustered_check(eng, mdl, err))
+        return td_comm_agree_print(err);
+    char line[768];
+    td_clustered_describe(mdl->clustered, mdl->labels, line, sizeof line);
+    td_say("clustered (Proposition 3): %s\n", line);
+    return TD_OK;
+}
+
 /* The dense forward pass costs 2 N sum d_l d_(l-1) flops: tens of
  * teraflops for hundreds of 800-wide layers over 60000 points.  Beyond
  * 1e10 per rank the structured form checks the same layers in O(width).
@@ -245,8 +268,9 @@ static int choose_forward(const td_config *cfg, const td_engine *e,
         flops += 2.0 * mdl->net.dims[k] * mdl->net.dims[k + 1];
     flops *= (double)e->n_total / td_comm_size();
     mdl->structured = cfg->forward == 2 || (cfg->forward == 0 && flops > 1e10);
-    if (mdl->construction == TD_CONS_POLYTOPE)
-        mdl->structured = 0;     /* no cones: its two layers are checked dense */
+    if (mdl->construction == TD_CONS_POLYTOPE ||
+        mdl->construction == TD_CONS_CLUSTERED)
+        mdl->structured = 0;     /* no cones in input space: dense (small) */
     if (mdl->structured)
         return TD_OK;        /* the dense layers are only ever streamed */
     if (td_network_materialize(&mdl->net))
@@ -305,30 +329,36 @@ static int check_zero_loss(const td_model *mdl, const td_config *cfg,
     return td_comm_agree_print(err);
 }
 
-/* What was built, in a line: the construction, depth, widths, size. */
+/* What was built, in a line: the construction, depth, widths, size, and
+ * its parameters next to the paper's counts. */
 static void report_shape(const td_config *cfg, const td_model *mdl)
 {
     struct stat st;
-    int64_t pd, pg, resets = 0;
+    int64_t pd, pg, t6, c4, resets = 0;
     td_model_params(mdl, &pd, &pg);
+    td_paper_params(mdl->m, mdl->q, &t6, &c4);
     for (int k = 0; k < mdl->net.num_layers; k++)
         resets += mdl->net.kind[k] == TD_LAYER_RESET;
     double mb = td_comm_rank() == 0 && stat(cfg->output_path, &st) == 0
                 ? st.st_size / 1e6 : 0;
-    if (mdl->construction == TD_CONS_POLYTOPE) {
-        td_say("wrote %s (%.3g MB): polytope construction, class %lld inside "
-               "%d facets of class %lld: 2 hidden layers of widths %d and 1 "
-               "(1 output), parameters %lld dense, %lld geometric\n",
-               cfg->output_path, mb, (long long)mdl->labels[mdl->inner_class],
-               mdl->nfacets, (long long)mdl->labels[mdl->outer_class],
-               mdl->nfacets, (long long)pd, (long long)pg);
-        return;
-    }
-    td_say("wrote %s (%.3g MB): %s construction, %d cone layers of width %d "
-           "(+%lld reset, 1 output), parameters %lld dense, %lld geometric\n",
-           cfg->output_path, mb, td_construction_name(mdl->construction),
-           mdl->nlayers, mdl->width, (long long)resets, (long long)pd,
-           (long long)pg);
+    char shape[256];
+    if (mdl->construction == TD_CONS_POLYTOPE)
+        snprintf(shape, sizeof shape, "polytope construction, class %lld "
+                 "inside %d facets of class %lld: 2 hidden layers of widths "
+                 "%d and 1 (1 output)", (long long)mdl->labels[mdl->inner_class],
+                 mdl->nfacets, (long long)mdl->labels[mdl->outer_class],
+                 mdl->nfacets);
+    else
+        snprintf(shape, sizeof shape, "%s construction, %d cone layers of "
+                 "width %d%s (+%lld reset, 1 output)",
+                 td_construction_name(mdl->construction), mdl->nlayers,
+                 mdl->width, mdl->construction == TD_CONS_CLUSTERED
+                 ? " (the first reads the M inputs)" : "", (long long)resets);
+    td_say("wrote %s (%.3g MB): %s\n", cfg->output_path, mb, shape);
+    td_say("parameters: %lld dense, %lld geometric; the paper's counts for "
+           "M = %d, Q = %d: Theorem 6 Q(M + 2) = %lld geometric, Corollary 4 "
+           "Q(M + Q^2) = %lld dense\n", (long long)pd, (long long)pg,
+           mdl->m, mdl->q, (long long)t6, (long long)c4);
 }
 
 /* The ranks' host names, distinct, in rank order, comma-separated (rank
@@ -416,6 +446,50 @@ static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
     return TD_ERR_INSEPARABLE;
 }
 
+/* auto: Corollary 4's width-Q network when Proposition 3's conditions
+ * hold (Q(M + Q^2) parameters against Theorem 6's Q M^2).  On
+ * TD_ERR_INSEPARABLE (conditions fail, or the means are affinely
+ * dependent) every row is active again and the reason is left empty. */
+static int try_clustered(td_engine *eng, const td_config *cfg, td_model *mdl,
+                         td_err *err)
+{
+    const td_clustered *c = mdl->clustered;
+    if (!c->holds18 || !c->holds20)
+        return TD_ERR_INSEPARABLE;
+    snprintf(mdl->reason, sizeof mdl->reason, "auto: clustered data "
+             "(Proposition 3's conditions hold: c0 = %.3g < 1/4, max "
+             "theta_* = %.3g pi < pi): Corollary 4's network, width %d "
+             "after the first layer, the fewest parameters", c->c0,
+             c->theta_max / M_PI, mdl->q);
+    if (td_clustered_build(eng, cfg, mdl, err) != TD_ERR_INSEPARABLE)
+        return err->code;
+    td_say("construction: %.400s; trying Theorem 6\n", err->msg);
+    mdl->reason[0] = 0;
+    td_err_clear(err);
+    td_engine_undo_all(eng);
+    td_model_clear_layers(mdl);
+    return TD_ERR_INSEPARABLE;
+}
+
+/* auto built something else: say why not the clustered network. */
+static void note_not_clustered(td_model *mdl)
+{
+    const td_clustered *c = mdl->clustered;
+    size_t used = strlen(mdl->reason);
+    if (mdl->construction == TD_CONS_CLUSTERED || !c ||
+        used + 32 >= sizeof mdl->reason)
+        return;
+    if (c->holds18 && c->holds20)
+        snprintf(mdl->reason + used, sizeof mdl->reason - used, "; "
+                 "Proposition 3's conditions hold but its network could "
+                 "not be built (see the log)");
+    else
+        snprintf(mdl->reason + used, sizeof mdl->reason - used, "; not "
+                 "clustered (Proposition 3): %s%s%s",
+                 c->holds18 ? "" : "(18) fails", c->holds18 || c->holds20
+                 ? "" : " and ", c->holds20 ? "" : "(20) fails");
+}
+
 /* auto: Theorem 6 at width M when M >= Q - 1, within its budget.  On
  * TD_ERR_INSEPARABLE the reason says why and every row is active again. */
 static int try_theorem6(td_engine *eng, const td_config *cfg, td_model *mdl,
@@ -443,6 +517,29 @@ static int try_theorem6(td_engine *eng, const td_config *cfg, td_model *mdl,
     td_engine_undo_all(eng);
     td_model_clear_layers(mdl);
     return TD_ERR_INSEPARABLE;
+}
+
+/* auto past the clustered network: Theorem 6 at width M, then (binary
+ * data) a polytope, then pieces at width M + Q. */
+static int build_beyond(td_engine *eng, const td_config *cfg, td_model *mdl,
+                        td_ckpt *ck, int phase, td_err *err)
+{
+    if (phase <= TD_PHASE_THEOREM6 &&
+        try_theorem6(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
+        return err->code;
+    if (phase <= TD_PHASE_THEOREM6 && mdl->q == 2 &&
+        phase_ends(ck, TD_PHASE_POLYTOPE, eng, mdl, err))
+        return err->code;
+    if (phase <= TD_PHASE_POLYTOPE && mdl->q == 2 &&
+        try_polytope(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
+        return err->code;
+    if (phase <= TD_PHASE_POLYTOPE && mdl->q != 2 &&
+        phase_ends(ck, TD_PHASE_PIECES_START, eng, mdl, err))
+        return err->code;
+    if (phase < TD_PHASE_PIECES)
+        td_say("construction: %.300s; building pieces at width %d (M + Q)\n",
+               mdl->reason, eng->m + mdl->q);
+    return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, ck, err);
 }
 
 /* The construction the mode asks for; "auto" tries Theorem 6 at width M,
@@ -476,22 +573,21 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
         snprintf(why, len, "construction.mode = \"theorem6\"");
         return td_search_build(eng, cfg, mdl, ck, err);
     }
-    if (phase <= TD_PHASE_THEOREM6 &&
-        try_theorem6(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
+    if (cfg->mode == TD_MODE_CLUSTERED) {
+        const td_clustered *c = mdl->clustered;
+        snprintf(why, len, "construction.mode = \"clustered\"%s",
+                 c->holds18 && c->holds20 ? "" : " (a condition of "
+                 "Proposition 3 fails; its cones were built and checked "
+                 "anyway: the conditions are sufficient, not necessary)");
+        return td_clustered_build(eng, cfg, mdl, err);
+    }
+    if (phase == TD_PHASE_NONE &&
+        try_clustered(eng, cfg, mdl, err) != TD_ERR_INSEPARABLE)
         return err->code;
-    if (phase <= TD_PHASE_THEOREM6 && mdl->q == 2 &&
-        phase_ends(ck, TD_PHASE_POLYTOPE, eng, mdl, err))
-        return err->code;
-    if (phase <= TD_PHASE_POLYTOPE && mdl->q == 2 &&
-        try_polytope(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
-        return err->code;
-    if (phase <= TD_PHASE_POLYTOPE && mdl->q != 2 &&
-        phase_ends(ck, TD_PHASE_PIECES_START, eng, mdl, err))
-        return err->code;
-    if (phase < TD_PHASE_PIECES)
-        td_say("construction: %.300s; building pieces at width %d (M + Q)\n",
-               why, eng->m + mdl->q);
-    return td_pieces_build(eng, cfg, TD_CONS_PIECES, mdl, ck, err);
+    int rc = build_beyond(eng, cfg, mdl, ck, phase, err);
+    if (rc == TD_OK)
+        note_not_clustered(mdl);
+    return rc;
 }
 
 /* Checks before any work: the output target, the directory, stale
@@ -524,7 +620,8 @@ static int run(const char *config_path, const run_opts *opts)
     if (load_config(config_path, &cfg, &err))
         goto out;
     cfg.overwrite |= opts->force;
-    if (check_output(&cfg, opts, &err) || load_data(&cfg, &eng, &mdl, &err))
+    if (check_output(&cfg, opts, &err) || load_data(&cfg, &eng, &mdl, &err) ||
+        check_clustered(&cfg, &eng, &mdl, &err))
         goto out;
     if (opts->dry_run) {         /* the checks above are a run's own */
         td_ux_dry_run(&cfg, &eng, &mdl, &err);
@@ -538,6 +635,7 @@ static int run(const char *config_path, const run_opts *opts)
     build(&eng, &cfg, &mdl, &rs.ck, &err);
     if (td_comm_agree_print(&err))
         goto out;
+    td_say("construction: %.900s\n", mdl.reason);
     t2 = td_comm_wtime();
     if (choose_forward(&cfg, &eng, &mdl, &err))
         goto out;

@@ -1,6 +1,7 @@
 /* model.c - allocation of the constructed model (see td_model.h). */
 #include <stdlib.h>
 #include <string.h>
+#include "td_clustered.h"
 #include "td_model.h"
 
 int td_model_alloc(td_model *mdl, int m, int q)
@@ -79,6 +80,9 @@ void td_model_clear_layers(td_model *mdl)
         mdl->n_departed[l] = 0;
     }
     td_network_free(&mdl->net);
+    free(mdl->in_map);          /* the network's input map */
+    free(mdl->in_shift);
+    mdl->in_map = mdl->in_shift = NULL;
     free(mdl->layer_class);     /* per layer: gone with them */
     mdl->layer_class = NULL;
     mdl->nlayers = 0;
@@ -92,6 +96,15 @@ void td_model_clear_layers(td_model *mdl)
     mdl->facet_beta = mdl->facet_gap = NULL;
     mdl->facet_n = NULL;
     mdl->nfacets = 0;
+}
+
+void td_model_set_clustered(td_model *mdl, struct td_clustered *c)
+{
+    if (mdl->clustered) {
+        td_clustered_free(mdl->clustered);
+        free(mdl->clustered);
+    }
+    mdl->clustered = c;
 }
 
 void td_model_free(td_model *mdl)
@@ -108,6 +121,7 @@ void td_model_free(td_model *mdl)
     free(mdl->b_out);
     free(mdl->n_departed);
     free(mdl->layer_class);
+    td_model_set_clustered(mdl, NULL);
     if (mdl->test) {
         free(mdl->test->path);
         free(mdl->test->confusion);
@@ -128,8 +142,18 @@ void td_model_params(const td_model *mdl, int64_t *dense, int64_t *geometric)
         *geometric = (int64_t)mdl->nfacets * (mdl->m + 2);
         return;
     }
+    if (mdl->construction == TD_CONS_CLUSTERED) {  /* means, mu, lambda, t */
+        *geometric = q * mdl->m + 2 * q + 1 + q * q + q;
+        return;
+    }
     /* a cone is h, p and lambda; the output reads all n coordinates
      * (Theorem 6) or only the Q class coordinates (lifted) */
     int64_t out = mdl->construction == TD_CONS_THEOREM6 ? q * n + q : q * q + q;
     *geometric = (int64_t)mdl->nlayers * (2 * n + 1) + out;
+}
+
+void td_paper_params(int m, int q, int64_t *theorem6, int64_t *corollary4)
+{
+    *theorem6 = (int64_t)q * (m + 2);
+    *corollary4 = (int64_t)q * (m + (int64_t)q * q);
 }

@@ -17,6 +17,8 @@ typedef struct {
     const td_cone *cone;    /* TD_LAYER_CONE */
     const double *anchor;   /* p_l, the reset centre, or NULL (zero) */
     int dim;                /* output width */
+    const double *map;      /* the input: x^tau = map x + anchor (n x dim,
+                               td_network_set_input), or NULL: (x, 0) */
 } stage;
 
 /* What td_network_plan keeps to build any layer later. */
@@ -24,6 +26,7 @@ struct td_netplan {
     stage *st;              /* the L stages, layer order */
     int din, n;             /* input width, cone width */
     const double *wout, *bout;
+    const double *in_map, *in_shift;   /* td_network_set_input, or NULL */
 };
 
 int td_network_alloc(td_network *net, int num_layers, const int *dims)
@@ -85,7 +88,9 @@ int td_network_needs_reset(const td_cone *a, const td_cone *b,
 static void decode_column(const stage *s, int n, int j, long double *out)
 {
     for (int i = 0; i < n; i++)
-        out[i] = 0;
+        out[i] = s->map ? s->map[(size_t)i * s->dim + j] : 0;
+    if (s->map)
+        return;
     if (s->kind == TD_LAYER_RESET)
         out[j % n] = j < n ? 1 : -1;
     else
@@ -147,12 +152,13 @@ static int plan_stages(int n, int q, const td_cone *cones, int dout,
 {
     int L = 0;
     for (int l = 0; l < q; l++) {
-        st[L++] = (stage){TD_LAYER_CONE, &cones[l], cones[l].p, n};
+        st[L++] = (stage){TD_LAYER_CONE, &cones[l], cones[l].p, n, NULL};
         if (l + 1 < q &&
             td_network_needs_reset(&cones[l], &cones[l + 1], reset_cond))
-            st[L++] = (stage){TD_LAYER_RESET, NULL, cones[l + 1].p, 2 * n};
+            st[L++] = (stage){TD_LAYER_RESET, NULL, cones[l + 1].p, 2 * n,
+                              NULL};
     }
-    st[L++] = (stage){TD_LAYER_OUTPUT, NULL, NULL, dout};
+    st[L++] = (stage){TD_LAYER_OUTPUT, NULL, NULL, dout, NULL};
     return L;
 }
 
@@ -181,7 +187,7 @@ int td_network_plan(td_network *net, int din, int n, int q,
     for (int k = 0; !rc && k < L; k++)
         net->kind[k] = st[k].kind;
     if (!rc) {
-        *plan = (struct td_netplan){st, din, n, wout, bout};
+        *plan = (struct td_netplan){st, din, n, wout, bout, NULL, NULL};
         net->plan = plan;
     } else {
         free(st);
@@ -208,11 +214,21 @@ int td_network_layer(const td_network *net, int k, double *W, double *b)
     long double *work = malloc(sizeof(long double) * (n + wmax));
     if (!work)
         return -1;
-    stage input = {-1, NULL, NULL, pl->din};   /* x -> (x, 0) when din < n */
+    /* x -> (x, 0) when din < n, or the input map */
+    stage input = {-1, NULL, pl->in_shift, pl->din, pl->in_map};
     build_layer(k ? &pl->st[k - 1] : &input, &pl->st[k], n, pl->wout,
                 k == net->num_layers - 1 ? pl->bout : NULL, W, b, work);
     free(work);
     return 0;
+}
+
+void td_network_set_input(td_network *net, int din, const double *map,
+                          const double *shift)
+{
+    net->dims[0] = din;
+    net->plan->din = din;
+    net->plan->in_map = map;
+    net->plan->in_shift = shift;
 }
 
 int td_network_materialize(td_network *net)

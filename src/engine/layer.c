@@ -265,6 +265,47 @@ int td_layer_free_ok(const td_config *cfg)
 
 /* Turn the chosen hyperplane into a cone layer, apply it to all shards and
  * record everything about it. */
+int td_layer_commit(td_engine *e, const td_config *cfg, int l,
+                    const double *P, int q, const char *note, td_model *mdl,
+                    td_err *err)
+{
+    td_layer_rec *r = &mdl->layers[l];
+    int m = e->m, a = r->class_index;
+    int soft = cfg->on_inseparable == TD_INSEP_BEST_EFFORT;
+    if (!td_all_ok(td_cone_init(&mdl->cones[l], m, r->h, r->p, r->lambda) == 0))
+        return td_err_set(err, TD_ERR_INTERNAL, "layer %d: bad cone", l + 1);
+    td_apply_stats st;
+    if (td_engine_apply(e, &mdl->cones[l], a, l, P, l, soft, &st))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (apply)");
+    mdl->data_passes++;
+    r->label = mdl->labels[a];
+    r->theta = td_theta_of_lambda(r->lambda, m);
+    r->cond = td_cone_cond(&mdl->cones[l]);
+    r->margin_kept = st.margin_kept;
+    r->margin_collapsed = st.margin_collapsed;
+    r->n_kept = st.n_kept;
+    r->n_collapsed = st.n_collapsed;
+    r->n_mixed = st.n_mixed + st.n_wrong;
+    mdl->nlayers = l + 1;
+    td_say("  layer %2d: class %-8lld margin %-10.4g %-9s theta %.4f "
+           "(min %.4f) lambda %-9.3g cond %-9.3g kept %lld collapsed %lld%s\n",
+           l + 1, (long long)r->label, r->geo_margin,
+           td_sep_status_name(r->sep_status), r->theta, r->theta_min,
+           r->lambda, r->cond, (long long)r->n_kept,
+           (long long)r->n_collapsed, note);
+    td_progress_tick(e->n_total - r->n_kept, e->n_total, "layer %d of %d, "
+                     "%lld rows left", l + 1, q, (long long)r->n_kept);
+    if (st.n_wrong + st.n_mixed > 0 && !soft)
+        return td_err_set(err, TD_ERR_VERIFY, "layer %d: %lld points fell "
+                          "outside their cone (smallest margins %.3g / %.3g): "
+                          "rounding crossed a ReLU kink (construction.kappa "
+                          "= %g keeps points only 1 - kappa of their distance "
+                          "clear of the kinks)", l + 1,
+                          (long long)(st.n_wrong + st.n_mixed),
+                          st.margin_kept, st.margin_collapsed, cfg->kappa);
+    return TD_OK;
+}
+
 int td_layer_build(td_engine *e, td_step *s, const td_config *cfg,
                        int l, int a, const td_sep *sp, const td_level *lv,
                        int force_free, td_model *mdl, td_err *err)
@@ -287,49 +328,22 @@ int td_layer_build(td_engine *e, td_step *s, const td_config *cfg,
                           (long long)mdl->labels[a]);
     r->lambda_max = lmax;
     r->lambda = cfg->kappa * lmax;
-    if (!td_all_ok(td_cone_init(&mdl->cones[l], m, r->h, r->p, r->lambda) == 0))
-        return td_err_set(err, TD_ERR_INTERNAL, "layer %d: bad cone", l + 1);
-    td_apply_stats st;
-    if (td_engine_apply(e, &mdl->cones[l], a, l, s->P, s->np,
-                        cfg->on_inseparable == TD_INSEP_BEST_EFFORT, &st))
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (apply)");
-    mdl->data_passes++;
     r->class_index = a;
-    r->label = mdl->labels[a];
     r->offset = sp->c;
     r->geo_margin = sp->margin;
-    r->theta = td_theta_of_lambda(r->lambda, m);
     r->theta_min = 2.0 * acos(fmin(1.0, fmax(-1.0, cmin)));
-    r->cond = td_cone_cond(&mdl->cones[l]);
-    r->margin_kept = st.margin_kept;
-    r->margin_collapsed = st.margin_collapsed;
-    r->n_kept = st.n_kept;
-    r->n_collapsed = st.n_collapsed;
-    r->n_mixed = st.n_mixed + st.n_wrong;
     r->sep_status = sp->status;
     r->sep_rounds = sp->rounds;
     r->hull_dist = sp->hull_dist;
-    mdl->nlayers = l + 1;
+    int rc = td_layer_commit(e, cfg, l, s->P, s->q, r->base_rule ==
+                             TD_RULE_FREE ? " (free base point)" : "", mdl,
+                             err);
+    if (rc != TD_OK && rc != TD_ERR_VERIFY)
+        return rc;
     memcpy(s->P + (size_t)l * m, r->p, sizeof(double) * m);
     s->np = l + 1;
     s->done[a] = 1;
-    td_say("  layer %2d: class %-8lld margin %-10.4g %-9s theta %.4f "
-           "(min %.4f) lambda %-9.3g cond %-9.3g kept %lld collapsed %lld%s\n",
-           l + 1, (long long)r->label, r->geo_margin,
-           td_sep_status_name(sp->status), r->theta, r->theta_min, r->lambda,
-           r->cond, (long long)r->n_kept, (long long)r->n_collapsed,
-           r->base_rule == TD_RULE_FREE ? " (free base point)" : "");
-    td_progress_tick(e->n_total - r->n_kept, e->n_total, "layer %d of %d, "
-                     "%lld rows left", l + 1, s->q, (long long)r->n_kept);
-    if (st.n_wrong + st.n_mixed > 0 && cfg->on_inseparable == TD_INSEP_FAIL)
-        return td_err_set(err, TD_ERR_VERIFY, "layer %d: %lld points fell "
-                          "outside their cone (smallest margins %.3g / %.3g): "
-                          "rounding crossed a ReLU kink (construction.kappa "
-                          "= %g keeps points only 1 - kappa of their distance "
-                          "clear of the kinks)", l + 1,
-                          (long long)(st.n_wrong + st.n_mixed),
-                          st.margin_kept, st.margin_collapsed, cfg->kappa);
-    return TD_OK;
+    return rc;
 }
 
 /* Remove layer l from the shards and the model (backtracking). */

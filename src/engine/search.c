@@ -14,8 +14,8 @@
 const char *td_sep_status_name(int s)
 {
     static const char *names[] = {"optimal", "certified", "inseparable",
-                                  "capped", "soft"};
-    return s >= 0 && s <= 4 ? names[s] : "?";
+                                  "capped", "soft", "given"};
+    return s >= 0 && s <= 5 ? names[s] : "?";
 }
 
 int td_all_ok(int ok)

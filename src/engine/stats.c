@@ -196,3 +196,45 @@ int td_engine_scatter(td_engine *e, const double *means, double *S)
     free(acc);
     return 0;
 }
+
+int td_engine_class_radius(td_engine *e, const double *means, double *radius)
+{
+    int m = e->m, q = e->q, fail = 0;
+    double *r2 = calloc((size_t)q, sizeof(double));
+    fail = r2 == NULL;
+    #pragma omp parallel
+    {
+        double *buf = malloc(sizeof(double) * m);
+        double *t = calloc((size_t)q, sizeof(double));
+        if (!buf || !t) {
+            #pragma omp atomic write
+            fail = 1;
+        }
+        #pragma omp for schedule(static)
+        for (int64_t i = 0; i < e->n_local; i++) {
+            if (!buf || !t || e->layer[i] >= 0)
+                continue;
+            const double *x = td_engine_row(e, i, buf);
+            const double *mu = means + (size_t)e->cls[i] * m;
+            double d = 0;
+            for (int k = 0; k < m; k++)
+                d += (x[k] - mu[k]) * (x[k] - mu[k]);
+            t[e->cls[i]] = fmax(t[e->cls[i]], d);
+        }
+        #pragma omp critical
+        for (int c = 0; r2 && t && c < q; c++)
+            r2[c] = fmax(r2[c], t[c]);
+        free(buf);
+        free(t);
+    }
+    td_comm_any(&fail);         /* every rank returns, or none */
+    if (fail) {
+        free(r2);
+        return -1;
+    }
+    td_comm_max(r2, q);
+    for (int c = 0; c < q; c++)
+        radius[c] = sqrt(r2[c]);
+    free(r2);
+    return 0;
+}
