@@ -382,3 +382,7 @@ td_case(any_bad_forward_np3 3 KIND=clusters Q=3 M=3 N=300 EXPECT=2
 # --- trunc-dist generate: synthetic data in parallel, the same bytes at any
 # rank count, each kind's property checked independently (LP, Proposition 3)
 td_script_case(generate)
+
+# --- clustered data (Proposition 3, Corollary 4): the width-Q network, the
+# conditions recomputed independently, auto's choice and its reasons
+td_script_case(clustered)

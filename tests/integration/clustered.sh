@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Clustered data (Proposition 3, Corollary 4), at 1 and 3 ranks with rows
+# spread over them (block_rows 8):
+#  - data meeting (18) and (20): mode "clustered" and "auto" build the
+#    width-Q network (first layer Q x M, then Q wide), zero loss by the
+#    independent NumPy pass, identical /network and /construction bytes at
+#    1 and 3 ranks, the conditions in /construction/clustered equal to an
+#    independent NumPy recomputation, the parameter counts as stated;
+#    eval on 3 ranks agrees;
+#  - the same clusters in 200 dimensions with 188 constant (zero)
+#    features, and classes of identical points (delta = 0): built;
+#  - separable but not clustered (generate --violate 0.5): auto builds
+#    Theorem 6 and says which condition fails; mode "clustered" still
+#    builds (its cones separate) and says the conditions fail;
+#  - far from clustered (--violate 3): mode "clustered" exits 3 on every
+#    rank naming the layer and the conditions, nothing written;
+#  - M < Q - 1 with mode "clustered": exit 2 naming the dataset.
+#
+#   clustered.sh BIN=... WORK=... [MPIEXEC=mpiexec] [PYTHON=/usr/bin/python3]
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=script_args.sh
+. "$here/script_args.sh"
+td_script_args clustered "$@"
+fail() { echo "clustered: FAIL: $*" >&2; exit 1; }
+cd "$WORK"
+
+config() {  # config NAME DATA MODE: NAME.toml writing NAME.h5
+    printf '[data]\npath = "%s"\n[output]\npath = "%s.h5"\n[construction]\nmode = "%s"\n[parallel]\nblock_rows = 8\n' \
+        "$2" "$1" "$3" > "$1.toml"
+}
+
+# build NAME DATA MODE NP EXPECT: run it, every rank's exit code EXPECT
+build() {
+    config "$1" "$2" "$3"
+    td_run_ranks "$1" "$4" "$5" "$BIN" "$1.toml"
+}
+
+"$BIN" generate clustered cl.h5 --n 1200 --m 12 --q 4 --seed 5 > /dev/null
+"$BIN" generate clustered v05.h5 --n 1200 --m 12 --q 4 --seed 6 \
+    --violate 0.5 > /dev/null
+"$BIN" generate clustered v3.h5 --n 600 --m 12 --q 4 --seed 7 \
+    --violate 3 > /dev/null
+"$PYTHON" - <<'PY'
+import h5py
+import numpy as np
+with h5py.File("cl.h5", "r") as f:
+    x, y = f["X"][:], f["y"][:]
+# the same clusters among 188 constant features (a degenerate subspace)
+wide = np.zeros((x.shape[0], 200))
+wide[:, 50:62] = x
+with h5py.File("wide.h5", "w") as f:
+    f["X"], f["y"] = wide, y
+# every class one repeated point: delta = 0
+means = np.array([[3, 0, 0], [0, 4, 0], [0, 0, 5], [-2, -2, -2]], float)
+lab = np.arange(40) % 4
+with h5py.File("points.h5", "w") as f:
+    f["X"], f["y"] = means[lab], lab
+with h5py.File("thin.h5", "w") as f:     # M = 2 < Q - 1 = 3
+    f["X"], f["y"] = means[lab][:, :2] + 0.01 * np.arange(40)[:, None], lab
+PY
+
+for np_ in 1 3; do
+    build "cl$np_" cl.h5 clustered "$np_" 0
+    build "auto$np_" cl.h5 auto "$np_" 0
+done
+"$PYTHON" "$here/compare_networks.py" cl1.h5 cl3.h5 auto1.h5 auto3.h5 \
+    --group /network > /dev/null || fail "networks differ across rank counts or modes"
+"$PYTHON" "$here/compare_networks.py" cl1.h5 cl3.h5 --group /construction \
+    --all-attrs > /dev/null || fail "/construction differs at 1 and 3 ranks"
+for r in cl1 cl3 auto3; do
+    "$PYTHON" "$here/check_network.py" "$r.h5" cl.h5 > /dev/null ||
+        fail "$r: the independent forward pass is not at zero loss"
+done
+grep -q "^clustered (Proposition 3): .*(18) holds.*(20) holds" auto3.out.0 ||
+    fail "auto did not report the conditions"
+grep -q "^construction: auto: clustered data (Proposition 3's conditions hold" \
+    auto3.out.0 || fail "auto did not say why it built the clustered network"
+
+# the shapes, counts and conditions, recomputed independently
+"$PYTHON" - cl3.h5 cl.h5 <<'PY'
+import sys
+import h5py
+import numpy as np
+res, data = sys.argv[1], sys.argv[2]
+with h5py.File(data, "r") as f:
+    x, y = f["X"][:].astype(float), f["y"][:]
+labels = np.unique(y)
+q, m = len(labels), x.shape[1]
+with h5py.File(res, "r") as f:
+    net, con = f["network"], f["construction"]
+    c = con["clustered"]
+    assert con.attrs["construction"] in (b"clustered", "clustered")
+    L = int(net.attrs["num_layers"])
+    shapes = [net[f"layer_{k}/weight"].shape for k in range(1, L + 1)]
+    assert shapes[0] == (q, m), shapes
+    assert all(s == (q, q) for s in shapes[1:]), shapes
+    assert L == q + 1, L                     # no reset layer here
+    dense = sum(a * (b + 1) for a, b in shapes)
+    assert con.attrs["params_dense"] == dense == q * (m + q * q + q + 1)
+    assert con.attrs["params_paper_corollary4"] == q * (m + q * q)
+    assert con.attrs["params_paper_theorem6"] == q * (m + 2)
+    got = {k: c.attrs[k] for k in ("delta", "c0", "theta_star_max",
+                                   "condition_18", "condition_20")}
+    theta = c["theta_star"][:]
+    proj = c["projection"][:]
+mu = np.array([x[y == l].mean(0) for l in labels])
+xbar = mu.mean(0)
+delta = max(np.linalg.norm(x[y == l] - mu[j], axis=1).max()
+            for j, l in enumerate(labels))
+dist = np.linalg.norm(mu - xbar, axis=1)
+c0 = delta / dist.min()
+th = []
+for j in range(q):
+    f = (xbar - mu[j]) / dist[j]
+    half = 0
+    for k in range(q):
+        if k == j:
+            continue
+        d = np.linalg.norm(mu[k] - mu[j])
+        ang = np.arccos(np.clip((mu[k] - mu[j]) @ f / d, -1, 1))
+        half = max(half, ang + np.arcsin(4 * delta / d))
+    th.append(2 * half)
+th = np.array(th)
+assert np.isclose(got["delta"], delta, rtol=1e-12), (got["delta"], delta)
+assert np.isclose(got["c0"], c0, rtol=1e-12), (got["c0"], c0)
+assert np.allclose(theta, th, rtol=1e-10), (theta, th)
+assert np.isclose(got["theta_star_max"], th.max(), rtol=1e-10)
+assert got["condition_18"] == (c0 < 0.25) == 1
+assert got["condition_20"] == (th.max() < np.pi) == 1
+# the projection: orthonormal rows spanning the mean differences
+assert np.allclose(proj @ proj.T, np.eye(q - 1), atol=1e-12)
+resid = (mu - xbar) - (mu - xbar) @ proj.T @ proj
+assert np.abs(resid).max() < 1e-10 * dist.max()
+print("clustered: conditions and shapes agree")
+PY
+
+td_run_ranks eval3 3 0 "$BIN" eval cl3.h5 cl.h5
+grep -q "accuracy 100.0000% (1200 / 1200)" eval3.out.0 || fail "eval on 3 ranks"
+
+# degenerate inputs: constant features, classes of identical points
+for d in wide points; do
+    build "${d}_net" "$d.h5" clustered 3 0
+    "$PYTHON" "$here/check_network.py" "${d}_net.h5" "$d.h5" > /dev/null ||
+        fail "$d: the independent forward pass is not at zero loss"
+done
+
+# separable, not clustered: auto says why and builds Theorem 6; mode
+# "clustered" still builds, saying the conditions fail
+build v05auto v05.h5 auto 3 0
+grep -q "^clustered (Proposition 3): .*(18) fails, c0 = .* >= 1/4 (delta 1.5 times too large)" \
+    v05auto.out.0 || fail "auto: the failing condition (18) not reported"
+grep -q "^construction: auto: sequentially separable at width M; not clustered (Proposition 3): (18) fails" \
+    v05auto.out.0 || fail "auto did not say why not clustered"
+"$PYTHON" - <<'PY' || fail "v05auto: not Theorem 6"
+import h5py
+with h5py.File("v05auto.h5", "r") as f:
+    a = f["construction"].attrs
+    assert a["construction"] in (b"theorem6", "theorem6")
+    assert a["width"] == 12 and f["construction/clustered"].attrs["condition_18"] == 0
+PY
+"$PYTHON" "$here/check_network.py" v05auto.h5 v05.h5 > /dev/null ||
+    fail "v05auto: the independent forward pass is not at zero loss"
+build v05cl v05.h5 clustered 1 0
+"$PYTHON" "$here/check_network.py" v05cl.h5 v05.h5 > /dev/null ||
+    fail "v05cl: the independent forward pass is not at zero loss"
+
+# far from clustered: exit 3 everywhere, one line, nothing written
+build v3cl v3.h5 clustered 3 3
+grep -q "error: clustered: layer 1: the cone of class .* does not separate .*(18) fails.*(20) fails" \
+    v3cl.err.0 || fail "v3cl: no error naming the layer and the conditions"
+[ "$(grep -c error v3cl.err.0)" = 1 ] || fail "v3cl: not exactly one error line"
+[ ! -e v3cl.h5 ] || fail "v3cl: a result was written"
+
+build thin_net thin.h5 clustered 3 2
+grep -q "error: thin.h5: 4 classes need at least 3 features for construction.mode = \"clustered\".*dataset 'X' has 2" \
+    thin_net.err.0 || fail "thin: no error naming the dataset"
+echo "clustered: all cases passed"
