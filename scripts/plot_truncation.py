@@ -16,7 +16,9 @@ p_l + C[-h_l] (red) to p_l; between them points are moved partly (none in an
 exact network).  The lifted constructions work in R^(M+Q): the data sit at
 (x, 0), so the panels show the section of the cones with the plane of the
 data, and the base point's input coordinates (its class coordinate, the
-lift, is not drawn).
+lift, is not drawn).  A clustered network's cones live in the coordinates
+z = (U (x - xbar), t) of its first layer (/construction/clustered): its
+panels show the data in z.
 
 Panel l shows the rows after layers 1..l in colour (by class), where this
 layer's collapsed rows came from (hollow), the hyperplane <h_l, x> = offset_l
@@ -264,6 +266,14 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
     theta = c["theta"][...] if "theta" in c else None
     n_layers = order.size
     K = min(len(axes), n_layers)
+    A1 = np.eye(X.shape[1]) * s     # layer 1 reads x through A1
+    if kind == "clustered":         # the cones live in z = (U (s x - xbar), t)
+        g = c["clustered"]
+        U, xbar = g["projection"][...], g["barycentre"][...]
+        A = np.vstack([U, np.zeros((1, U.shape[1]))])
+        A1 = A * s
+        X = (s * X) @ A.T + np.append(-U @ xbar, float(g.attrs["projection_height"]))
+        s = 1.0
     m = X.shape[1]
     col = colours(q)
     Xs = s * X
@@ -275,7 +285,7 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
 
     # does the geometry rebuild /network's first layer?
     g1 = f["network/layer_1/weight"][...]
-    W1 = Cone(H[0], P[0], lam[0]).dense()[:, :m] * s
+    W1 = Cone(H[0], P[0], lam[0]).dense()[:, :A1.shape[0]] @ A1
     rel = float(np.abs(g1 - W1).max() / max(np.abs(g1).max(), 1e-300))
     layer1 = (f"the geometry rebuilds /network layer 1 (max rel diff {rel:.1e})"
               if rel <= 1e-9 else f"WARNING: the geometry differs from /network "

@@ -36,19 +36,20 @@ build() {
     local name=$1
     shift
     "$PYTHON" "$here/gen_data.py" "$WORK/$name.h5" "$@" > /dev/null
-    printf '[data]\npath = "%s.h5"\n[output]\npath = "%s_net.h5"\n[parallel]\nblock_rows = 16\n' \
-        "$name" "$name" > "$WORK/$name.toml"
+    printf '[data]\npath = "%s.h5"\n[output]\npath = "%s_net.h5"\n[parallel]\nblock_rows = 16\n[construction]\nmode = "%s"\n' \
+        "$name" "$name" "${mode:-auto}" > "$WORK/$name.toml"
     "${mpiexec_cmd[@]}" --oversubscribe -n 2 "$BIN" --quiet "$WORK/$name.toml" \
         > "$WORK/$name.build.out" || fail "$name: trunc-dist exit $?"
     grep -q "$name_kind" "$WORK/$name.build.out" ||
         fail "$name: expected a $name_kind network: $(cat "$WORK/$name.build.out")"
 }
-name_kind="theorem6 construction" build t6 --kind clusters --q 3 --m 2 --n 300 --seed 61
+mode=theorem6 name_kind="theorem6 construction" build t6 --kind clusters --q 3 --m 2 --n 300 --seed 61
 name_kind="pieces construction" build pc --kind random_labels --q 3 --m 2 --n 200 --seed 62
 name_kind="polytope construction" build po --kind concentric --m 2 --n 300 --seed 63
-name_kind="theorem6 construction" build hd --kind clusters --q 4 --m 6 --n 400 --seed 64
+mode=theorem6 name_kind="theorem6 construction" build hd --kind clusters --q 4 --m 6 --n 400 --seed 64
+mode=clustered name_kind="clustered construction" build cl --kind clusters --q 3 --m 5 --n 300 --seed 65
 
-for n in t6 pc po hd; do
+for n in t6 pc po hd cl; do
     for ext in npz pt onnx; do
         "$PYTHON" "$scripts/export_network.py" "$WORK/${n}_net.h5" "$WORK/$n.$ext" \
             > "$WORK/$n.$ext.out" || fail "export $n.$ext: exit $?"
@@ -107,7 +108,7 @@ def check(cond, msg):
         bad.append(msg)
         print(f"export: FAIL: {msg}")
 
-for name in ("t6", "pc", "po", "hd"):
+for name in ("t6", "pc", "po", "hd", "cl"):
     with h5py.File(f"{work}/{name}_net.h5", "r") as f, h5py.File(f"{work}/{name}.h5", "r") as d:
         g = f["network"]
         L = int(g.attrs["num_layers"])
@@ -180,7 +181,7 @@ for name in ("t6", "pc", "po", "hd"):
 sys.exit(1 if bad else 0)
 EOF
 
-for n in t6 pc po hd be; do
+for n in t6 pc po hd cl be; do
     for p in layers truncation; do
         f="$WORK/${n}_$p.png"
         [ -s "$f" ] && [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] ||

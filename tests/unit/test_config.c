@@ -268,7 +268,7 @@ static void test_other_ranges(void)
                "'output.overwrite' must be a boolean");
     EXPECT_ERR(BASE "[construction]\nmode = \"deep\"\n", ":6: ",
                "'construction.mode' must be \"auto\", \"theorem6\", "
-               "\"lifted\", \"pieces\" or \"polytope\", got \"deep\"");
+               "\"lifted\", \"pieces\", \"polytope\" or \"clustered\", got \"deep\"");
     EXPECT_ERR(BASE "[construction]\nmode = 3\n", ":6: ",
                "'construction.mode' must be a string");
     EXPECT_ERR(BASE "[construction]\ngrow_rounds = -1\n", ":6: ",
