@@ -18,9 +18,12 @@ int td_clustered_check(td_engine *e, td_model *mdl, td_err *err);
  * first): the first layer reads z = (U^T (x - xbar), t) in R^Q, then one
  * cone per class in the order of construction.order (else the labels'),
  * axis f_j and base point mean_j + mu_j f_j, lambda = kappa lambda_max
- * from the data exactly.  TD_ERR_INSEPARABLE, with the conditions, when
- * the class means are affinely dependent (no width-Q route) or a cone
- * does not separate its class (possible only when a condition fails).
+ * from the data exactly.  When the paper's mu_j does not separate (only
+ * when a condition fails) the base point moves along f_j to the middle of
+ * the gap between class j and the rest, if there is one (base rule 6,
+ * mdl->clustered->mu updated).  TD_ERR_INSEPARABLE, with the conditions,
+ * when the class means are affinely dependent (no width-Q route) or no
+ * cone with axis f_j separates its class.
  * Rows must all be active; on return each carries the layer that
  * collapsed it, as in the other constructions. */
 int td_clustered_build(td_engine *e, const td_config *cfg, td_model *mdl,

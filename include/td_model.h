@@ -50,7 +50,8 @@ typedef struct {
                                1 class mean projected, 2 mean of the
                                remaining points projected, 3 free
                                (td_base_free); lifted: 4 the piece's mean
-                               projected; clustered: 5 mean_j + mu_j f_j */
+                               projected; clustered: 5 mean_j + mu_j f_j,
+                               6 the same, mu_j fitted to the data */
     double offset;          /* hyperplane {x : <h, x> = offset}, = <h, p> */
     double lift;            /* lifted layers: |eta|, the tilt of h into
                                the class coordinates (0 at width M) */

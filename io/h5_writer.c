@@ -325,7 +325,8 @@ static void codes_attr(h5w *w, hid_t g, const char *name, const char *codes)
     "0 segment rule, 1 class mean projected, 2 mean of the remaining " \
     "points projected, 3 free (moved along the hyperplane away from the " \
     "data), 4 the piece's mean projected (lifted), 5 mean_j + mu_j f_j " \
-    "(clustered)"
+    "(clustered), 6 the same with mu_j fitted to the data (clustered, " \
+    "where the paper's mu_j does not separate)"
 
 static void write_layer_table(h5w *w, hid_t g, const td_model *mdl)
 {
@@ -395,7 +396,8 @@ static void write_clustered(h5w *w, hid_t parent, const td_model *mdl)
              "around f[j] holding every other class's 4 delta ball (2 pi: a "
              "ball holds mean_j), set by the ball of class "
              "theta_star_ball_label[j]; (20) holds iff max theta_star < pi; "
-             "mu[j] puts class j's base point at mean_j + mu[j] f[j].  A "
+             "mu[j] puts class j's base point at mean_j + mu[j] f[j] (2.5 "
+             "delta, or fitted to the data: base_rule 6).  A "
              "clustered network reads z = (projection (x - xbar), "
              "projection_height) in R^Q: projection has orthonormal rows "
              "spanning the mean differences, and h, p of the layer table are "

@@ -69,61 +69,102 @@ static int project_rows(const td_engine *e, const td_clustered *c,
     return td_all_ok(!fail) ? 0 : -1;
 }
 
-/* The geometric margin of class a's hyperplane <h, z> = <h, p> over the
- * active rows and the earlier base points (one scan; -1 on failure). */
-static int margin_of(td_engine *z, int a, const td_layer_rec *r,
-                     const double *P, int np, double *margin)
+/* Class a's rows and the rest along h, from the hyperplane <h, z> = c:
+ * the largest <h, z> - c over the class's active rows (*lo) and the
+ * smallest over the other rows and the np earlier base points (*hi), in
+ * one scan.  -1 on failure (every rank). */
+static int spread_along(td_engine *z, int a, const double *h, double c,
+                        const double *P, int np, double *lo, double *hi)
 {
     int owner = 0;
-    double c = td_dot(r->h, r->p, z->m);
     td_scan sc;
-    if (td_engine_scan(z, 1, &a, r->h, &c, P, np, 1, &owner, &sc)) {
+    if (td_engine_scan(z, 1, &a, h, &c, P, np, 1, &owner, &sc)) {
         td_scan_free(&sc);
         return -1;
     }
-    *margin = -fmax(sc.maxv[0], sc.maxv[1]);
+    *lo = sc.maxv[0];
+    *hi = -sc.maxv[1];
     td_scan_free(&sc);
     return 0;
 }
 
-/* Layer l collapses class a with Proposition 3's cone; P holds the l
- * earlier base points and gets this one. */
+/* Class a's cone probed: lambda_max, the smallest cosine and the margin
+ * of the hyperplane through r->p (two passes; -1 on failure). */
+static int probe(td_engine *z, int a, td_layer_rec *r, const double *P,
+                 int np, double *lmax, double *cmin)
+{
+    td_cone cone = {0};
+    double lo = NAN, hi = NAN;
+    int ok = td_all_ok(td_cone_init(&cone, z->m, r->h, r->p, 1.0) == 0) &&
+             td_engine_lambda_pass(z, 1, &cone, a, P, np, 0, lmax, cmin) == 0 &&
+             spread_along(z, a, r->h, td_dot(r->h, r->p, z->m), P, np, &lo,
+                          &hi) == 0;
+    td_cone_free(&cone);
+    r->geo_margin = fmin(-lo, hi);
+    return ok ? 0 : -1;
+}
+
+/* The paper's mu_a failed: move the base point along f_a to the middle of
+ * the gap between class a and the rest, when there is one (base rule 6).
+ * 1 when moved, 0 when no hyperplane with normal f_a separates, -1 on
+ * failure. */
+static int fit_mu(td_engine *z, int a, td_layer_rec *r, const double *P,
+                  int np, double *mu)
+{
+    double lo, hi, c = td_dot(r->h, r->p, z->m) - *mu;  /* through mean_a */
+    if (spread_along(z, a, r->h, c, P, np, &lo, &hi))
+        return -1;
+    if (!(lo < hi))
+        return 0;
+    double fit = 0.5 * (lo + hi);
+    for (int i = 0; i < z->m; i++)
+        r->p[i] += (fit - *mu) * r->h[i];
+    *mu = fit;
+    r->base_rule = 6;
+    return 1;
+}
+
+/* Layer l collapses class a with Proposition 3's cone (its base point fit
+ * to the data when the paper's mu fails); P holds the l earlier base
+ * points and gets this one. */
 static int cone_layer(td_engine *z, const td_config *cfg, int l, int a,
                       double *P, const char *cond, td_model *mdl, td_err *err)
 {
-    const td_clustered *c = mdl->clustered;
-    int q = z->m;
+    td_clustered *c = mdl->clustered;
+    int q = z->m, moved = 0;
     td_layer_rec *r = &mdl->layers[l];
-    td_cone probe = {0};
-    double lmax = 0, cmin = -1;
+    double lmax = 0, cmin = -1, paper = c->mu[a];
     r->h = malloc(sizeof(double) * q);
     r->p = malloc(sizeof(double) * q);
-    int ok = r->h && r->p;
+    r->base_rule = 5;
+    int ok = td_all_ok(r->h && r->p);
     if (ok)
         td_clustered_cone(c, mdl->means, a, r->h, r->p);
-    ok = td_all_ok(ok && td_cone_init(&probe, q, r->h, r->p, 1.0) == 0) &&
-         td_engine_lambda_pass(z, 1, &probe, a, P, l, 0, &lmax, &cmin) == 0 &&
-         margin_of(z, a, r, P, l, &r->geo_margin) == 0;
-    td_cone_free(&probe);
-    mdl->data_passes += 2;
-    if (!ok)
+    ok = ok && probe(z, a, r, P, l, &lmax, &cmin) == 0;
+    if (ok && !(lmax > 0) && (moved = fit_mu(z, a, r, P, l, &c->mu[a])) > 0)
+        ok = probe(z, a, r, P, l, &lmax, &cmin) == 0;
+    mdl->data_passes += 2 + 3 * (moved > 0);
+    if (!ok || moved < 0)
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (layer)");
     if (!(lmax > 0))
-        return td_err_set(err, TD_ERR_INSEPARABLE, "clustered: layer %d: the "
-                          "cone of class %lld (axis f_j at mean_j + mu_j f_j, "
-                          "mu_j = %.4g) does not separate its class from the "
-                          "rest (geometric margin %.3g); %s; construction."
-                          "mode = \"auto\" builds another network", l + 1,
-                          (long long)mdl->labels[a], c->mu[a], r->geo_margin,
-                          cond);
+        return td_err_set(err, TD_ERR_INSEPARABLE, "clustered: layer %d: no "
+                          "cone with axis f_j separates class %lld from the "
+                          "rest, at the paper's mu_j = %.4g (geometric "
+                          "margin %.3g) nor anywhere along f_j; %s; "
+                          "construction.mode = \"auto\" builds another "
+                          "network", l + 1, (long long)mdl->labels[a], paper,
+                          r->geo_margin, cond);
     r->class_index = a;
-    r->base_rule = 5;
     r->sep_status = TD_SEP_GIVEN;
     r->offset = td_dot(r->h, r->p, q);
     r->lambda_max = lmax;
     r->lambda = cfg->kappa * lmax;
     r->theta_min = 2.0 * acos(fmin(1.0, fmax(-1.0, cmin)));
-    int rc = td_layer_commit(z, cfg, l, P, q, "", mdl, err);
+    char note[96] = "";
+    if (moved)
+        snprintf(note, sizeof note, " (mu fitted: %.4g; the paper's %.4g "
+                 "does not separate)", c->mu[a], paper);
+    int rc = td_layer_commit(z, cfg, l, P, q, note, mdl, err);
     memcpy(P + (size_t)l * q, r->p, sizeof(double) * q);
     return rc;
 }

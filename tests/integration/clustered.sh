@@ -12,8 +12,10 @@
 #  - separable but not clustered (generate --violate 0.5): auto builds
 #    Theorem 6 and says which condition fails; mode "clustered" still
 #    builds (its cones separate) and says the conditions fail;
-#  - far from clustered (--violate 3): mode "clustered" exits 3 on every
-#    rank naming the layer and the conditions, nothing written;
+#  - further (--violate 1.5): mode "clustered" fits each base point along
+#    f_j (base rule 6), still exact;
+#  - far from clustered (scikit-learn's iris): mode "clustered" exits 3
+#    on every rank naming the layer and the conditions, nothing written;
 #  - M < Q - 1 with mode "clustered": exit 2 naming the dataset.
 #
 #   clustered.sh BIN=... WORK=... [MPIEXEC=mpiexec] [PYTHON=/usr/bin/python3]
@@ -23,6 +25,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=script_args.sh
 . "$here/script_args.sh"
 td_script_args clustered "$@"
+SKLEARN_DATA="${SKLEARN_DATA:-/usr/lib/python3/dist-packages/sklearn/datasets/data}"
 fail() { echo "clustered: FAIL: $*" >&2; exit 1; }
 cd "$WORK"
 
@@ -40,8 +43,9 @@ build() {
 "$BIN" generate clustered cl.h5 --n 1200 --m 12 --q 4 --seed 5 > /dev/null
 "$BIN" generate clustered v05.h5 --n 1200 --m 12 --q 4 --seed 6 \
     --violate 0.5 > /dev/null
-"$BIN" generate clustered v3.h5 --n 600 --m 12 --q 4 --seed 7 \
-    --violate 3 > /dev/null
+"$BIN" generate clustered v15.h5 --n 1200 --m 12 --q 4 --seed 6 \
+    --violate 1.5 > /dev/null
+"$BIN" convert "$SKLEARN_DATA/iris.csv" iris.h5 > /dev/null
 "$PYTHON" - <<'PY'
 import h5py
 import numpy as np
@@ -166,12 +170,32 @@ build v05cl v05.h5 clustered 1 0
 "$PYTHON" "$here/check_network.py" v05cl.h5 v05.h5 > /dev/null ||
     fail "v05cl: the independent forward pass is not at zero loss"
 
-# far from clustered: exit 3 everywhere, one line, nothing written
-build v3cl v3.h5 clustered 3 3
-grep -q "error: clustered: layer 1: the cone of class .* does not separate .*(18) fails.*(20) fails" \
-    v3cl.err.0 || fail "v3cl: no error naming the layer and the conditions"
-[ "$(grep -c error v3cl.err.0)" = 1 ] || fail "v3cl: not exactly one error line"
-[ ! -e v3cl.h5 ] || fail "v3cl: a result was written"
+# further from clustered: the paper's mu_j = 2.5 delta puts the base
+# points beyond the other classes; mode "clustered" moves them along f_j
+# into the gap and says so, still exact
+build v15cl v15.h5 clustered 3 0
+[ "$(grep -c "(mu fitted: .*; the paper's .* does not separate)" v15cl.out.0)" = 4 ] ||
+    fail "v15cl: expected 4 layers with a fitted mu"
+"$PYTHON" "$here/check_network.py" v15cl.h5 v15.h5 > /dev/null ||
+    fail "v15cl: the independent forward pass is not at zero loss"
+"$PYTHON" - <<'PY' || fail "v15cl: base_rule 6 and the fitted mu not recorded"
+import h5py
+import numpy as np
+with h5py.File("v15cl.h5", "r") as f:
+    c = f["construction"]
+    assert (c["base_rule"][:] == 6).all()
+    g = c["clustered"]
+    assert g.attrs["condition_18"] == 0
+    assert not np.allclose(g["mu"][:], 2.5 * g.attrs["delta"])
+PY
+
+# far from clustered (iris: c0 = 3.5): exit 3 everywhere, one line,
+# nothing written
+build iriscl iris.h5 clustered 3 3
+grep -q "error: clustered: layer 2: no cone with axis f_j separates class 1 .*(18) fails.*(20) fails" \
+    iriscl.err.0 || fail "iriscl: no error naming the layer and the conditions"
+[ "$(grep -c error iriscl.err.0)" = 1 ] || fail "iriscl: not exactly one error line"
+[ ! -e iriscl.h5 ] || fail "iriscl: a result was written"
 
 build thin_net thin.h5 clustered 3 2
 grep -q "error: thin.h5: 4 classes need at least 3 features for construction.mode = \"clustered\".*dataset 'X' has 2" \
