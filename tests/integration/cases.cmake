@@ -332,7 +332,7 @@ td_case(any_theorem6_plane_np2 2 KIND=clusters Q=5 M=2 N=500 EXPECT=2
         "MSG=the lifted constructions work at any M")
 td_case(any_bad_mode_np2 2 KIND=clusters Q=3 M=3 N=300 EXPECT=2
         "EXTRA_TOML=[construction]\\nmode = \"magic\""
-        "MSG=must be \"auto\", \"theorem6\", \"lifted\", \"pieces\" or \"polytope\"")
+        "MSG=must be \"auto\", \"theorem6\", \"lifted\", \"pieces\", \"polytope\" or \"clustered\"")
 # auto's Theorem 6 search is bounded: past construction.auto_budget it
 # says so and builds pieces (exact all the same)
 td_case(any_auto_budget_np2 2 KIND=clusters Q=3 M=4 N=600 SEED=36 REF_NP=1

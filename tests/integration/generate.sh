@@ -12,8 +12,8 @@
 #  - clustered: Proposition 3's delta, means, (18) and (20) computed from
 #    the data hold at the default (delta half the critical radius) and fail
 #    by exactly the fraction asked with --violate, on a simplex ((18)
-#    binds) and on a hexagon in the plane ((20) binds); the default builds
-#    with Theorem 6;
+#    binds) and on a hexagon in the plane ((20) binds); auto builds the
+#    default as clustered data (Corollary 4);
 #  - overlap and random: the LP finds no class separable from the rest (not
 #    SLS), and auto builds pieces to zero loss;
 #  - bad arguments exit 2 with one line naming the option, on every rank;
@@ -95,7 +95,7 @@ build sls "$WORK/sls.h5" theorem6
 
 g clustered clustered.h5 --n 800 --m 6 --q 4 --seed 3
 check clustered "$WORK/clustered.h5" --ratio 0.5
-build clustered "$WORK/clustered.h5" theorem6
+build clustered "$WORK/clustered.h5" clustered   # auto prefers Corollary 4
 g clustered clustered_v.h5 --n 800 --m 6 --q 4 --seed 3 --violate 0.05
 check clustered "$WORK/clustered_v.h5" --ratio 1.05
 g clustered hexagon.h5 --n 600 --m 2 --q 6 --seed 4
