@@ -372,7 +372,7 @@ int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
     for (int l = 0; l < q; l++)     /* row j: base point of class j */
         memcpy(P + (size_t)mdl->layers[l].class_index * m, s->P + (size_t)l * m,
                sizeof(double) * m);
-    td_output_layer(m, q, P, q, mdl->targets, mdl->w_out, mdl->b_out,
+    td_output_layer(TD_OUT_AFFINE, m, q, P, q, mdl->targets, mdl->w_out, mdl->b_out,
                     &mdl->output_bias, &mdl->output_cond, err);
     free(P);
     if (td_comm_agree(err))     /* out of memory on one rank stops all */
