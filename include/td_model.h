@@ -105,6 +105,9 @@ typedef struct {
     double *b_out;          /* Q cumulative output bias b^(Q+1) */
     int output_bias;        /* 1 when b^(Q+1) != 0 */
     double output_cond;     /* cond of the centred base points */
+    int output_kind;        /* enum td_out_kind (td_config.h) */
+    int output_rank;        /* numerical rank of W^(L) (td_output_describe) */
+    double output_bias_dev; /* |b^(L) - ybar| */
 
     td_network net;         /* the exported per-layer network */
 
@@ -144,6 +147,9 @@ typedef struct {
     /* The config's [eval] test set, evaluated with the same pass (NULL
      * when there is none). */
     struct td_test_eval *test;
+    /* Section 6.2's neural-collapse quantities of the training data's
+     * penultimate features (td_nc.h; verify.c), or NULL. */
+    struct td_nc *nc;
 
     /* Search statistics. */
     int64_t separator_solves;

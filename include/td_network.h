@@ -111,18 +111,35 @@ void td_network_forward_hook(const td_network *net, const double *x,
 /* Work size (doubles) td_network_forward needs for `rows` points. */
 int64_t td_network_work_size(const td_network *net, int64_t rows);
 
-/* Output layer (Theorem 6, eq. 29): solve W p_j + b = y_j for j = 1..q.
- * P is q x n (row j = p_j), Y is q x dout (row j = y_j).
- * The output layer multiplies every rounding error upstream by |W|, so it
- * takes the exact solution of least norm: W (p_j - pbar) = y_j - ybar with
- * minimum-norm W, b = ybar - W pbar.  It needs the p_j affinely
- * independent (n >= q - 1), is translation invariant, and its |W| is at
- * most that of the paper's b = 0 form Y P^+ (one of the solutions).
- * Writes wout (dout x n), bout (dout), *used_bias (b != 0) and *cond (of
- * the centred base points on their span).  Fails with TD_ERR_VERIFY when
- * the base points are affinely dependent. */
-int td_output_layer(int n, int q, const double *P, int dout, const double *Y,
-                    double *wout, double *bout, int *used_bias, double *cond,
-                    td_err *err);
+/* Output layer (Theorem 6, eq. 29; section 6.2): solve W p_j + b = y_j for
+ * j = 1..q.  P is q x n (row j = p_j), Y is q x dout (row j = y_j); kind
+ * is an enum td_out_kind (td_config.h):
+ *  - TD_OUT_AFFINE (default): the output layer multiplies every rounding
+ *    error upstream by |W|, so the exact solution of least norm:
+ *    W (p_j - pbar) = y_j - ybar with minimum-norm W, b = ybar - W pbar.
+ *    Needs the p_j affinely independent (n >= q - 1), is translation
+ *    invariant, and its |W| is at most that of the b = 0 form below.
+ *  - TD_OUT_LINEAR: the paper's W = Y P^+ (rows: W = Y^T (P^T)^+), b = 0.
+ *  - TD_OUT_NEURAL_COLLAPSE: W = (Y - ybar 1^T) P^+, b = ybar (= u/q for
+ *    one-hot targets), so W has rank q - 1 (section 6.2).
+ * The last two need the p_j linearly independent (n >= q).  Writes wout
+ * (dout x n), bout (dout), *used_bias (b != 0) and *cond (of the matrix
+ * solved: the centred base points for AFFINE, P itself otherwise).  Fails
+ * with TD_ERR_VERIFY when the base points are dependent in the kind's
+ * sense. */
+int td_output_layer(int kind, int n, int q, const double *P, int dout,
+                    const double *Y, double *wout, double *bout,
+                    int *used_bias, double *cond, td_err *err);
+
+/* "affine", "linear" or "neural_collapse". */
+const char *td_output_kind_name(int kind);
+
+/* What the result reports about an output layer W (dout x n), b: the
+ * numerical rank of W (SVD, relative threshold 1e-10) and |b - ybar|
+ * with ybar the mean of the q target rows of Y (q x dout).  -1 if LAPACK
+ * or memory failed. */
+int td_output_describe(int n, int q, int dout, const double *wout,
+                       const double *bout, const double *Y, int *rank,
+                       double *bias_dev);
 
 #endif

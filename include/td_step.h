@@ -82,9 +82,15 @@ int td_layer_commit(td_engine *e, const td_config *cfg, int l,
 /* Free base points are allowed by the configuration. */
 int td_layer_free_ok(const td_config *cfg);
 void td_layer_undo(td_engine *e, td_step *s, td_model *mdl, int l);
-/* tolerance (verify.tolerance) sets where reset layers go (td_reset_cond) */
-int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
-                    td_err *err);
+/* kind: enum td_out_kind (construction.output_layer, td_output_layer);
+ * tolerance (verify.tolerance) sets where reset layers go (td_reset_cond) */
+int td_layer_output(td_model *mdl, const td_step *s, int kind,
+                    double tolerance, td_err *err);
+
+/* mdl->output_rank and output_bias_dev of the built output layer: W^(L),
+ * b^(L) (a polytope: its exported last layer).  Collective (agreed);
+ * TD_ERR_INTERNAL when LAPACK or memory failed anywhere. */
+int td_model_describe_output(td_model *mdl);
 
 /* Broadcast rank 0's output weights and the materialised layers of the
  * network, so every rank verifies and writes the same bytes. */

@@ -23,17 +23,24 @@ int td_verify(td_engine *e, td_model *mdl, td_err *err);
  *    point collapsed earlier sits at that base point, which later cones
  *    keep; polytope layers are not cones and are not counted;
  *  - pred (n_local): each local row's predicted class index;
- *  - out (n_local x q): the network's outputs. */
+ *  - out (n_local x q): the network's outputs;
+ *  - nc: compute mdl->nc, section 6.2's neural-collapse quantities on the
+ *    penultimate features and the decomposition of C_N (td_nc.h; when
+ *    the per-block sums fit in 64 MB, else mdl->nc stays NULL). */
 typedef struct {
     int64_t *confusion;
     int64_t *layer_class;
     int *pred;
     double *out;
+    int nc;
 } td_verify_extra;
 
 /* td_verify, filling what x asks for (collective). */
 int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
                  td_err *err);
+
+/* The line after the verify line: mdl->nc's numbers (nothing without). */
+void td_verify_say_nc(const td_model *mdl);
 
 /* Why a verified exact construction misses zero loss, for the error
  * message (after td_verify): the first hidden layer where the float64

@@ -24,6 +24,7 @@
 #include "td_clustered.h"
 #include "td_cone.h"
 #include "td_h5.h"
+#include "td_nc.h"
 #include "td_progress.h"
 #include "td_stop.h"
 #include "td_version.h"
@@ -441,6 +442,14 @@ static void write_params(h5w *w, hid_t g, const td_model *mdl)
     attr_i64(w, g, "params_paper_corollary4", c4);
 }
 
+/* construction.output_layer and what came of it (both layouts). */
+static void write_output_kind(h5w *w, hid_t g, const td_model *mdl)
+{
+    attr_str(w, g, "output_layer", td_output_kind_name(mdl->output_kind));
+    attr_i32(w, g, "output_rank", mdl->output_rank);
+    attr_f64(w, g, "output_bias_ybar_dist", mdl->output_bias_dev);
+}
+
 static void write_construction(h5w *w, const td_model *mdl)
 {
     hid_t g = group(w, w->file, "construction");
@@ -468,6 +477,7 @@ static void write_construction(h5w *w, const td_model *mdl)
     f64(w, g, "output_bias", 1, mdl->q, 0, mdl->b_out);
     attr_i32(w, g, "output_uses_bias", mdl->output_bias);
     attr_f64(w, g, "output_cond", mdl->output_cond);
+    write_output_kind(w, g, mdl);
     attr_f64(w, g, "theta_n", td_theta_n(mdl->width));
     attr_str(w, g, "construction", td_construction_name(mdl->construction));
     attr_str(w, g, "construction_reason", mdl->reason);
@@ -484,6 +494,37 @@ static void write_construction(h5w *w, const td_model *mdl)
     attr_i64(w, g, "data_passes", mdl->data_passes);
     attr_i64(w, g, "separator_passes", mdl->separator_passes);
     attr_i32(w, g, "sequentially_separable", mdl->sequentially_separable);
+    close_group(g);
+}
+
+/* Section 6.2 on the training data's penultimate features (td_nc.h). */
+static void write_nc(h5w *w, const td_model *mdl)
+{
+    const td_nc *n = mdl->nc;
+    hid_t g = group(w, w->file, "neural_collapse");
+    attr_str(w, g, "description", "section 6.2 on the training data: "
+             "class_means_penultimate row j is the mean over class "
+             "label_values[j] of x^(L-1), the output of the last hidden "
+             "layer (network layer 'layer'); c_j = its mean minus the "
+             "average of the class means.  nc1_within = sum_j 1/N_j sum_i "
+             "|x - mean_j|^2, nc1_relative = nc1_within / sum_j |c_j|^2, "
+             "nc2_norm_spread = std / mean of |c_j|, nc2_max_cos_dev = "
+             "max_(j<k) |cos(c_j, c_k) + 1/(Q-1)|, nc2_etf_dist = "
+             "|G/|G|_F - E/|E|_F|_F with G_jk = <c_j, c_k> and E = I - "
+             "1 1^T/Q, nc3_dual_dist = |W_L/|W_L|_F - C/|C|_F|_F (W_L the "
+             "exported last layer, C rows c_j); C_N = cn_within + "
+             "cn_between, eq. (31) on the outputs");
+    f64(w, g, "class_means_penultimate", 2, mdl->q, n->dim, n->means);
+    attr_i32(w, g, "layer", n->layer);
+    attr_i32(w, g, "width", n->dim);
+    attr_f64(w, g, "nc1_within", n->nc1_within);
+    attr_f64(w, g, "nc1_relative", n->nc1_relative);
+    attr_f64(w, g, "nc2_norm_spread", n->nc2_norm_spread);
+    attr_f64(w, g, "nc2_max_cos_dev", n->nc2_max_cos_dev);
+    attr_f64(w, g, "nc2_etf_dist", n->nc2_etf_dist);
+    attr_f64(w, g, "nc3_dual_dist", n->nc3_dual_dist);
+    attr_f64(w, g, "cn_within", n->cn_within);
+    attr_f64(w, g, "cn_between", n->cn_between);
     close_group(g);
 }
 
@@ -515,6 +556,7 @@ static void write_polytope(h5w *w, const td_model *mdl)
     attr_i64(w, g, "inner_label", mdl->labels[mdl->inner_class]);
     attr_i64(w, g, "outer_label", mdl->labels[mdl->outer_class]);
     attr_i32(w, g, "n_facets", k);
+    write_output_kind(w, g, mdl);
     attr_i32(w, g, "width", k);
     write_params(w, g, mdl);
     write_clustered(w, g, mdl);
@@ -629,6 +671,8 @@ static double result_bytes(const td_model *mdl, const td_run_info *run)
     b += 8.0 * mdl->nlayers * (2.0 * mdl->width + 32) + 4096;
     b += 8.0 * mdl->q * (mdl->m + mdl->q + mdl->width + 4);
     b += 8.0 * mdl->nfacets * (mdl->m + 4);
+    if (mdl->nc)                        /* /neural_collapse: class means */
+        b += 8.0 * mdl->q * mdl->nc->dim + 4096;
     if (mdl->test)                      /* /eval: confusion, layer table */
         b += 8.0 * mdl->q * (mdl->q + 3.0 * mdl->nlayers);
     if (run && run->config_text)
@@ -726,6 +770,8 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
     else
         write_construction(w, mdl);
     write_verification(w, mdl);
+    if (mdl->nc)
+        write_nc(w, mdl);
     if (mdl->test)
         write_eval(w, mdl);
     if (run)

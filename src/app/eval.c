@@ -126,7 +126,7 @@ static int extra_alloc(td_verify_extra *x, const td_model *mdl,
 {
     int64_t q = mdl->q, n = e->n_local > 0 ? e->n_local : 1;
     *x = (td_verify_extra){calloc((size_t)(q * q), sizeof(int64_t)),
-                           NULL, NULL, NULL};
+                           NULL, NULL, NULL, 0};
     if (want_rows) {
         x->pred = malloc(sizeof(int) * n);
         x->out = malloc(sizeof(double) * n * q);
@@ -230,7 +230,7 @@ int td_eval_test(const char *path, td_model *mdl, td_err *err)
         int64_t n = mdl->n_points, c = mdl->n_correct;
         double cost = mdl->cost, cb = mdl->cost_balanced, me = mdl->max_error;
         int64_t *dep = malloc(sizeof(int64_t) * (mdl->nlayers + 1));
-        td_verify_extra x = {t->confusion, t->layer_class, NULL, NULL};
+        td_verify_extra x = {t->confusion, t->layer_class, NULL, NULL, 0};
         if (!td_all_ok(dep != NULL))
             td_err_set(err, TD_ERR_INTERNAL, "out of memory");
         else {

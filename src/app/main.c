@@ -226,6 +226,15 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
                    "class means must span Q - 1 dimensions), dataset '%s' "
                    "has %d", cfg->data_path, q, q - 1, cfg->x_dataset,
                    eng->m);
+    if (!err->code && cfg->mode == TD_MODE_THEOREM6 &&
+        cfg->output_layer != TD_OUT_AFFINE && eng->m < q)
+        td_err_set(err, TD_ERR_INPUT, "%s: construction.output_layer = "
+                   "\"%s\" needs the %d base points linearly independent, "
+                   "so M >= Q = %d features for construction.mode = "
+                   "\"theorem6\", dataset '%s' has %d; \"affine\" needs "
+                   "M >= Q - 1, the lifted constructions any M",
+                   cfg->data_path, td_output_kind_name(cfg->output_layer), q,
+                   q, cfg->x_dataset, eng->m);
     if (!err->code && td_model_alloc(mdl, eng->m, q))
         td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
     if (!err->code) {
@@ -287,6 +296,7 @@ static int choose_forward(const td_config *cfg, const td_engine *e,
 static int verify(td_engine *eng, td_model *mdl, td_err *err)
 {
     td_verify_extra x = {0};
+    x.nc = 1;
     if (mdl->construction != TD_CONS_POLYTOPE && mdl->nlayers > 0 &&
         (double)mdl->nlayers * mdl->q <= 1e7) {
         mdl->layer_class = calloc((size_t)mdl->nlayers * mdl->q * 3,
@@ -307,6 +317,7 @@ static int check_zero_loss(const td_model *mdl, const td_config *cfg,
            mdl->cost, mdl->cost_balanced, mdl->max_error,
            100.0 * mdl->n_correct / mdl->n_points, (long long)mdl->n_correct,
            (long long)mdl->n_points);
+    td_verify_say_nc(mdl);
     /* a result file must never contradict itself: no file claims a cost
      * that its own outputs do not have */
     if (!isfinite(mdl->cost) || !isfinite(mdl->max_error))
@@ -344,10 +355,11 @@ static void report_shape(const td_config *cfg, const td_model *mdl)
     char shape[256];
     if (mdl->construction == TD_CONS_POLYTOPE)
         snprintf(shape, sizeof shape, "polytope construction, class %lld "
-                 "inside %d facets of class %lld: 2 hidden layers of widths "
-                 "%d and 1 (1 output)", (long long)mdl->labels[mdl->inner_class],
+                 "inside %d facets of class %lld: %d hidden layers of widths "
+                 "%d, 1%s (1 output)", (long long)mdl->labels[mdl->inner_class],
                  mdl->nfacets, (long long)mdl->labels[mdl->outer_class],
-                 mdl->nfacets);
+                 mdl->net.num_layers - 1, mdl->nfacets,
+                 mdl->net.num_layers > 3 ? ", 2" : "");
     else
         snprintf(shape, sizeof shape, "%s construction, %d cone layers of "
                  "width %d%s (+%lld reset, 1 output)",
@@ -502,6 +514,13 @@ static int try_theorem6(td_engine *eng, const td_config *cfg, td_model *mdl,
                  "no output layer at width M", mdl->q, eng->m);
         return TD_ERR_INSEPARABLE;
     }
+    if (eng->m < mdl->q && cfg->output_layer != TD_OUT_AFFINE) {
+        snprintf(why, len, "auto: %d classes in %d dimensions (M < Q): no "
+                 "%s output layer at width M (it needs the base points "
+                 "linearly independent)", mdl->q, eng->m,
+                 td_output_kind_name(cfg->output_layer));
+        return TD_ERR_INSEPARABLE;
+    }
     if (ck->phase != TD_PHASE_THEOREM6)
         snprintf(why, len, "auto: sequentially separable at width M");
     td_search_build(eng, cfg, mdl, ck, err);
@@ -632,7 +651,8 @@ static int run(const char *config_path, const run_opts *opts)
     if (td_comm_agree_print(&err))
         goto out;
     t1 = td_comm_wtime();
-    build(&eng, &cfg, &mdl, &rs.ck, &err);
+    if (build(&eng, &cfg, &mdl, &rs.ck, &err) == TD_OK)
+        td_model_describe_output(&mdl);
     if (td_comm_agree_print(&err))
         goto out;
     td_say("construction: %.900s\n", mdl.reason);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "td_clustered.h"
 #include "td_model.h"
+#include "td_nc.h"
 
 int td_model_alloc(td_model *mdl, int m, int q)
 {
@@ -122,6 +123,7 @@ void td_model_free(td_model *mdl)
     free(mdl->n_departed);
     free(mdl->layer_class);
     td_model_set_clustered(mdl, NULL);
+    td_nc_free(mdl->nc);
     if (mdl->test) {
         free(mdl->test->path);
         free(mdl->test->confusion);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cblas.h>
 #include "td_network.h"
+#include "td_config.h"
 #include "td_linalg.h"
 
 /* One stage of the construction in input space: a layer's output is
@@ -319,40 +320,104 @@ static void centre_rows(int r, int c, const double *A, double *C,
     }
 }
 
-int td_output_layer(int n, int q, const double *P, int dout, const double *Y,
-                    double *wout, double *bout, int *used_bias, double *cond,
-                    td_err *err)
+/* Minimum-norm W (dout x n) with W a_j = B_j for the rows a_j of A (r x n):
+ * W = B^T (A^+)^T.  *rank of A, *cond on its range; -1 if LAPACK failed. */
+static int min_norm_map(int r, int n, int dout, const double *A,
+                        const double *B, double *wout, int *rank,
+                        double *cond)
 {
-    double *A = malloc(sizeof(double) * (size_t)q * n);
-    double *B = malloc(sizeof(double) * (size_t)q * dout);
     double *X = malloc(sizeof(double) * (size_t)n * dout);
+    int rc = !X || td_lstsq(r, n, dout, A, B, 1e-12, X, rank, cond);
+    for (int i = 0; !rc && i < dout; i++)
+        for (int k = 0; k < n; k++)
+            wout[(size_t)i * n + k] = X[(size_t)k * dout + i];
+    free(X);
+    return rc ? -1 : 0;
+}
+
+/* The kinds' right-hand sides and biases (see td_output_layer):
+ * AFFINE centres P and Y (b = ybar - W pbar, filled by the caller),
+ * LINEAR keeps both (b = 0), NEURAL_COLLAPSE centres Y only (b = ybar). */
+static void output_system(int kind, int n, int q, const double *P, int dout,
+                          const double *Y, double *A, double *B, double *pm,
+                          double *ym)
+{
+    centre_rows(q, n, P, A, pm);
+    centre_rows(q, dout, Y, B, ym);
+    if (kind != TD_OUT_AFFINE)
+        memcpy(A, P, sizeof(double) * (size_t)q * n);
+    if (kind == TD_OUT_LINEAR)
+        memcpy(B, Y, sizeof(double) * (size_t)q * dout);
+}
+
+int td_output_layer(int kind, int n, int q, const double *P, int dout,
+                    const double *Y, double *wout, double *bout,
+                    int *used_bias, double *cond, td_err *err)
+{
+    double *A = calloc((size_t)q * n, sizeof(double));
+    double *B = calloc((size_t)q * dout, sizeof(double));
     double *pm = malloc(sizeof(double) * n), *ym = malloc(sizeof(double) * dout);
-    int rank = 0, rc = !A || !B || !X || !pm || !ym;
+    int rank = 0, rc = !A || !B || !pm || !ym;
+    int need = kind == TD_OUT_AFFINE ? q - 1 : q;
     if (!rc) {
-        /* W (p_j - pbar) = y_j - ybar, minimum-norm W, b = ybar - W pbar */
-        centre_rows(q, n, P, A, pm);
-        centre_rows(q, dout, Y, B, ym);
-        rc = td_lstsq(q, n, dout, A, B, 1e-12, X, &rank, cond) ? -1 : 0;
+        output_system(kind, n, q, P, dout, Y, A, B, pm, ym);
+        rc = min_norm_map(q, n, dout, A, B, wout, &rank, cond);
     }
-    if (!rc && rank == q - 1) {
+    if (!rc && rank == need) {
         *used_bias = 0;
         for (int i = 0; i < dout; i++) {
-            double s = 0;
-            for (int k = 0; k < n; k++) {
-                wout[(size_t)i * n + k] = X[(size_t)k * dout + i];
-                s += X[(size_t)k * dout + i] * pm[k];
-            }
-            bout[i] = ym[i] - s;
+            const double *w = wout + (size_t)i * n;
+            bout[i] = kind == TD_OUT_LINEAR ? 0.0
+                    : kind == TD_OUT_NEURAL_COLLAPSE ? ym[i]
+                    : ym[i] - td_dot(w, pm, n);
             *used_bias |= bout[i] != 0;
         }
     }
-    free(A); free(B); free(X); free(pm); free(ym);
+    free(A); free(B); free(pm); free(ym);
     if (rc)
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory in output layer");
-    if (rank != q - 1)
+    if (rank != need && kind == TD_OUT_AFFINE)
         return td_err_set(err, TD_ERR_VERIFY,
                           "base points p_1..p_%d are affinely dependent "
                           "(rank %d of %d): output layer W P + b = Y has no "
                           "exact solution", q, rank, q - 1);
+    if (rank != need)
+        return td_err_set(err, TD_ERR_VERIFY,
+                          "base points p_1..p_%d are linearly dependent "
+                          "(rank %d of %d): the %s output layer (W P^+ with "
+                          "b = %s) needs them independent; "
+                          "construction.output_layer = \"affine\" needs only "
+                          "affine independence", q, rank, q,
+                          kind == TD_OUT_LINEAR ? "linear" : "neural_collapse",
+                          kind == TD_OUT_LINEAR ? "0" : "ybar");
     return TD_OK;
+}
+
+const char *td_output_kind_name(int kind)
+{
+    return kind == TD_OUT_LINEAR ? "linear"
+         : kind == TD_OUT_NEURAL_COLLAPSE ? "neural_collapse" : "affine";
+}
+
+int td_output_describe(int n, int q, int dout, const double *wout,
+                       const double *bout, const double *Y, int *rank,
+                       double *bias_dev)
+{
+    double *X = malloc(sizeof(double) * n), *z = calloc((size_t)dout, sizeof(double));
+    double cond, s = 0;
+    /* the rank from the SVD of W (a solve with a zero right-hand side) */
+    int rc = !X || !z || td_lstsq(dout, n, 1, wout, z, 1e-10, X, rank, &cond);
+    for (int i = 0; i < dout; i++) {
+        double ybar = 0;
+        for (int j = 0; j < q; j++)
+            ybar += Y[(size_t)j * dout + i];
+        ybar /= q;
+        s += (bout[i] - ybar) * (bout[i] - ybar);
+    }
+    *bias_dev = sqrt(s);
+    if (rc)
+        *rank = -1;
+    free(X);
+    free(z);
+    return rc ? -1 : 0;
 }

@@ -182,7 +182,7 @@ static void layer_order(const td_config *cfg, const td_model *mdl, int *cls)
 
 /* The output layer on the base points (row j: class j's) and the planned
  * network whose first layer reads x through the input map. */
-static int finish(td_model *mdl, const double *P, const int *cls,
+static int finish(td_model *mdl, const double *P, const int *cls, int kind,
                   double tolerance, td_err *err)
 {
     int q = mdl->q, m = mdl->m;
@@ -195,7 +195,9 @@ static int finish(td_model *mdl, const double *P, const int *cls,
     }
     for (int l = 0; l < q; l++)
         memcpy(Pc + (size_t)cls[l] * q, P + (size_t)l * q, sizeof(double) * q);
-    td_output_layer(q, q, Pc, q, mdl->targets, mdl->w_out, mdl->b_out,
+    mdl->output_kind = kind;   /* Q points in R^Q: linear and NC need them
+                                  linearly independent (checked) */
+    td_output_layer(kind, q, q, Pc, q, mdl->targets, mdl->w_out, mdl->b_out,
                     &mdl->output_bias, &mdl->output_cond, err);
     free(Pc);
     if (td_comm_agree(err))
@@ -240,7 +242,7 @@ int td_clustered_build(td_engine *e, const td_config *cfg, td_model *mdl,
     if (!rc) {
         memcpy(e->layer, z.layer, sizeof(int) * (size_t)e->n_local);
         mdl->sequentially_separable = 1;
-        rc = finish(mdl, P, cls, cfg->tolerance, err);
+        rc = finish(mdl, P, cls, cfg->output_layer, cfg->tolerance, err);
     }
     td_engine_free(&z);
     free(P);

@@ -360,8 +360,8 @@ void td_layer_undo(td_engine *e, td_step *s, td_model *mdl, int l)
     mdl->backtracks++;
 }
 
-int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
-                    td_err *err)
+int td_layer_output(td_model *mdl, const td_step *s, int kind,
+                    double tolerance, td_err *err)
 {
     int m = mdl->m, q = mdl->q, rc = TD_OK;
     double *P = malloc(sizeof(double) * (size_t)q * m);
@@ -372,7 +372,8 @@ int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
     for (int l = 0; l < q; l++)     /* row j: base point of class j */
         memcpy(P + (size_t)mdl->layers[l].class_index * m, s->P + (size_t)l * m,
                sizeof(double) * m);
-    td_output_layer(m, q, P, q, mdl->targets, mdl->w_out, mdl->b_out,
+    mdl->output_kind = kind;
+    td_output_layer(kind, m, q, P, q, mdl->targets, mdl->w_out, mdl->b_out,
                     &mdl->output_bias, &mdl->output_cond, err);
     free(P);
     if (td_comm_agree(err))     /* out of memory on one rank stops all */
@@ -383,6 +384,21 @@ int td_layer_output(td_model *mdl, const td_step *s, double tolerance,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (network)");
     td_model_bcast_network(mdl);
     return TD_OK;
+}
+
+int td_model_describe_output(td_model *mdl)
+{
+    const td_network *net = &mdl->net;
+    int L = net->num_layers, rc = 0;
+    if (mdl->construction != TD_CONS_POLYTOPE || L < 1)
+        rc = td_output_describe(mdl->width, mdl->q, mdl->q, mdl->w_out,
+                                mdl->b_out, mdl->targets, &mdl->output_rank,
+                                &mdl->output_bias_dev);
+    else        /* no cumulative form: the exported output layer itself */
+        rc = td_output_describe(net->dims[L - 1], mdl->q, mdl->q,
+                                net->W[L - 1], net->b[L - 1], mdl->targets,
+                                &mdl->output_rank, &mdl->output_bias_dev);
+    return td_all_ok(rc == 0) ? TD_OK : TD_ERR_INTERNAL;
 }
 
 void td_model_bcast_network(td_model *mdl)

@@ -222,21 +222,31 @@ static int reserve(td_lift *L, td_model *mdl, int l)
     return 0;
 }
 
-/* Output layer: W = [0 | (Y - y_last 1^T) / t], b = y_last: a base point of
- * class c (height t in coordinate M + c) goes to y_c, a row never
- * collapsed (class coordinates 0: the last class) to y_last. */
-static int lifted_output(td_model *mdl, const td_lift *L, int last,
+/* Output layer, reading the class coordinates (a base point of class c
+ * has height t in coordinate M + c), by construction.output_layer:
+ *  - affine: W = [0 | (Y - y_last 1^T) / t], b = y_last: a row never
+ *    collapsed (class coordinates 0: the last class) goes to y_last;
+ *  - linear: W = [0 | Y / t], b = 0, and neural_collapse:
+ *    W = [0 | (Y - ybar 1^T) / t] (rank Q - 1), b = ybar.  Both need every
+ *    class collapsed (last = -1): the class coordinates 0 of an
+ *    uncollapsed class would go to b, not to its target. */
+static int lifted_output(td_model *mdl, const td_lift *L, int last, int kind,
                          double tolerance, td_err *err)
 {
     int m = L->m, n = L->n, q = L->q;
     const double *Y = mdl->targets;
     memset(mdl->w_out, 0, sizeof(double) * (size_t)q * n);
     mdl->output_bias = 0;
+    mdl->output_kind = kind;
     for (int i = 0; i < q; i++) {
+        double ybar = 0, base;
         for (int c = 0; c < q; c++)
-            mdl->w_out[(size_t)i * n + m + c] =
-                (Y[(size_t)c * q + i] - Y[(size_t)last * q + i]) / L->t;
-        mdl->b_out[i] = Y[(size_t)last * q + i];
+            ybar += Y[(size_t)c * q + i] / q;
+        base = kind == TD_OUT_LINEAR ? 0.0 : kind == TD_OUT_NEURAL_COLLAPSE
+             ? ybar : Y[(size_t)last * q + i];
+        for (int c = 0; c < q; c++)
+            mdl->w_out[(size_t)i * n + m + c] = (Y[(size_t)c * q + i] - base) / L->t;
+        mdl->b_out[i] = base;
         mdl->output_bias |= mdl->b_out[i] != 0;
     }
     mdl->output_cond = 1.0;     /* the class coordinates are orthogonal */
@@ -247,6 +257,41 @@ static int lifted_output(td_model *mdl, const td_lift *L, int last,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (network)");
     td_model_bcast_network(mdl);
     return TD_OK;
+}
+
+/* The last class's own layer (output_layer linear or neural_collapse):
+ * all its rows as one piece, cut by a hyperplane 2t beyond the data's
+ * mean along w = the direction from that mean to the class mean (e_1 when
+ * they coincide).  Every row is within t of the mean, so each sits at
+ * least t below the hyperplane; the lift keeps the earlier base points. */
+static void last_piece(const td_lift *L, const td_model *mdl, int a,
+                       td_piece *pc)
+{
+    int m = L->m, q = L->q;
+    double total = 0, nw = 0, c0 = 0;
+    for (int c = 0; c < q; c++)
+        total += (double)mdl->counts[c];
+    for (int k = 0; k < m; k++) {
+        double g = 0;       /* the data's mean, as td_lift_radius takes it */
+        for (int c = 0; c < q; c++)
+            g += mdl->means[(size_t)c * m + k] * ((double)mdl->counts[c] / total);
+        pc->w[k] = mdl->means[(size_t)a * m + k] - g;
+        nw += pc->w[k] * pc->w[k];
+        c0 += pc->w[k] * g;
+    }
+    if (nw > 0) {
+        for (int k = 0; k < m; k++)
+            pc->w[k] /= sqrt(nw);
+        c0 /= sqrt(nw);
+    } else {
+        for (int k = 0; k < m; k++)
+            pc->w[k] = k == 0;
+        c0 = 0;
+        for (int c = 0; c < q; c++)
+            c0 += mdl->means[(size_t)c * m] * ((double)mdl->counts[c] / total);
+    }
+    *pc = (td_piece){a, pc->w, INFINITY, c0 + L->t, c0 + 3 * L->t,
+                     L->st.counts[a], TD_SEP_CERTIFIED, 0};
 }
 
 int td_lift_radius(td_engine *e, td_lift *L, td_model *mdl)
@@ -386,12 +431,18 @@ static int next_piece(td_engine *e, td_lift *L, const td_config *cfg,
     if (nr < 0)                 /* on every rank */
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (class "
                           "statistics)");
+    pl->np = 1;
+    pl->next = 0;
+    if (nr == 1 && cfg->output_layer != TD_OUT_AFFINE) {
+        for (int c = 0; c < L->q; c++)
+            if (L->st.counts[c] > 0)
+                last_piece(L, mdl, c, &pl->pcs[0]);
+        return TD_OK;
+    }
     if (nr <= 1) {
         pl->done = 1;
         return TD_OK;
     }
-    pl->np = 1;
-    pl->next = 0;
     if (construction == TD_CONS_LIFTED)
         return td_lift_next_class(e, L, cfg, pl->l, pl->seps, mdl,
                                   &pl->pcs[0], err);
@@ -430,7 +481,8 @@ static int build_layers(td_engine *e, td_lift *L, const td_config *cfg,
         td_piece *pc = &pl.pcs[pl.next];
         if (!td_all_ok(reserve(L, mdl, pl.l) == 0))
             rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (layers)");
-        if (rc == TD_OK && construction == TD_CONS_PIECES)
+        if (rc == TD_OK && construction == TD_CONS_PIECES &&
+            remaining(L) > 1)   /* not the last class's own layer */
             rc = td_lift_grow(e, L, cfg, mdl, pc, err);
         if (rc == TD_OK)
             rc = build_layer(e, L, cfg, pl.l, pc, mdl, err);
@@ -463,7 +515,8 @@ static int build_all(td_engine *e, td_lift *L, const td_config *cfg,
     if (rc == TD_OK) {
         mdl->last_class = last;
         mdl->sequentially_separable = 1;
-        rc = lifted_output(mdl, L, last, cfg->tolerance, err);
+        rc = lifted_output(mdl, L, last, cfg->output_layer, cfg->tolerance,
+                           err);
     }
     return rc;
 }

@@ -252,12 +252,47 @@ static int explain(char *buf, size_t len, const td_model *mdl, int a, int b,
     return k;
 }
 
-/* The network of td_polytope.h from the facets: dims M, k, 1, 2. */
+/* The output layer: y_B + u (y_A - y_B) from the indicator u (affine).
+ * linear and neural_collapse need a feature that is nonzero on B too (a
+ * bias-free or ybar-centred map sends u = 0 to 0 or ybar, not y_B), so a
+ * second indicator layer outputs (u, 1 - u), exactly (1, 0) on A and
+ * (0, 1) on B, and the output is W = [y_A - c, y_B - c], b = c with c = 0
+ * (linear, rank 2) or ybar (neural_collapse, rank 1 = Q - 1). */
+static void polytope_output(td_model *mdl, int a, int b, int kind)
+{
+    td_network *net = &mdl->net;
+    int q = mdl->q, L = net->num_layers;
+    const double *Y = mdl->targets;
+    if (kind != TD_OUT_AFFINE) {
+        net->kind[2] = TD_LAYER_INDICATOR;
+        net->W[2][0] = 1.0;
+        net->W[2][1] = -1.0;
+        net->b[2][1] = 1.0;
+    }
+    for (int c = 0; c < q; c++) {
+        double ya = Y[(size_t)a * q + c], yb = Y[(size_t)b * q + c];
+        double base = kind == TD_OUT_LINEAR ? 0.0
+                    : kind == TD_OUT_NEURAL_COLLAPSE ? 0.5 * (ya + yb) : yb;
+        if (kind == TD_OUT_AFFINE) {
+            net->W[L - 1][c] = ya - yb;
+        } else {
+            net->W[L - 1][2 * c] = ya - base;
+            net->W[L - 1][2 * c + 1] = yb - base;
+        }
+        net->b[L - 1][c] = base;
+    }
+    mdl->output_kind = kind;
+    mdl->output_bias = kind != TD_OUT_LINEAR;
+}
+
+/* The network of td_polytope.h from the facets: dims M, k, 1, Q (M, k, 1,
+ * 2, Q with a second indicator layer, see polytope_output). */
 static int build_network(td_model *mdl, const facets *F, int a, int b,
-                         td_err *err)
+                         int kind, td_err *err)
 {
     int m = mdl->m, k = F->n, q = mdl->q;
-    int dims[4] = {m, k, 1, q};
+    int pair = kind != TD_OUT_AFFINE;
+    int dims[5] = {m, k, 1, pair ? 2 : q, q};
     mdl->facet_w = malloc(sizeof(double) * (size_t)k * m);
     mdl->facet_lo = malloc(sizeof(double) * k);
     mdl->facet_hi = malloc(sizeof(double) * k);
@@ -267,7 +302,7 @@ static int build_network(td_model *mdl, const facets *F, int a, int b,
     int ok = mdl->facet_w && mdl->facet_lo && mdl->facet_hi &&
              mdl->facet_beta && mdl->facet_gap && mdl->facet_n &&
              td_model_set_width(mdl, k) == 0 &&
-             td_network_alloc(&mdl->net, 3, dims) == 0;
+             td_network_alloc(&mdl->net, pair ? 4 : 3, dims) == 0;
     if (!td_all_ok(ok))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (network)");
     mdl->nfacets = k;
@@ -280,7 +315,6 @@ static int build_network(td_model *mdl, const facets *F, int a, int b,
     td_network *net = &mdl->net;
     net->kind[0] = TD_LAYER_FACET;
     net->kind[1] = TD_LAYER_INDICATOR;
-    net->kind[2] = TD_LAYER_OUTPUT;
     for (int i = 0; i < k; i++) {
         double beta = 0.5 * (F->lo[i] + F->hi[i]);
         double g = 0.5 * (F->hi[i] - F->lo[i]);
@@ -292,12 +326,7 @@ static int build_network(td_model *mdl, const facets *F, int a, int b,
         net->W[1][i] = -1.0;
     }
     net->b[1][0] = 1.0;
-    const double *Y = mdl->targets;
-    for (int c = 0; c < q; c++) {
-        net->W[2][c] = Y[(size_t)a * q + c] - Y[(size_t)b * q + c];
-        net->b[2][c] = Y[(size_t)b * q + c];
-    }
-    mdl->output_bias = 1;
+    polytope_output(mdl, a, b, kind);
     mdl->output_cond = 1.0;
     td_model_bcast_network(mdl);
     return TD_OK;
@@ -368,7 +397,7 @@ int td_polytope_build(td_engine *e, const td_config *cfg, td_model *mdl,
     }
     if (rc == TD_OK && a >= 0) {
         mdl->sequentially_separable = 1;
-        rc = build_network(mdl, &F, a, 1 - a, err);
+        rc = build_network(mdl, &F, a, 1 - a, cfg->output_layer, err);
     } else if (rc == TD_ERR_INSEPARABLE) {
         char one[400], two[400];
         explain(one, sizeof one, mdl, first, 1 - first, &why[0]);

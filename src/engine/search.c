@@ -576,7 +576,8 @@ finish:
         mdl->sequentially_separable = 1;
         for (int l = 0; l < q; l++)
             mdl->sequentially_separable &= mdl->layers[l].sep_status <= TD_SEP_CERTIFIED;
-        rc = td_layer_output(mdl, &s, cfg->tolerance, err);
+        rc = td_layer_output(mdl, &s, cfg->output_layer, cfg->tolerance,
+                             err);
     }
     td_progress_end();
     td_say("search: %lld separator solves (%lld reused), %lld backtracks, "

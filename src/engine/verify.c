@@ -7,6 +7,7 @@
 #include <omp.h>
 #include "td_comm.h"
 #include "td_linalg.h"
+#include "td_nc.h"
 #include "td_step.h"
 #include "td_verify.h"
 
@@ -48,10 +49,36 @@ typedef struct {
     int64_t *counts;        /* nlayers x q x 3 */
 } layer_diag;
 
+/* The neural-collapse sums of one block (td_nc.h): per class c, at net
+ * layer k (the penultimate), S1_c = sum (x - r_c) and S2_c =
+ * sum |x - r_c|^2 into pen (q x (d + 1)). */
+typedef struct {
+    int k, d;
+    const double *ref;      /* q x d references r_c */
+    const int *cls;         /* the block's rows' classes */
+    double *pen;            /* this block's partials */
+} nc_acc;
+
 typedef struct {
     fates *f;
     layer_diag *g;
+    nc_acc *n;
 } block_hooks;
+
+static void nc_add(nc_acc *n, const double *act, int64_t rows)
+{
+    int d = n->d;
+    for (int64_t r = 0; r < rows; r++) {
+        const double *a = act + r * d, *ref = n->ref + (size_t)n->cls[r] * d;
+        double *s = n->pen + (size_t)n->cls[r] * (d + 1), s2 = 0;
+        for (int i = 0; i < d; i++) {
+            double t = a[i] - ref[i];
+            s[i] += t;
+            s2 += t * t;
+        }
+        s[d] += s2;
+    }
+}
 
 static void count_fates(layer_diag *g, int k, int d, const double *act,
                         int64_t rows)
@@ -71,6 +98,8 @@ static void check_fates(void *ctx, int k, const double *act, int64_t rows)
 {
     block_hooks *h = ctx;
     fates *f = h->f;
+    if (h->n && k == h->n->k)
+        nc_add(h->n, act, rows);
     if (h->g)
         count_fates(h->g, k, h->g->dims[k + 1], act, rows);
     if (!f)
@@ -143,19 +172,25 @@ static void structured_forward(const td_model *mdl, const double *x,
  * pred and conf (this thread's q x q) when asked. */
 static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
                          int64_t rows, double *out, double *work,
-                         double *xbuf, fates *f, layer_diag *g, int *pred,
-                         int64_t *conf, double *acc, int bal, double *maxerr,
-                         int64_t *correct)
+                         double *xbuf, fates *f, layer_diag *g, nc_acc *n,
+                         int *pred, int64_t *conf, double *acc, int bal,
+                         double *maxerr, int64_t *correct)
 {
     int q = mdl->q;
+    double *o1 = NULL;      /* NC: per class, sum of x^(L) - y_c */
+    if (n) {
+        n->cls = e->cls + i0;
+        n->pen = acc + 1 + 2 * q;
+        o1 = n->pen + (size_t)q * (n->d + 1);
+    }
     if (f) {
         f->fate = e->layer + i0;
         memset(f->left, 0, (size_t)rows);
     }
     if (g)
         g->cls = e->cls + i0;
-    block_hooks h = {f, g};
-    td_layer_hook hook = f || g ? check_fates : NULL;
+    block_hooks h = {f, g, n};
+    td_layer_hook hook = f || g || n ? check_fates : NULL;
     const double *x = block_points(e, i0, rows, xbuf);
     if (mdl->structured)
         structured_forward(mdl, x, rows, out, work, hook, &h);
@@ -185,6 +220,8 @@ static void verify_block(const td_engine *e, const td_model *mdl, int64_t i0,
         for (int k = 0; k < q; k++) {
             double d = o[k] - y[k];
             sq += d * d;
+            if (o1)
+                o1[(size_t)e->cls[i0 + r] * q + k] += d;
             *maxerr = fmax(*maxerr, fabs(d));
         }
         acc[0] += 0.5 * sq;
@@ -266,6 +303,45 @@ static void scratch_merge(const thread_scratch *t, td_model *mdl,
         x->layer_class[i] += t->diag[i];
 }
 
+/* mdl->nc from the reduced sums (no collective: a rank short of memory
+ * only loses its own copy, and rank 0's is the one written). */
+static void nc_store(td_model *mdl, int d, const double *sums,
+                     const double *ref)
+{
+    int q = mdl->q, L = mdl->net.num_layers;
+    const double *pen = sums + 1 + 2 * q;
+    double *WL = malloc(sizeof(double) * (size_t)q * d);
+    double *bL = malloc(sizeof(double) * q);
+    td_nc_free(mdl->nc);
+    mdl->nc = calloc(1, sizeof(td_nc));
+    int ok = WL && bL && mdl->nc &&
+             td_network_layer(&mdl->net, L - 1, WL, bL) == 0;
+    if (ok) {
+        mdl->nc->layer = L - 1;
+        ok = td_nc_finish(mdl->nc, q, d, sums + 1 + q, sums + 1, pen,
+                          pen + (size_t)q * (d + 1), ref, WL) == 0;
+    }
+    if (!ok) {
+        td_nc_free(mdl->nc);
+        mdl->nc = NULL;
+    }
+    free(WL);
+    free(bL);
+}
+
+void td_verify_say_nc(const td_model *mdl)
+{
+    const td_nc *n = mdl->nc;
+    if (!n)
+        return;
+    td_say("neural collapse (layer %d, width %d): NC1 within %.3e (relative "
+           "%.3e), NC2 norm spread %.3e, max |cos + 1/(Q-1)| %.3e, ETF "
+           "distance %.3e, NC3 %.3e; C_N = %.3e within + %.3e between\n",
+           n->layer, n->dim, n->nc1_within, n->nc1_relative,
+           n->nc2_norm_spread, n->nc2_max_cos_dev, n->nc2_etf_dist,
+           n->nc3_dual_dist, n->cn_within, n->cn_between);
+}
+
 int td_verify(td_engine *e, td_model *mdl, td_err *err)
 {
     return td_verify_ex(e, mdl, NULL, err);
@@ -280,17 +356,26 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
      * squared errors and rows for the class-balanced cost */
     int64_t nb = e->nblocks > 0 ? e->nblocks : 1;
     int bal = (double)nb * (1 + 2 * q) * 8 <= 64e6;
-    int64_t stride = bal ? 1 + 2 * q : 1;
+    /* the NC sums too, when asked and when they fit in 64 MB at the
+     * global block count (the same answer at any rank count) */
+    int d = td_nc_dim(mdl);
+    double nbg = ceil((double)e->n_total / br);
+    int nc = x && x->nc && d > 0 &&
+             nbg * (1 + 2 * q + td_nc_stride((int)q, d)) * 8 <= 64e6;
+    int64_t stride = bal ? 1 + 2 * q + (nc ? td_nc_stride((int)q, d) : 0) : 1;
     double *part = calloc((size_t)(nb * stride), sizeof(double));
+    double *ref = nc ? malloc(sizeof(double) * (size_t)q * d) : NULL;
     int *cone_of = malloc(sizeof(int) * (L > 0 ? L : 1));
     int *diag_of = malloc(sizeof(int) * (L > 0 ? L : 1));
     double maxerr = 0;
     int64_t correct = 0;
-    int fail = !part || !cone_of || !diag_of ||
+    int fail = !part || !cone_of || !diag_of || (nc && !ref) ||
                (!mdl->structured && td_network_materialize(&mdl->net));
     int check = !fail && fate_maps(mdl, cone_of), setup = !fail;
     if (!fail)
         cone_map(mdl, diag_of);
+    if (!fail && nc)
+        td_nc_refs(mdl, d, ref);
     memset(mdl->n_departed, 0, sizeof(int64_t) * mdl->nlayers);
     if (x && x->confusion)
         memset(x->confusion, 0, sizeof(int64_t) * q * q);
@@ -300,6 +385,7 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
     #pragma omp parallel reduction(max : maxerr) reduction(+ : correct)
     {
         thread_scratch t;
+        nc_acc na = {L - 2, d, ref, NULL, NULL};
         scratch_init(&t, e, mdl, x, cone_of, diag_of, nl);
         if (!t.ok) {
             #pragma omp atomic write
@@ -311,7 +397,7 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
             if (t.ok && setup)      /* else the maps may be NULL */
                 verify_block(e, mdl, i0, rows, t.out, t.work, t.xbuf,
                              check ? &t.f : NULL, t.diag ? &t.g : NULL,
-                             x ? x->pred : NULL, t.conf, &part[b * stride],
+                             nc ? &na : NULL, x ? x->pred : NULL, t.conf, &part[b * stride],
                              bal, &maxerr, &correct);
             if (t.ok && setup && x && x->out)
                 memcpy(x->out + i0 * q, t.out, sizeof(double) * rows * q);
@@ -337,6 +423,7 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
         td_err_set(&local, TD_ERR_INTERNAL, "out of memory in verification");
     if (td_comm_agree(&local)) {
         free(part);
+        free(ref);
         return td_err_set(err, local.code, "%s", local.msg);
     }
     double *sums = calloc((size_t)stride, sizeof(double));
@@ -344,6 +431,7 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
               td_comm_sum_blocks(part, e->nblocks, (int)stride, sums);
     if (bad) {
         free(part);
+        free(ref);
         free(sums);
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory in verification");
     }
@@ -352,6 +440,9 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
     for (int64_t c = 0; bal && c < q; c++)
         if (sums[1 + q + c] > 0)
             mdl->cost_balanced += sums[1 + c] / sums[1 + q + c];
+    if (nc)
+        nc_store(mdl, d, sums, ref);
+    free(ref);
     free(sums);
     td_comm_max(&maxerr, 1);
     td_comm_sum_i64(mdl->n_departed, mdl->nlayers);

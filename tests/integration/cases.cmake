@@ -160,6 +160,9 @@ td_case(no_outdir_np2 2 KIND=clusters Q=2 M=2 N=100 OUT=missing_dir/network.h5
 # --- determinism across rank and thread counts ----------------------------
 td_script_case(determinism)
 
+# --- construction.output_layer and section 6.2's neural collapse ----------
+td_script_case(neural_collapse)
+
 # --- float32 storage: same results as the values stored as float64 --------
 td_script_case(precision)
 

@@ -12,7 +12,9 @@ Checks
     "lifted" or "pieces": one cone per row of /construction/order_labels,
     of width /construction attr `width`, M + Q; "polytope": exactly the
     kinds "facets" (width /construction attr `width`, the number of
-    facets), "indicator" (width 1), "output"): layer_l attr `kind` is
+    facets), "indicator" (width 1), "output", and with /construction attr
+    output_layer "linear" or "neural_collapse" a second "indicator" of
+    width 2 before the output): layer_l attr `kind` is
     "cone" (Q of them), "reset"
     (only right after a cone that another cone follows) or "output" (the
     last); a file without `kind` attrs must have exactly Q + 1 layers;
@@ -60,6 +62,12 @@ def lifted_shape(f):
     return c["order_labels"].shape[0], int(c.attrs["width"])
 
 
+def output_kind(f):
+    """/construction attr output_layer ("affine" when absent: older files)."""
+    c = f.get("construction")
+    return as_str(c.attrs.get("output_layer", "affine")) if c is not None else "affine"
+
+
 def layer_kinds(g, L, q, fail):
     """The kind of every layer (see the docstring), or None after fail()."""
     names = [f"layer_{l}" for l in range(1, L + 1)]
@@ -76,9 +84,12 @@ def layer_kinds(g, L, q, fail):
         return ["cone"] * q + ["output"]
     kinds = [as_str(g[n].attrs.get("kind", "")) for n in names]
     if q == "polytope":
-        if kinds != ["facets", "indicator", "output"]:
-            fail(f"layer kinds {kinds}: a polytope result has exactly "
-                 f"['facets', 'indicator', 'output']")
+        want = ["facets", "indicator", "output"]
+        if output_kind(g.file) != "affine":
+            want = ["facets", "indicator", "indicator", "output"]
+        if kinds != want:
+            fail(f"layer kinds {kinds}: a polytope result with "
+                 f"output_layer '{output_kind(g.file)}' has exactly {want}")
             return None
         return kinds
     ok = (kinds.count("cone") == q and kinds[-1] == "output"
@@ -192,6 +203,8 @@ def main(argv=None):
         d_prev = m
         for l in range(1, L + 1):
             name = f"layer_{l}"
+            if l > 2 and kinds[l - 1] == "indicator":   # polytope: (u, 1 - u)
+                width["indicator"] = 2
             if name not in g or "weight" not in g[name] or "bias" not in g[name]:
                 fail(f"/network/{name}/weight or bias missing")
                 return finish()

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_cone.h"
+#include "td_config.h"
+#include "td_nc.h"
 #include "td_hull.h"
 #include "td_linalg.h"
 #include "td_network.h"
@@ -389,7 +391,7 @@ static void test_output_layer_interpolates(void)
         double cond;
         td_err err;
         td_err_clear(&err);
-        CU_ASSERT_FATAL(td_output_layer(n, q, P, q, Y, W, b, &used_bias, &cond, &err) == 0);
+        CU_ASSERT_FATAL(td_output_layer(TD_OUT_AFFINE, n, q, P, q, Y, W, b, &used_bias, &cond, &err) == 0);
         for (int j = 0; j < q; j++) {
             matvec(W, P + j * n, y, q, n);
             for (int i = 0; i < q; i++)
@@ -411,7 +413,7 @@ static void test_output_layer_interpolates(void)
         for (int j = 0; j < q; j++)
             for (int k = 0; k < n; k++)
                 P[j * n + k] += 1.0 + k;
-        CU_ASSERT_FATAL(td_output_layer(n, q, P, q, Y, W2, b2, &used_bias, &cond, &err) == 0);
+        CU_ASSERT_FATAL(td_output_layer(TD_OUT_AFFINE, n, q, P, q, Y, W2, b2, &used_bias, &cond, &err) == 0);
         for (int k = 0; k < q * n; k++)
             CU_ASSERT_DOUBLE_EQUAL(W2[k], W[k], 1e-10 * (1 + fabs(W[k])));
         free(P); free(Y); free(W); free(W2);
@@ -425,8 +427,162 @@ static void test_output_layer_rejects_dependent_points(void)
     int used_bias;
     td_err err;
     td_err_clear(&err);
-    CU_ASSERT(td_output_layer(2, 3, P, 3, Y, W, b, &used_bias, &cond, &err) == TD_ERR_VERIFY);
+    CU_ASSERT(td_output_layer(TD_OUT_AFFINE, 2, 3, P, 3, Y, W, b, &used_bias, &cond, &err) == TD_ERR_VERIFY);
     CU_ASSERT(strstr(err.msg, "affinely dependent") != NULL);
+}
+
+/* One output layer solve: zero residual W p_j + b = y_j, and the kind's
+ * own claims (b = 0, b = ybar, the rank of W). */
+static void check_output_kind(int kind, int n, int q, const double *P,
+                              const double *Y)
+{
+    double *W = malloc(sizeof(double) * q * n), b[16], y[16], cond, dev;
+    int used_bias, rank;
+    td_err err;
+    td_err_clear(&err);
+    CU_ASSERT_FATAL(td_output_layer(kind, n, q, P, q, Y, W, b, &used_bias,
+                                    &cond, &err) == 0);
+    for (int j = 0; j < q; j++) {
+        matvec(W, P + j * n, y, q, n);
+        for (int i = 0; i < q; i++)
+            CU_ASSERT_DOUBLE_EQUAL(y[i] + b[i], Y[j * q + i], 1e-10);
+    }
+    CU_ASSERT_FATAL(td_output_describe(n, q, q, W, b, Y, &rank, &dev) == 0);
+    if (kind == TD_OUT_LINEAR) {
+        for (int i = 0; i < q; i++)
+            CU_ASSERT(b[i] == 0.0);
+        CU_ASSERT(used_bias == 0);
+        CU_ASSERT(rank == q);
+    } else {
+        CU_ASSERT(rank == q - 1);   /* both centre Y: rank Q - 1 */
+    }
+    if (kind == TD_OUT_NEURAL_COLLAPSE) {
+        for (int i = 0; i < q; i++) {
+            double ybar = 0;
+            for (int j = 0; j < q; j++)
+                ybar += Y[j * q + i];
+            CU_ASSERT_DOUBLE_EQUAL(b[i], ybar / q, 1e-15);
+        }
+        CU_ASSERT(dev < 1e-15);
+    }
+    free(W);
+}
+
+static void test_output_layer_kinds(void)
+{
+    for (int trial = 0; trial < 9; trial++) {
+        int q = 2 + trial % 6, n = q + trial % 3;   /* n >= q: all kinds */
+        double *P = malloc(sizeof(double) * q * n), *Y = calloc((size_t)q * q, sizeof(double));
+        rand_vec(P, q * n, 1);
+        for (int j = 0; j < q; j++)
+            Y[j * q + j] = 1;
+        if (trial >= 6)             /* other independent targets */
+            for (int k = 0; k < q * q; k++)
+                Y[k] += 0.3 * nrand();
+        check_output_kind(TD_OUT_AFFINE, n, q, P, Y);
+        check_output_kind(TD_OUT_LINEAR, n, q, P, Y);
+        check_output_kind(TD_OUT_NEURAL_COLLAPSE, n, q, P, Y);
+        if (trial < 6) {            /* one-hot: NC's b is u/Q */
+            double W[64], b[8], cond;
+            int ub;
+            td_err err;
+            CU_ASSERT_FATAL(td_output_layer(TD_OUT_NEURAL_COLLAPSE, n, q, P, q,
+                                            Y, W, b, &ub, &cond, &err) == 0);
+            for (int i = 0; i < q; i++)
+                CU_ASSERT(b[i] == 1.0 / q);
+            /* the paper's W = (Y - ybar 1^T) P^+: here (P^+)^T - 1 ybar^T P^+^T */
+            double *Pp = malloc(sizeof(double) * n * q);
+            pinv(P, q, n, Pp);
+            for (int i = 0; i < q; i++)
+                for (int k = 0; k < n; k++) {
+                    double want = Pp[k * q + i];
+                    for (int j = 0; j < q; j++)
+                        want -= Pp[k * q + j] / q;
+                    CU_ASSERT_DOUBLE_EQUAL(W[i * n + k], want, 1e-9);
+                }
+            free(Pp);
+        }
+        free(P); free(Y);
+    }
+}
+
+/* Linear and neural-collapse output layers need linearly independent base
+ * points: refused for p_3 = p_1 + p_2 (affinely independent: affine
+ * works) and for M = Q - 1. */
+static void test_output_layer_kinds_refuse_dependent(void)
+{
+    double P[9] = {1, 0, 2, 0, 1, -1, 1, 1, 1};
+    double P2[6] = {0, 0, 1, 0, 0, 1};          /* M = 2, Q = 3 */
+    double Y[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, W[9], b[3], cond;
+    int ub;
+    td_err err;
+    for (int kind = TD_OUT_LINEAR; kind <= TD_OUT_NEURAL_COLLAPSE; kind++) {
+        td_err_clear(&err);
+        CU_ASSERT(td_output_layer(kind, 3, 3, P, 3, Y, W, b, &ub, &cond, &err) == TD_ERR_VERIFY);
+        CU_ASSERT(strstr(err.msg, "linearly dependent") != NULL);
+        td_err_clear(&err);
+        CU_ASSERT(td_output_layer(kind, 2, 3, P2, 3, Y, W, b, &ub, &cond, &err) == TD_ERR_VERIFY);
+    }
+    td_err_clear(&err);
+    CU_ASSERT(td_output_layer(TD_OUT_AFFINE, 3, 3, P, 3, Y, W, b, &ub, &cond, &err) == 0);
+    CU_ASSERT(td_output_layer(TD_OUT_AFFINE, 2, 3, P2, 3, Y, W, b, &ub, &cond, &err) == 0);
+}
+
+/* td_nc_finish against direct formulas: class means at the vertices of a
+ * simplex ETF (NC2 measures 0) with scattered points (NC1 their variance),
+ * sums taken from a reference far from the mean (no cancellation). */
+static void test_nc_finish(void)
+{
+    enum { Q = 3, D = 4, NJ = 5 };
+    double etf[Q][D] = {{2, 0, 0, 1}, {-1, 1.7320508075688772, 0, 1},
+                        {-1, -1.7320508075688772, 0, 1}};
+    double counts[Q], sq[Q] = {0}, pen[Q * (D + 1)] = {0}, out[Q * Q] = {0};
+    double ref[Q * D], want_within = 0;
+    for (int c = 0; c < Q; c++) {
+        counts[c] = NJ;
+        double mean[D] = {0}, pts[NJ][D];
+        for (int i = 0; i < NJ; i++)
+            for (int k = 0; k < D; k++) {
+                pts[i][k] = etf[c][k] + 0.01 * nrand();
+                mean[k] += pts[i][k] / NJ;
+            }
+        for (int k = 0; k < D; k++)
+            ref[c * D + k] = etf[c][k] + 0.5;
+        for (int i = 0; i < NJ; i++) {
+            double s2 = 0;
+            for (int k = 0; k < D; k++) {
+                double t = pts[i][k] - ref[c * D + k];
+                pen[c * (D + 1) + k] += t;
+                s2 += t * t;
+                want_within += (pts[i][k] - mean[k]) * (pts[i][k] - mean[k]) / NJ;
+            }
+            pen[c * (D + 1) + D] += s2;
+        }
+        for (int i = 0; i < Q; i++)     /* outputs off y_c by 0.1 e_c */
+            out[c * Q + i] = i == c ? 0.1 * NJ : 0;
+        sq[c] = 0.01 * NJ + 0.5;        /* + within 0.5 / NJ per row */
+    }
+    td_nc nc = {0};
+    CU_ASSERT_FATAL(td_nc_finish(&nc, Q, D, counts, sq, pen, out, ref, NULL) == 0);
+    CU_ASSERT_DOUBLE_EQUAL(nc.nc1_within, want_within, 1e-12);
+    CU_ASSERT(nc.nc2_max_cos_dev < 0.05 && nc.nc2_norm_spread < 0.05);
+    CU_ASSERT(nc.nc2_etf_dist < 0.05);
+    CU_ASSERT_DOUBLE_EQUAL(nc.cn_between, Q * 0.01, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(nc.cn_within, Q * 0.5 / NJ, 1e-12);
+    CU_ASSERT(isnan(nc.nc3_dual_dist));
+    free(nc.means);
+    /* exact ETF means, no scatter: every NC measure 0 */
+    memset(pen, 0, sizeof pen);
+    for (int c = 0; c < Q; c++)
+        for (int k = 0; k < D; k++)
+            ref[c * D + k] = etf[c][k];
+    td_nc z = {0};
+    CU_ASSERT_FATAL(td_nc_finish(&z, Q, D, counts, sq, pen, out, ref, ref) == 0);
+    CU_ASSERT(z.nc1_within == 0);
+    CU_ASSERT(z.nc2_max_cos_dev < 1e-15 && z.nc2_norm_spread < 1e-15);
+    CU_ASSERT(z.nc2_etf_dist < 1e-15);
+    CU_ASSERT(z.nc3_dual_dist > 0.1);   /* W = means uncentred: not dual */
+    free(z.means);
 }
 
 static void test_xsum_order_independent(void)
@@ -732,6 +888,9 @@ int main(void)
     CU_add_test(s, "Lemma 1: projector identities", test_lemma1_projectors);
     CU_add_test(s, "output layer interpolates", test_output_layer_interpolates);
     CU_add_test(s, "output layer rejects dependent points", test_output_layer_rejects_dependent_points);
+    CU_add_test(s, "output layer kinds (affine, linear, neural collapse)", test_output_layer_kinds);
+    CU_add_test(s, "linear and NC output layers refuse dependent points", test_output_layer_kinds_refuse_dependent);
+    CU_add_test(s, "neural-collapse quantities", test_nc_finish);
     CU_add_test(s, "exact sums are order independent", test_xsum_order_independent);
     CU_add_test(s, "top-k selection is partition independent", test_topk_partition_independent);
     CU_add_test(s, "the rank holding a row", test_partition_rank_of);
