@@ -11,6 +11,7 @@
 #include "td_linalg.h"
 #include "td_network.h"
 #include "td_progress.h"
+#include "td_search.h"
 #include "td_step.h"
 
 int td_clustered_check(td_engine *e, td_model *mdl, td_err *err)
@@ -218,6 +219,8 @@ int td_clustered_build(td_engine *e, const td_config *cfg, td_model *mdl,
     td_clustered *c = mdl->clustered;
     int q = e->q, rc = TD_OK;
     char cond[768];
+    if (td_search_check_order(cfg, mdl, err))    /* the same on every rank */
+        return err->code;
     td_clustered_describe(c, mdl->labels, cond, sizeof cond);
     if (!td_all_ok(td_clustered_basis(mdl->means, c) == 0))
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (basis)");
