@@ -563,7 +563,8 @@ static void check_other_groups(hid_t f, int nlayers)
     CU_ASSERT(read_ds(f, "/construction/sep_status", H5T_NATIVE_INT32, st, d));
     CU_ASSERT(st[0] == TD_SEP_OPTIMAL);
     CU_ASSERT(attr_is(f, "/construction/sep_status", "codes", "0 optimal, "
-                      "1 certified, 2 inseparable, 3 capped, 4 soft"));
+                      "1 certified, 2 inseparable, 3 capped, 4 soft, 5 given "
+                      "(clustered: the cone axis f_j, checked on every point)"));
     CU_ASSERT(read_attr(f, "/construction", "theta_n", H5T_NATIVE_DOUBLE, &tn));
     CU_ASSERT(fabs(tn - 2 * acos(sqrt((M - 1.0) / M))) < 1e-15);
     CU_ASSERT(read_attr(f, "/verification", "accuracy", H5T_NATIVE_DOUBLE, &acc));
