@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Custom target vectors (construction.targets, data.targets_dataset), at 1
 # and 3 ranks with block_rows = 8 so the rows really spread:
-#  - Theorem 6 (4 classes), pieces (overlapping classes) and polytope
-#    (binary, a ball in a shell) reach zero loss by the independent NumPy
+#  - Theorem 6 (4 classes), pieces (overlapping classes), polytope
+#    (binary, a ball in a shell) and clustered (Corollary 4, width Q)
+#    reach zero loss by the independent NumPy
 #    pass against the *intended* targets (check_network.py --targets-npy /
 #    --targets-from: the outputs must equal what was asked for, not only
 #    what /network/targets claims), root attribute targets_source says
@@ -32,6 +33,7 @@ cd "$WORK"
 "$PYTHON" "$here/gen_data.py" d4.h5 --kind clusters --q 4 --m 5 --n 240 --seed 61 > /dev/null
 "$PYTHON" "$here/gen_data.py" dov.h5 --kind overlap --m 3 --n 200 --seed 62 > /dev/null
 "$PYTHON" "$here/gen_data.py" dbin.h5 --kind concentric --m 3 --n 240 --seed 63 > /dev/null
+"$BIN" generate clustered dcl.h5 --n 240 --m 5 --q 4 --seed 64 > /dev/null
 # The target sets, as datasets next to X and y and as .npy for the checker.
 # T4: row 0 is 2 e_1 and row 1 is 3 e_0, so one-hot nearest-target
 # classification would swap classes 0 and 1.
@@ -46,6 +48,7 @@ sets = {
               "Tnan": np.where(np.eye(4) > 0, 1.0, np.where(np.arange(16).reshape(4, 4) == 6, np.nan, 0.0))},
     "dov.h5": {"T": np.array([[3.0, 1.0], [-1.0, 2.0]])},
     "dbin.h5": {"T": np.array([[2.0, -1.0], [0.5, 3.0]], dtype=np.float32)},
+    "dcl.h5": {"T": (T4 - 2 * np.eye(4)).astype(np.int64)},
 }
 for path, ds in sets.items():
     with h5py.File(path, "a") as f:
@@ -100,6 +103,9 @@ grep -q "pieces construction" pc_cfg.np3.out.0 || fail "pc_cfg: not pieces"
 config po_ds dbin.h5 polytope 'targets_dataset = "T"'
 both po_ds dataset:T --targets-from dbin.h5:T
 grep -q "polytope construction" po_ds.np3.out.0 || fail "po_ds: not a polytope"
+config cl_ds dcl.h5 clustered 'targets_dataset = "T"'
+both cl_ds dataset:T --targets-from dcl.h5:T
+grep -q "clustered construction" cl_ds.np3.out.0 || fail "cl_ds: not clustered"
 # large targets: the tolerance follows them (outputs of size 5e4)
 config t6_big d4.h5 theorem6 'targets_dataset = "Tbig"'
 built t6_big 3 dataset:Tbig --targets-from d4.h5:Tbig
