@@ -53,6 +53,8 @@ typedef struct {
     char *data_path;     /* required */
     char *x_dataset;     /* default "X" */
     char *y_dataset;     /* default "y" */
+    char *targets_dataset; /* a (Q, Q) dataset of data_path holding the
+                            target vectors (td_targets.h); NULL */
 
     /* [output] */
     char *output_path;   /* required */
@@ -88,6 +90,12 @@ typedef struct {
     td_insep_mode on_inseparable;  /* "fail" (default) | "best_effort" */
     int backtrack_budget;          /* max backtracks of the order search; default 1000 */
     td_base_rule base_point;       /* "conditioned" (default) | "segment" */
+    double *targets;     /* construction.targets: targets_rows x
+                            targets_cols numbers, row j the target of the
+                            j-th smallest label, or NULL (one-hot); the
+                            shape is checked against Q after loading */
+    int targets_rows, targets_cols;
+    int targets_line;    /* its line, for messages */
 
     /* [separator] */
     int working_set;     /* candidates gathered per side per round; default 256 */

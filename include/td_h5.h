@@ -53,6 +53,17 @@ int td_h5_check_file(const char *path, td_err *err);
 int td_h5_probe_here(const char *path, const char *xname, const char *yname,
                      td_h5_info *info, td_err *err);
 
+/* One process reads dataset `name` of `path` whole, as double: a rank-2
+ * dataset of any integer or float type (the target vectors,
+ * data.targets_dataset).  dims gets its shape; the values (malloc'd, *v)
+ * only when it is rows x cols, else *v stays NULL for the caller to name
+ * the shape it has.  Like td_h5_probe it runs in a child process, so a
+ * file that crashes HDF5 is reported as corrupt.  Errors (TD_ERR_INPUT)
+ * name the file and the dataset:
+ *   "train.h5: dataset 'T' has rank 1, expected 2 (Q x Q target vectors)" */
+int td_h5_read_matrix(const char *path, const char *name, int64_t rows,
+                      int64_t cols, double **v, int64_t *dims, td_err *err);
+
 /* Rank 0 probes `path` (td_h5_probe) and broadcasts what it found, so
  * contract errors are one message, the same on every rank.  Then every
  * rank opens the file through MPI-IO on `comm` (which must be

@@ -27,6 +27,8 @@ typedef struct {
     const int64_t *counts;      /* q, over all rows */
     const double *means;        /* q x m, over all rows (exact sums) */
     MPI_Comm comm;
+    const double *targets;      /* q x q: a changed data.targets_dataset
+                                   leaves the config text as it was */
 } td_h5ckpt_meta;
 
 /* Collective: write img with meta's attributes (a td_ckpt_writer with

@@ -83,6 +83,8 @@ typedef struct {
     int64_t *counts;        /* Q points per class */
     double *means;          /* Q x M class means */
     double *targets;        /* Q x Q, row j = target vector of class j */
+    char targets_source[300]; /* "one_hot", "config" or "dataset:NAME"
+                               (td_targets.h; stored as a root attribute) */
 
     double input_scale;     /* s: the construction ran on s x (a power of
                                two, 1 unless the data are extreme, see

@@ -29,7 +29,8 @@ enum key_kind {
     K_MODE,   /* "auto" | "theorem6" | "lifted" | "pieces" | "polytope" |
                  "clustered" */
     K_OUTLAYER, /* "affine" | "linear" | "neural_collapse" */
-    K_FORWARD /* "auto" | "dense" | "structured" */
+    K_FORWARD, /* "auto" | "dense" | "structured" */
+    K_TARGETS  /* array of equally long arrays of finite numbers */
 };
 
 typedef struct {
@@ -50,6 +51,8 @@ static const key_spec schema[] = {
     {"data.path", K_PATH, OFF(data_path), 1, 0, 0, 0, 0, 0, NULL},
     {"data.x_dataset", K_STR, OFF(x_dataset), 0, 0, 0, 0, 0, 0, NULL},
     {"data.y_dataset", K_STR, OFF(y_dataset), 0, 0, 0, 0, 0, 0, NULL},
+    {"data.targets_dataset", K_STR, OFF(targets_dataset), 0, 0, 0, 0, 0, 0,
+     NULL},
     {"output.path", K_PATH, OFF(output_path), 1, 0, 0, 0, 0, 0, NULL},
     {"output.overwrite", K_BOOL, OFF(overwrite), 0, 0, 0, 0, 0, 0, NULL},
     {"eval.path", K_PATH, OFF(eval_path), 0, 0, 0, 0, 0, 0, NULL},
@@ -66,6 +69,8 @@ static const key_spec schema[] = {
     {"construction.base_point", K_BASE, OFF(base_point), 0, 0, 0, 0, 0, 0,
      NULL},
     {"construction.mode", K_MODE, OFF(mode), 0, 0, 0, 0, 0, 0, NULL},
+    {"construction.targets", K_TARGETS, OFF(targets), 0, 0, 0, 0, 0, 0,
+     NULL},
     {"construction.output_layer", K_OUTLAYER, OFF(output_layer), 0, 0, 0, 0,
      0, 0, NULL},
     {"construction.auto_budget", K_NUM, OFF(auto_budget), 0, 0, 0, 0.0,
@@ -338,6 +343,73 @@ static int set_order(const td_toml_entry *e, td_config *cfg, const char *src,
     return TD_OK;
 }
 
+/* What a row of construction.targets holds instead of numbers. */
+static const char *row_kind(const td_toml_entry *r)
+{
+    if (r->n == 0)
+        return "an empty array";
+    switch (r->elem_type) {
+    case TD_TOML_STRING: return "strings";
+    case TD_TOML_BOOL: return "booleans";
+    case TD_TOML_ARRAY: return "arrays";
+    default: return "values that are not all numbers";
+    }
+}
+
+/* One row: numbers, as many as row 0, all finite. */
+static int check_target_row(const td_toml_entry *e, size_t j,
+                            const char *src, td_err *err)
+{
+    const td_toml_entry *r = &e->rows[j];
+    if (r->n == 0 || (r->elem_type != TD_TOML_INT &&
+                      r->elem_type != TD_TOML_FLOAT))
+        return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' row %zu must "
+                          "hold numbers, got %s", src, r->line, e->path, j,
+                          row_kind(r));
+    if (r->n != e->rows[0].n)
+        return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' row %zu has "
+                          "%zu numbers, row 0 has %zu (ragged); every target "
+                          "vector has Q numbers", src, r->line, e->path, j,
+                          r->n, e->rows[0].n);
+    for (size_t k = 0; k < r->n; k++)
+        if (!isfinite(r->floats[k]))
+            return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' row %zu "
+                              "element %zu is %g; targets must be finite",
+                              src, r->line, e->path, j, k, r->floats[k]);
+    return TD_OK;
+}
+
+/* construction.targets: an array of Q arrays of Q numbers (the shape is
+ * checked against the data's Q after loading, td_targets.h). */
+static int set_targets(const td_toml_entry *e, td_config *cfg,
+                       const char *src, td_err *err)
+{
+    if (e->type != TD_TOML_ARRAY || e->elem_type != TD_TOML_ARRAY)
+        return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' must be an "
+                          "array of arrays of numbers (a target vector per "
+                          "class), got %s", src, e->line, e->path,
+                          e->type != TD_TOML_ARRAY ? type_name(e)
+                          : e->n == 0 ? "an empty array"
+                          : "an array that is not all arrays");
+    for (size_t j = 0; j < e->n; j++)
+        if (check_target_row(e, j, src, err))
+            return err->code;
+    size_t cols = e->rows[0].n;
+    if (e->n > 65536 || cols > 65536)      /* Q x Q doubles: ample */
+        return td_err_set(err, TD_ERR_INPUT, "%s:%d: key '%s' is too large "
+                          "(%zu x %zu)", src, e->line, e->path, e->n, cols);
+    cfg->targets = malloc(sizeof(double) * e->n * cols);
+    if (!cfg->targets)
+        return oom(err);
+    for (size_t j = 0; j < e->n; j++)
+        memcpy(cfg->targets + j * cols, e->rows[j].floats,
+               sizeof(double) * cols);
+    cfg->targets_rows = (int)e->n;
+    cfg->targets_cols = (int)cols;
+    cfg->targets_line = e->line;
+    return TD_OK;
+}
+
 static int find_key(const char *path)
 {
     for (size_t k = 0; k < NKEYS; k++)
@@ -376,7 +448,7 @@ static int apply_entry(const td_toml_entry *e, td_config *cfg, int *seen,
         return td_err_set(err, TD_ERR_INPUT, "%s:%d: unknown key '%s'", src,
                           e->line, e->path);
     }
-    seen[k] = 1;
+    seen[k] = e->line > 0 ? e->line : 1;    /* its line, for messages */
     const key_spec *s = &schema[k];
     switch (s->kind) {
     case K_STR: return set_string(e, s, cfg, src, err);
@@ -390,6 +462,7 @@ static int apply_entry(const td_toml_entry *e, td_config *cfg, int *seen,
     case K_BASE: return set_choice(e, s, cfg, src, err);
     case K_ORDER: return set_order(e, cfg, src, err);
     case K_BOOL: return set_bool(e, s, cfg, src, err);
+    case K_TARGETS: return set_targets(e, cfg, src, err);
     }
     return td_err_set(err, TD_ERR_INTERNAL, "config schema: bad kind");
 }
@@ -407,6 +480,14 @@ static int apply_doc(const td_toml_doc *doc, td_config *cfg, td_err *err)
             return td_err_set(err, TD_ERR_INPUT,
                               "%s: missing required key '%s'", cfg->source,
                               schema[k].path);
+    int t = find_key("construction.targets"),
+        d = find_key("data.targets_dataset");
+    if (seen[t] && seen[d])
+        return td_err_set(err, TD_ERR_INPUT, "%s:%d: keys 'data.targets_"
+                          "dataset' (line %d) and 'construction.targets' "
+                          "(line %d) both give the target vectors; set only "
+                          "one", cfg->source, seen[t] > seen[d] ? seen[t]
+                          : seen[d], seen[d], seen[t]);
     return TD_OK;
 }
 
@@ -549,5 +630,7 @@ void td_config_free(td_config *cfg)
     free(cfg->output_path);
     free(cfg->eval_path);
     free(cfg->order);
+    free(cfg->targets_dataset);
+    free(cfg->targets);
     memset(cfg, 0, sizeof *cfg);
 }

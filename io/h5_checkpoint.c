@@ -43,6 +43,9 @@ static void write_all(ck_file *f, const td_h5ckpt_meta *mt,
     put_attr(f, "counts", H5T_NATIVE_INT64, mt->counts, mt->q);
     put_attr(f, "means", H5T_NATIVE_DOUBLE, mt->means,
              (hsize_t)mt->q * mt->m);
+    if (mt->targets)
+        put_attr(f, "targets", H5T_NATIVE_DOUBLE, mt->targets,
+                 (hsize_t)mt->q * mt->q);
     hsize_t len = img->state->len;
     put_rows(f, "state", H5T_NATIVE_UCHAR, len ? len : 1, 0,
              rank == 0 ? len : 0, img->state->p);
@@ -110,6 +113,27 @@ static int same_text(hid_t file, const char *name, const char *s)
     return same;
 }
 
+/* 1 when the checkpoint's target vectors are not this run's; one
+ * without them (written before they were stored) had one-hot targets. */
+static int other_targets(hid_t file, const td_h5ckpt_meta *mt)
+{
+    size_t q = (size_t)mt->q;
+    double *t = mt->targets ? malloc(sizeof(double) * q * q) : NULL;
+    if (!mt->targets || !t) {
+        free(t);
+        return mt->targets != NULL;     /* out of memory: refuse */
+    }
+    int differ = 0;
+    if (H5Aexists(file, "targets") > 0)
+        differ = get_attr(file, "targets", H5T_NATIVE_DOUBLE, t, q * q) ||
+                 memcmp(t, mt->targets, sizeof(double) * q * q) != 0;
+    else
+        for (size_t i = 0; i < q * q; i++)
+            differ |= mt->targets[i] != (double)(i / q == i % q);
+    free(t);
+    return differ;
+}
+
 /* What in the file differs from this run, or NULL. */
 static const char *mismatch(hid_t file, const td_h5ckpt_meta *mt,
                             int64_t *head)
@@ -137,6 +161,9 @@ static const char *mismatch(hid_t file, const td_h5ckpt_meta *mt,
              memcmp(means, mt->means, sizeof(double) * q * m))
         why = "written for other data (labels, class counts or means "
               "differ)";
+    else if (other_targets(file, mt))
+        why = "written for other target vectors (data.targets_dataset "
+              "changed)";
     free(iv);
     free(means);
     return why;

@@ -852,3 +852,167 @@ void td_shard_data_free(td_shard_data *d)
     d->xf = NULL;
     d->y = NULL;
 }
+
+/* ---------------------------------------------------------------------
+ * A small dataset read whole by one process (data.targets_dataset)
+ * ------------------------------------------------------------------- */
+
+/* Open `name`, a rank-2 dataset of numbers; dims gets its shape and, when
+ * it is want[0] x want[1], *v its values as double (HDF5 converts any
+ * integer or float type). */
+static int matrix_sets(const char *path, hid_t file, const char *name,
+                       const int64_t *want, double **v, int64_t *dims,
+                       td_err *err)
+{
+    hid_t set = -1, space = -1, type = -1;
+    hsize_t d[2] = {0, 0};
+    if (!check_object(path, file, name, err) &&
+        (set = H5Dopen2(file, name, H5P_DEFAULT)) >= 0 &&
+        (space = H5Dget_space(set)) >= 0 && (type = H5Dget_type(set)) >= 0 &&
+        !check_filters(path, set, name, err)) {
+        int r = H5Sget_simple_extent_ndims(space);
+        H5T_class_t c = H5Tget_class(type);
+        if (r != 2)
+            td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' has rank %d, "
+                       "expected 2 (Q x Q target vectors)", path, name, r);
+        else if (c != H5T_FLOAT && c != H5T_INTEGER)
+            td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' must hold "
+                       "numbers (float or integer), found %s data", path,
+                       name, class_name(c));
+        else
+            H5Sget_simple_extent_dims(space, d, NULL);
+    } else if (!err->code) {
+        td_err_set(err, TD_ERR_INPUT, "%s: cannot open dataset '%s' (HDF5: "
+                   "%s)", path, name, why_now().desc);
+    }
+    dims[0] = (int64_t)d[0];
+    dims[1] = (int64_t)d[1];
+    if (!err->code && dims[0] == want[0] && dims[1] == want[1] &&
+        dims[0] > 0 && dims[1] > 0) {
+        *v = malloc(sizeof(double) * (size_t)(dims[0] * dims[1]));
+        if (!*v)
+            td_err_set(err, TD_ERR_INTERNAL, "out of memory (%s)", name);
+        else if (H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                         H5P_DEFAULT, *v) < 0)
+            td_err_set(err, TD_ERR_INPUT, "%s: cannot read dataset '%s' "
+                       "(HDF5: %s)", path, name, why_now().desc);
+    }
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    if (set >= 0) H5Dclose(set);
+    return err->code;
+}
+
+static int read_matrix_here(const char *path, const char *name,
+                            const int64_t *want, double **v, int64_t *dims,
+                            td_err *err)
+{
+    long long size = 0;
+    *v = NULL;
+    dims[0] = dims[1] = 0;
+    if (check_path(path, &size, err))
+        return err->code;
+    H5E_auto2_t old_fn = NULL;
+    void *old_data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fapl = -1, file = -1;
+    if (!probe_open(path, size, &fapl, &file, err))
+        matrix_sets(path, file, name, want, v, dims, err);
+    if (file >= 0) H5Fclose(file);
+    if (fapl >= 0) H5Pclose(fapl);
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    if (err->code) {
+        free(*v);
+        *v = NULL;
+    }
+    return err->code;
+}
+
+/* The child's answer: this header, then the values when code is 0 and
+ * the shape was the one asked for. */
+typedef struct {
+    int code;
+    char msg[TD_ERR_MSG_LEN];
+    int64_t dims[2];
+    int has_values;
+} matrix_msg;
+
+static void matrix_child(int fd, const char *path, const char *name,
+                         const int64_t *want)
+{
+    matrix_msg m;
+    td_err e;
+    double *v = NULL;
+    memset(&m, 0, sizeof m);
+    td_err_clear(&e);
+    const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+    for (size_t k = 0; k < sizeof fatal / sizeof fatal[0]; k++)
+        signal(fatal[k], SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);       /* a parent gone: write fails, exit 1 */
+    m.code = read_matrix_here(path, name, want, &v, m.dims, &e);
+    memcpy(m.msg, e.msg, sizeof m.msg);
+    m.has_values = v != NULL;
+    int bad = move_all(fd, &m, sizeof m, 1) ||
+              (v && move_all(fd, v, sizeof(double) *
+                             (size_t)(m.dims[0] * m.dims[1]), 1));
+    _exit(bad ? 1 : 0);
+}
+
+/* The parent's side: the header, then the values. */
+static int matrix_parent(int fd, pid_t pid, const char *path, double **v,
+                         int64_t *dims, td_err *err)
+{
+    matrix_msg m;
+    int got = move_all(fd, &m, sizeof m, 0) == 0;
+    if (got && m.code == 0 && m.has_values) {
+        size_t n = (size_t)(m.dims[0] * m.dims[1]);
+        *v = malloc(sizeof(double) * n);
+        got = *v && move_all(fd, *v, sizeof(double) * n, 0) == 0;
+    }
+    close(fd);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (got) {
+        dims[0] = m.dims[0];
+        dims[1] = m.dims[1];
+        m.msg[sizeof m.msg - 1] = '\0';
+        return m.code ? td_err_set(err, m.code, "%s", m.msg) : TD_OK;
+    }
+    free(*v);
+    *v = NULL;
+    if (WIFSIGNALED(status))
+        return td_err_set(err, TD_ERR_INPUT, "%s: corrupt HDF5 file: the "
+                          "HDF5 library crashed reading it (%s)", path,
+                          strsignal(WTERMSIG(status)));
+    return td_err_set(err, TD_ERR_INTERNAL, "%s: reading a dataset failed "
+                      "(out of memory, or the reader's exit status %d)",
+                      path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* Like the probe, in a child process: a file that crashes HDF5 is
+ * reported as corrupt instead of killing rank 0. */
+int td_h5_read_matrix(const char *path, const char *name, int64_t rows,
+                      int64_t cols, double **v, int64_t *dims, td_err *err)
+{
+    const int64_t want[2] = {rows, cols};
+    int fds[2];
+    *v = NULL;
+    dims[0] = dims[1] = 0;
+    if (pipe(fds) != 0)
+        return read_matrix_here(path, name, want, v, dims, err);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return read_matrix_here(path, name, want, v, dims, err);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        matrix_child(fds[1], path, name, want);
+    }
+    close(fds[1]);
+    return matrix_parent(fds[0], pid, path, v, dims, err);
+}

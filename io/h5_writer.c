@@ -762,6 +762,8 @@ static void write_file(h5w *w, const char *tmp, const td_model *mdl,
     if (w->file >= 0) {
         attr_str(w, w->file, "format", "trunc-dist result");
         attr_i32(w, w->file, "schema_version", TD_SCHEMA_VERSION);
+        attr_str(w, w->file, "targets_source", mdl->targets_source[0]
+                 ? mdl->targets_source : "one_hot");
     }
     if (mdl->net.num_layers > 0)
         write_network(w, mdl);

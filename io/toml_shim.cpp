@@ -8,6 +8,8 @@
 //  - return value: TD_ERR_INPUT for a syntax error, TD_ERR_INTERNAL for a
 //    resource failure; errbuf holds the message in both cases.
 //  - an empty array has n == 0 and elem_type TD_TOML_OTHER (no common type).
+//  - an array of arrays has elem_type TD_TOML_ARRAY and n rows, each an
+//    entry of its own (any depth); integers and floats mixed are floats.
 //  - a TD_TOML_TABLE entry has n == 0 for an empty table and n == number of
 //    tables for an array of tables, so `[[data]]` cannot pass for `[data]`.
 //  - keys that are not bare keys are quoted in paths ("a.b" stays quoted),
@@ -63,6 +65,10 @@ struct item {
 
 void free_entry(td_toml_entry *e)
 {
+    if (e->rows)
+        for (size_t j = 0; j < e->n; j++)
+            free_entry(&e->rows[j]);
+    free(e->rows);
     free(e->path);
     free(e->s);
     free(e->ints);
@@ -212,18 +218,59 @@ class flattener {
             push(k, a, path, TD_TOML_TABLE).n = a.size();
             return;
         }
-        td_toml_entry &e = push(k, a, path, TD_TOML_ARRAY);
-        e.n = a.size();
-        e.elem_type = a.empty() ? TD_TOML_OTHER : scalar_type(a[0]);
-        for (const toml::node &x : a)
-            if (scalar_type(x) != e.elem_type)
-                e.elem_type = TD_TOML_OTHER;
-        fill_array(e, a);
+        fill_array(push(k, a, path, TD_TOML_ARRAY), a, path);
     }
 
-    static void fill_array(td_toml_entry &e, const toml::array &a)
+    // The elements' common type: integers and floats together are
+    // numbers (FLOAT), arrays of arrays are ARRAY, anything else mixed
+    // is OTHER.
+    static td_toml_type common_type(const toml::array &a)
     {
+        if (a.empty())
+            return TD_TOML_OTHER;
+        bool all_arrays = true;
+        for (const toml::node &x : a)
+            all_arrays = all_arrays && x.is_array();
+        if (all_arrays)
+            return TD_TOML_ARRAY;
+        td_toml_type t = scalar_type(a[0]);
+        for (const toml::node &x : a) {
+            td_toml_type u = scalar_type(x);
+            bool numbers = (t == TD_TOML_INT || t == TD_TOML_FLOAT) &&
+                           (u == TD_TOML_INT || u == TD_TOML_FLOAT);
+            if (u != t)
+                t = numbers ? TD_TOML_FLOAT : TD_TOML_OTHER;
+        }
+        return t;
+    }
+
+    // The rows of an array of arrays: entries of their own (line, path),
+    // owned by the parent; n is set before they are filled, so a failure
+    // part-way leaves every allocation reachable from e.
+    static void fill_rows(td_toml_entry &e, const toml::array &a,
+                          const std::string &path)
+    {
+        e.rows = alloc_array<td_toml_entry>(e.n);
+        for (size_t j = 0; j < e.n; j++) {
+            td_toml_entry &r = e.rows[j];
+            r.type = TD_TOML_ARRAY;
+            r.elem_type = TD_TOML_OTHER;
+            r.line = static_cast<int>(a[j].source().begin.line);
+            r.path = dup_str(path + "[" + std::to_string(j) + "]");
+            fill_array(r, *a[j].as_array(), r.path);
+        }
+    }
+
+    static void fill_array(td_toml_entry &e, const toml::array &a,
+                           const std::string &path)
+    {
+        e.n = a.size();
+        e.elem_type = common_type(a);
         const td_toml_type t = e.elem_type;
+        if (t == TD_TOML_ARRAY) {
+            fill_rows(e, a, path);
+            return;
+        }
         if (t == TD_TOML_INT || t == TD_TOML_BOOL)
             e.ints = alloc_array<int64_t>(e.n);
         if (t == TD_TOML_INT || t == TD_TOML_FLOAT)
@@ -237,6 +284,8 @@ class flattener {
                 e.floats[j] = static_cast<double>(e.ints[j]);
             } else if (t == TD_TOML_BOOL) {
                 e.ints[j] = x.as_boolean()->get() ? 1 : 0;
+            } else if (t == TD_TOML_FLOAT && x.is_integer()) {
+                e.floats[j] = static_cast<double>(x.as_integer()->get());
             } else if (t == TD_TOML_FLOAT) {
                 e.floats[j] = x.as_floating_point()->get();
             } else if (t == TD_TOML_STRING) {

@@ -30,6 +30,7 @@
 #include "td_search.h"
 #include "td_step.h"
 #include "td_stop.h"
+#include "td_targets.h"
 #include "td_ux.h"
 #include "td_verify.h"
 #include "td_version.h"
@@ -640,6 +641,7 @@ static int run(const char *config_path, const run_opts *opts)
         goto out;
     cfg.overwrite |= opts->force;
     if (check_output(&cfg, opts, &err) || load_data(&cfg, &eng, &mdl, &err) ||
+        td_targets_setup(&cfg, &mdl, &err) ||
         check_clustered(&cfg, &eng, &mdl, &err))
         goto out;
     if (opts->dry_run) {         /* the checks above are a run's own */

@@ -134,7 +134,7 @@ int td_resume_setup(td_resume *r, const td_config *cfg, td_engine *e,
                           "statistics)");
     r->meta = (td_h5ckpt_meta){r->path, TD_VERSION, cfg->text, e->n_total,
                                m, q, mdl->labels, r->counts, r->means,
-                               td_comm_world()};
+                               td_comm_world(), mdl->targets};
     r->ck = (td_ckpt){.write = cfg->checkpoint ? td_h5_write_checkpoint
                                                : NULL,
                       .ctx = &r->meta, .path = r->path,

@@ -26,6 +26,8 @@ int td_model_alloc(td_model *mdl, int m, int q)
     }
     for (int j = 0; j < q; j++)       /* one-hot labels, as in the paper */
         mdl->targets[(size_t)j * q + j] = 1.0;
+    strcpy(mdl->targets_source, "one_hot");   /* td_targets_setup may
+                                                 replace them */
     return 0;
 }
 

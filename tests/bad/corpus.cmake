@@ -13,7 +13,7 @@ set_target_properties(td_enospc PROPERTIES PREFIX "" OUTPUT_NAME enospc)
 # error line naming the file, dataset, key or line, no more than 60 s, and
 # the case's directory unchanged.  About 10 s (write) to 60 s (range) on
 # 2 idle cores.
-foreach(group files data config range output paths write fuzz)
+foreach(group files data config range output paths write targets fuzz)
   add_test(NAME bad_${group}
            COMMAND ${TD_PYTHON} ${TD_BAD}/run_corpus.py
                    --bin $<TARGET_FILE:trunc-dist>

@@ -20,7 +20,8 @@ beyond numpy.random.default_rng(0)); the files are a few KiB each.
 Groups: files (the data path), data (the input contract), config (syntax,
 keys, types), range (every numeric key beyond its bounds), output (the
 result path), paths (long paths), write (the result cannot be written),
-fuzz (inputs the fuzzers found, tests/bad/fuzz/findings).
+targets (construction.targets and data.targets_dataset), fuzz (inputs the
+fuzzers found, tests/bad/fuzz/findings).
 """
 import argparse
 import json
@@ -567,6 +568,88 @@ case("disk_full_while_writing", "write", 5,
       "the result needs about"],
      with_config(config(extra=NO_CKPT), good_data), preload="enospc",
      env={"TD_ENOSPC_AFTER": "8000"})
+
+# ---- targets: construction.targets and data.targets_dataset --------------
+# The good data have 3 classes (labels 0, 1, 2).  Config errors without the
+# data's Q are found at parse time (with the line), the rest after loading.
+
+T_ID3 = "[[1, 0, 0], [0, 1, 0], [0, 0, 1]]"
+
+
+def targets_case(name, msgs, targets=None, dataset=None, value=None):
+    """construction.targets = targets (TOML text) and/or data.targets_dataset
+    = dataset (with `value` stored under that name in train.h5)."""
+    data_extra = f'targets_dataset = "{dataset}"' if dataset else ""
+    extra = f"[construction]\ntargets = {targets}\n" if targets else ""
+    text = config(data_extra=data_extra, extra=extra)
+
+    def data(d):
+        good_file(os.path.join(d, "train.h5"))
+        if value is not None:
+            with h5py.File(os.path.join(d, "train.h5"), "a") as f:
+                if isinstance(value, str) and value == "group":
+                    f.create_group(dataset)
+                else:
+                    f[dataset] = value
+    case("targets_" + name, "targets", 2, msgs, with_config(text, data))
+
+
+targets_case("dependent", ["config.toml:8: construction.targets: rows 0, 1 "
+                           "and 2 are linearly dependent (y_2 = 2 y_0 - 1 y_1"],
+             targets="[[1, 0, 0], [0, 1, 0], [2, -1, 0]]")
+targets_case("zero_row", ["construction.targets: row 1 is the zero vector"],
+             targets="[[1, 0, 0], [0, 0, 0], [0, 0, 1]]")
+targets_case("near_dependent", ["rows 0 and 2 are linearly dependent"],
+             targets="[[1, 1, 0], [0, 1, 1], [1, 1, 1e-12]]")
+targets_case("too_few", ["config.toml:8: construction.targets has 2 vectors, "
+                         "the data have 3 classes (labels 0, 1, 2)"],
+             targets="[[1, 0, 0], [0, 1, 0]]")
+targets_case("too_long", ["construction.targets holds vectors of 4 numbers, "
+                          "the data have 3 classes"],
+             targets="[[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]")
+targets_case("ragged", ["config.toml:8: key 'construction.targets' row 2 has "
+                        "2 numbers, row 0 has 3 (ragged)"],
+             targets="[[1, 0, 0], [0, 1, 0], [0, 1]]")
+targets_case("nan", ["config.toml:8: key 'construction.targets' row 1 "
+                     "element 0 is nan"],
+             targets="[[1, 0, 0], [nan, 1, 0], [0, 0, 1]]")
+targets_case("inf", ["row 2 element 2 is inf"],
+             targets="[[1, 0, 0], [0, 1, 0], [0, 0, inf]]")
+targets_case("flat", ["'construction.targets' must be an array of arrays of "
+                      "numbers", "got an array that is not all arrays"],
+             targets="[1, 0, 0]")
+targets_case("string_row", ["'construction.targets' row 0 must hold numbers, "
+                            "got strings"],
+             targets='[["1", "0", "0"], [0, 1, 0], [0, 0, 1]]')
+targets_case("bool_row", ["row 1 must hold numbers, got booleans"],
+             targets="[[1, 0, 0], [true, false, true], [0, 0, 1]]")
+targets_case("table", ["config.toml:8: unknown key 'construction.targets.a'"],
+             targets="{a = 1}")
+targets_case("both_keys", ["config.toml:", "keys 'data.targets_dataset' "
+                           "(line 3) and 'construction.targets' (line 9) "
+                           "both give the target vectors"],
+             targets=T_ID3, dataset="T", value=np.eye(3))
+targets_case("dataset_missing", ["train.h5: no dataset 'T'"], dataset="T")
+targets_case("dataset_group", ["train.h5: 'T' is a group, not a dataset"],
+             dataset="T", value="group")
+targets_case("dataset_rank1", ["train.h5: dataset 'T' has rank 1, expected 2"],
+             dataset="T", value=np.ones(3))
+targets_case("dataset_strings", ["train.h5: dataset 'T' must hold numbers",
+                                 "found string data"],
+             dataset="T", value=np.array([[b"1"] * 3] * 3))
+targets_case("dataset_shape", ["train.h5: dataset 'T' has 4 vectors, the "
+                               "data have 3 classes (labels 0, 1, 2)"],
+             dataset="T", value=np.eye(4, 3))
+targets_case("dataset_dependent", ["train.h5: dataset 'T': rows 0, 1 and 2 "
+                                   "are linearly dependent"],
+             dataset="T", value=np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]],
+                                         dtype=np.int16))
+targets_case("dataset_nan", ["train.h5: dataset 'T': row 2 column 0 is nan"],
+             dataset="T", value=np.where(np.arange(9).reshape(3, 3) == 6,
+                                         np.nan, np.eye(3)))
+targets_case("dataset_empty", ["train.h5: dataset 'T' has 0 vectors"],
+             dataset="T", value=np.zeros((0, 3)))
+
 
 # ---- fuzz: what the fuzzers found -----------------------------------------
 # tests/bad/fuzz/findings/<harness>/<name>: the input, and <name>.expect:

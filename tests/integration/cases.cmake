@@ -171,6 +171,8 @@ td_script_case(overwrite)
 
 # --- trunc-dist eval: a network on other data -----------------------------
 td_script_case(eval)
+# custom target vectors: config and dataset, every construction, refusals
+td_script_case(targets)
 
 # --- scripts/: exports (.npz, .pt, .onnx) and plots of a result ----------
 td_script_case(export)

@@ -5,6 +5,8 @@ only the documented file layout is read.
 
     check_network.py NETWORK.h5 TRAIN.h5 [--tol 1e-8] [--x X] [--y y]
                      [--hidden-width W] [--run-layout NP,BLOCK_ROWS]
+                     [--targets-from FILE:DATASET | --targets-npy FILE]
+                     [--targets-source SOURCE]
 
 Checks
   * /network attrs: activation == "relu"; num_layers == Q + 1 plus one
@@ -19,14 +21,19 @@ Checks
     (only right after a cone that another cone follows) or "output" (the
     last); a file without `kind` attrs must have exactly Q + 1 layers;
   * /network/label_values: int, strictly increasing, exactly the distinct
-    labels of y; /network/targets: (Q, Q) identity (one-hot row j for
-    label_values[j]);
+    labels of y; /network/targets: (Q, Q), exactly the intended targets:
+    the identity (one-hot row j for label_values[j]) unless given with
+    --targets-from (an HDF5 dataset, any numeric type) or --targets-npy,
+    and the outputs are compared with the *intended* targets, not only
+    with what the file claims; with --targets-source, the root attribute
+    targets_source equals it (one_hot, config, dataset:NAME);
   * layer_l/weight (d_l, d_{l-1}) float64, layer_l/bias (d_l,) float64, all
     finite, d_0 = M, d_L = Q, cone widths = M (or --hidden-width), reset
     widths twice that;
   * forward pass x -> relu(W_l x + b_l) (no relu after the last layer), in
-    float64: max |out - target| <= tol and every point's nearest target is
-    its own label (accuracy 1.0);
+    float64: max |out - target| <= tol x max(1, max |target|) (trunc-dist's
+    verify.tolerance is relative to that scale) and every point's nearest
+    target is its own label (accuracy 1.0);
   * when present, /verification attrs agree: n_points == N, n_correct == N,
     max_error <= tol, cost consistent with ours;
   * with --run-layout: /run records nranks == NP and block_rows == BLOCK_ROWS
@@ -105,6 +112,17 @@ def layer_kinds(g, L, q, fail):
     return kinds
 
 
+def intended_targets(a, q):
+    """The targets the run was asked for, as float64: one-hot by default."""
+    if a.targets_npy:
+        return np.load(a.targets_npy).astype(np.float64)
+    if a.targets_from:
+        path, _, name = a.targets_from.rpartition(":")
+        with h5py.File(path, "r") as f:
+            return f[name][...].astype(np.float64)
+    return np.eye(q)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -117,7 +135,15 @@ def main(argv=None):
                     help="expected width of the hidden layers (default M)")
     ap.add_argument("--run-layout", default=None, metavar="NP,BLOCK_ROWS",
                     help="expected /run nranks and block_rows")
+    ap.add_argument("--targets-from", default=None, metavar="FILE:DATASET",
+                    help="the intended targets (Q, Q), from an HDF5 dataset")
+    ap.add_argument("--targets-npy", default=None, metavar="FILE",
+                    help="the intended targets (Q, Q), from a .npy file")
+    ap.add_argument("--targets-source", default=None,
+                    help="expected root attribute targets_source")
     a = ap.parse_args(argv)
+    if a.targets_from and a.targets_npy:
+        ap.error("give --targets-from or --targets-npy, not both")
     layout = None
     if a.run_layout:
         layout = [int(t) for t in a.run_layout.split(",")]
@@ -187,8 +213,21 @@ def main(argv=None):
             fail(f"targets: dtype {g['targets'].dtype}, shape {T.shape}, "
                  f"expected float64 ({q}, {q})")
             return finish()
-        if not np.array_equal(T, np.eye(q)):
-            fail("targets are not one-hot (identity)")
+        want = intended_targets(a, q)
+        if want.shape != (q, q):
+            fail(f"the intended targets have shape {want.shape}, Q = {q}")
+            return finish()
+        if not np.array_equal(T, want):
+            fail("/network/targets are not the intended targets"
+                 + (" (one-hot identity)" if not (a.targets_from or
+                                                  a.targets_npy) else ""))
+        T = want             # the outputs must reach what was asked for
+        if a.targets_source is not None:
+            src = as_str(net.attrs.get("targets_source", "<absent>"))
+            if src != a.targets_source:
+                fail(f"root attribute targets_source = {src!r}, expected "
+                     f"{a.targets_source!r}")
+        tol = a.tol * max(1.0, float(np.abs(T).max()))
         lifted = lifted_shape(net)
         kinds = layer_kinds(g, L, lifted[0] if lifted else q, fail)
         if kinds is None:
@@ -271,7 +310,7 @@ def main(argv=None):
                 fail(f"/verification n_points = {int(v['n_points'])}, data has {n}")
             if "n_correct" in v and int(v["n_correct"]) != n:
                 fail(f"/verification n_correct = {int(v['n_correct'])} != N = {n}")
-            if "max_error" in v and not float(v["max_error"]) <= a.tol:
+            if "max_error" in v and not float(v["max_error"]) <= tol:
                 fail(f"/verification max_error = {float(v['max_error']):.3e} > tol")
             if "cost" in v:
                 c = float(v["cost"])
@@ -282,8 +321,8 @@ def main(argv=None):
     print(f"check_network: N={n} Q={q} M={m} L={L} cost={cost:.3e} "
           f"max_error={max_err:.3e} accuracy={acc:.6f}"
           + (f" (run: np={layout[0]} block_rows={layout[1]})" if layout else ""))
-    if max_err > a.tol:
-        fail(f"max |out - target| = {max_err:.3e} > tol {a.tol:g} "
+    if max_err > tol:
+        fail(f"max |out - target| = {max_err:.3e} > tol {tol:g} "
              f"(row {worst_row}, label {int(y[worst_row])})")
     if n_correct != n:
         fail(f"{n - n_correct} of {n} points are nearest to a wrong target")

@@ -408,6 +408,80 @@ static void test_toml_shim(void)
     CU_ASSERT_EQUAL(d.n, 0);
 }
 
+/* Arrays of arrays: rows are entries of their own (line, path); integers
+ * and floats together are numbers. */
+static void test_toml_nested(void)
+{
+    td_toml_doc d;
+    char msg[256];
+    CU_ASSERT_EQUAL_FATAL(td_toml_parse("t = [[1, 2.5],\n     [3, 4]]\n"
+                                        "n = [1, 2.5]\nm = [[1], 'x']\n",
+                                        "s.toml", &d, msg, sizeof msg), 0);
+    CU_ASSERT_EQUAL_FATAL(d.n, 3);
+    CU_ASSERT_EQUAL(d.e[0].elem_type, TD_TOML_ARRAY);
+    CU_ASSERT_EQUAL_FATAL(d.e[0].n, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d.e[0].rows);
+    CU_ASSERT_EQUAL(d.e[0].rows[0].elem_type, TD_TOML_FLOAT);
+    CU_ASSERT_EQUAL(d.e[0].rows[0].floats[0], 1.0);
+    CU_ASSERT_EQUAL(d.e[0].rows[0].floats[1], 2.5);
+    CU_ASSERT_EQUAL(d.e[0].rows[1].elem_type, TD_TOML_INT);
+    CU_ASSERT_EQUAL(d.e[0].rows[1].floats[1], 4.0);
+    CU_ASSERT_EQUAL(d.e[0].rows[1].line, 2);
+    CU_ASSERT_STRING_EQUAL(d.e[0].rows[1].path, "t[1]");
+    CU_ASSERT_EQUAL(d.e[1].elem_type, TD_TOML_FLOAT);
+    CU_ASSERT_EQUAL(d.e[1].floats[1], 2.5);
+    CU_ASSERT_EQUAL(d.e[2].elem_type, TD_TOML_OTHER);
+    CU_ASSERT_PTR_NULL(d.e[2].rows);
+    td_toml_free(&d);
+}
+
+/* construction.targets and data.targets_dataset: values, shape and the
+ * errors that need no data (the rest: td_targets_check, test_core). */
+static void test_targets(void)
+{
+    td_config c;
+    CU_ASSERT_EQUAL_FATAL(parse(BASE "[construction]\ntargets = [[1, 0.5], "
+                                "[-2, 3]]\n", &c), TD_OK);
+    CU_ASSERT_EQUAL(c.targets_rows, 2);
+    CU_ASSERT_EQUAL(c.targets_cols, 2);
+    CU_ASSERT_EQUAL(c.targets_line, 6);
+    CU_ASSERT_EQUAL(c.targets[1], 0.5);
+    CU_ASSERT_EQUAL(c.targets[2], -2.0);
+    CU_ASSERT_PTR_NULL(c.targets_dataset);
+    td_config_free(&c);
+    CU_ASSERT_EQUAL_FATAL(parse("[data]\npath = \"/d.h5\"\ntargets_dataset"
+                                " = \"T\"\n[output]\npath = \"/o.h5\"\n",
+                                &c), TD_OK);
+    CU_ASSERT_STRING_EQUAL(c.targets_dataset, "T");
+    CU_ASSERT_PTR_NULL(c.targets);
+    td_config_free(&c);
+    EXPECT_ERR(BASE "[construction]\ntargets = [1, 2]\n", "cfg.toml:6: ",
+               "'construction.targets' must be an array of arrays of numbers");
+    EXPECT_ERR(BASE "[construction]\ntargets = []\n", ":6: ",
+               "got an empty array");
+    EXPECT_ERR(BASE "[construction]\ntargets = \"eye\"\n", ":6: ",
+               "got a string");
+    EXPECT_ERR(BASE "[construction]\ntargets = [[1, 0],\n[0, 1, 2]]\n",
+               "cfg.toml:7: ", "row 1 has 3 numbers, row 0 has 2 (ragged)");
+    EXPECT_ERR(BASE "[construction]\ntargets = [[1, 0], [\"a\", 1]]\n",
+               ":6: ", "row 1 must hold numbers, got values that are not");
+    EXPECT_ERR(BASE "[construction]\ntargets = [[1, 0], []]\n", ":6: ",
+               "row 1 must hold numbers, got an empty array");
+    EXPECT_ERR(BASE "[construction]\ntargets = [[[1]], [[0]]]\n", ":6: ",
+               "row 0 must hold numbers, got arrays");
+    EXPECT_ERR(BASE "[construction]\ntargets = [[1, nan], [0, 1]]\n", ":6: ",
+               "row 0 element 1 is nan; targets must be finite");
+    EXPECT_ERR(BASE "[construction]\ntargets = [[1, 0], [-inf, 1]]\n", ":6: ",
+               "row 1 element 0 is -inf");
+    EXPECT_ERR("[data]\npath = \"/d.h5\"\ntargets_dataset = \"T\"\n"
+               "[output]\npath = \"/o.h5\"\n[construction]\n"
+               "targets = [[1, 0], [0, 1]]\n", "cfg.toml:7: ",
+               "keys 'data.targets_dataset' (line 3) and "
+               "'construction.targets' (line 7) both give");
+    EXPECT_ERR("[data]\npath = \"/d.h5\"\ntargets_dataset = \"\"\n"
+               "[output]\npath = \"/o.h5\"\n", ":3: ", "must not be empty");
+}
+
 /* --- td_read_text_file ------------------------------------------------ */
 
 static char tmpdir[64];
@@ -513,6 +587,8 @@ int main(void)
         {"float for int", test_float_for_int},
         {"deterministic", test_deterministic},
         {"toml shim", test_toml_shim},
+        {"toml nested arrays", test_toml_nested},
+        {"targets", test_targets},
         {"read file", test_read_file},
         {"read file errors", test_read_file_errors},
     };
