@@ -6,7 +6,8 @@
 #    independent NumPy pass, identical /network and /construction bytes at
 #    1 and 3 ranks, the conditions in /construction/clustered equal to an
 #    independent NumPy recomputation, the parameter counts as stated;
-#    eval on 3 ranks agrees;
+#    eval on 3 ranks agrees; the paper's linear output layer and section
+#    6.2's neural-collapse layer also at zero loss (nc_check.py);
 #  - the same clusters in 200 dimensions with 188 constant (zero)
 #    features, and classes of identical points (delta = 0): built;
 #  - separable but not clustered (generate --violate 0.5): auto builds
@@ -29,9 +30,9 @@ SKLEARN_DATA="${SKLEARN_DATA:-/usr/lib/python3/dist-packages/sklearn/datasets/da
 fail() { echo "clustered: FAIL: $*" >&2; exit 1; }
 cd "$WORK"
 
-config() {  # config NAME DATA MODE: NAME.toml writing NAME.h5
-    printf '[data]\npath = "%s"\n[output]\npath = "%s.h5"\n[construction]\nmode = "%s"\n[parallel]\nblock_rows = 8\n' \
-        "$2" "$1" "$3" > "$1.toml"
+config() {  # config NAME DATA MODE [LINE]: NAME.toml writing NAME.h5
+    printf '[data]\npath = "%s"\n[output]\npath = "%s.h5"\n[parallel]\nblock_rows = 8\n[construction]\nmode = "%s"\n%s\n' \
+        "$2" "$1" "$3" "${4:-}" > "$1.toml"
 }
 
 # build NAME DATA MODE NP EXPECT: run it, every rank's exit code EXPECT
@@ -139,6 +140,17 @@ resid = (mu - xbar) - (mu - xbar) @ proj.T @ proj
 assert np.abs(resid).max() < 1e-10 * dist.max()
 print("clustered: conditions and shapes agree")
 PY
+
+# Proposition 3 with the paper's own output layer Y P^+ (b = 0) and with
+# section 6.2's (rank Q - 1, b = u/Q): zero loss, checked independently
+for kind in linear neural_collapse; do
+    config "nc_$kind" cl.h5 clustered "output_layer = \"$kind\""
+    td_run_ranks "nc_$kind" 3 0 "$BIN" "nc_$kind.toml"
+    "$PYTHON" "$here/check_network.py" "nc_$kind.h5" cl.h5 > /dev/null ||
+        fail "nc_$kind: the independent forward pass is not at zero loss"
+    "$PYTHON" "$here/nc_check.py" "nc_$kind.h5" cl.h5 --kind "$kind" > /dev/null ||
+        fail "nc_$kind: the output layer or the NC numbers disagree"
+done
 
 td_run_ranks eval3 3 0 "$BIN" eval cl3.h5 cl.h5
 grep -q "accuracy 100.0000% (1200 / 1200)" eval3.out.0 || fail "eval on 3 ranks"

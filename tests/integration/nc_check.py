@@ -103,7 +103,8 @@ def main(argv=None):
     # the cumulative parameters, eq. (5) and (6): W^(1) rebuilt from the
     # first cone (h, p, lambda: W^(1) = W_theta R, R = sigma (I - 2 v v^T /
     # v^T v), v = h - sigma u, sigma = -1 when sum(h) >= 0, so R h = u, b^(1) = -W^(1) p; its first M columns must be /network's
-    # layer 1, a lifted network embedding x as (x, 0)), then layers 2..L
+    # layer 1, a lifted network embedding x as (x, 0); a clustered one's
+    # cumulative parameters live in its z-coordinates), then layers 2..L
     WL = layers[-1][0]
     want = {"linear": q, "neural_collapse": q - 1}.get(a.kind)
     if want is not None and not polytope:
@@ -118,7 +119,13 @@ def main(argv=None):
         Wcum = (lam * np.eye(nw) + (1 - lam) * np.outer(u, u)) @ R
         bcum = -Wcum @ p0
         M = X.shape[1]
-        if np.abs(Wcum[:, :M] - layers[0][0]).max() > 1e-9 * np.abs(Wcum).max():
+        if s(c.attrs["construction"]) == "clustered":
+            # the cones live in z = (U (x - xbar), t): layer 1 is W^(1) [U; 0]
+            U = c["clustered/projection"][...]
+            first = Wcum @ np.vstack([U, np.zeros((1, M))])
+        else:
+            first = Wcum[:, :M]
+        if np.abs(first - layers[0][0]).max() > 1e-9 * np.abs(Wcum).max():
             bad.append("W^(1) from /construction is not /network layer 1")
         for W, b in layers[1:]:
             Wcum, bcum = W @ Wcum, W @ bcum + b
