@@ -141,59 +141,67 @@ assert np.abs(resid).max() < 1e-10 * dist.max()
 print("clustered: conditions and shapes agree")
 PY
 
+# Every case below at 1 and 3 ranks (P), outputs NAME_P.h5.
+cases() {
+local P=$1 kind d
+
 # Proposition 3 with the paper's own output layer Y P^+ (b = 0) and with
 # section 6.2's (rank Q - 1, b = u/Q): zero loss, checked independently
 for kind in linear neural_collapse; do
-    config "nc_$kind" cl.h5 clustered "output_layer = \"$kind\""
-    td_run_ranks "nc_$kind" 3 0 "$BIN" "nc_$kind.toml"
-    "$PYTHON" "$here/check_network.py" "nc_$kind.h5" cl.h5 > /dev/null ||
-        fail "nc_$kind: the independent forward pass is not at zero loss"
-    "$PYTHON" "$here/nc_check.py" "nc_$kind.h5" cl.h5 --kind "$kind" > /dev/null ||
-        fail "nc_$kind: the output layer or the NC numbers disagree"
+    config "nc_${kind}_$P" cl.h5 clustered "output_layer = \"$kind\""
+    td_run_ranks "nc_${kind}_$P" "$P" 0 "$BIN" "nc_${kind}_$P.toml"
+    "$PYTHON" "$here/check_network.py" "nc_${kind}_$P.h5" cl.h5 > /dev/null ||
+        fail "nc_${kind}_$P: the independent forward pass is not at zero loss"
+    "$PYTHON" "$here/nc_check.py" "nc_${kind}_$P.h5" cl.h5 --kind "$kind" > /dev/null ||
+        fail "nc_${kind}_$P: the output layer or the NC numbers disagree"
 done
 
-td_run_ranks eval3 3 0 "$BIN" eval cl3.h5 cl.h5
-grep -q "accuracy 100.0000% (1200 / 1200)" eval3.out.0 || fail "eval on 3 ranks"
+td_run_ranks "eval_$P" "$P" 0 "$BIN" eval cl3.h5 cl.h5
+grep -q "accuracy 100.0000% (1200 / 1200)" "eval_$P.out.0" || fail "eval on $P ranks"
 
 # degenerate inputs: constant features, classes of identical points
 for d in wide points; do
-    build "${d}_net" "$d.h5" clustered 3 0
-    "$PYTHON" "$here/check_network.py" "${d}_net.h5" "$d.h5" > /dev/null ||
-        fail "$d: the independent forward pass is not at zero loss"
+    build "${d}_$P" "$d.h5" clustered "$P" 0
+    "$PYTHON" "$here/check_network.py" "${d}_$P.h5" "$d.h5" > /dev/null ||
+        fail "${d}_$P: the independent forward pass is not at zero loss"
 done
 
 # separable, not clustered: auto says why and builds Theorem 6; mode
 # "clustered" still builds, saying the conditions fail
-build v05auto v05.h5 auto 3 0
+build "v05auto_$P" v05.h5 auto "$P" 0
 grep -q "^clustered (Proposition 3): .*(18) fails, c0 = .* >= 1/4 (delta 1.5 times too large)" \
-    v05auto.out.0 || fail "auto: the failing condition (18) not reported"
+    "v05auto_$P.out.0" || fail "auto: the failing condition (18) not reported"
 grep -q "^construction: auto: sequentially separable at width M; not clustered (Proposition 3): (18) fails" \
-    v05auto.out.0 || fail "auto did not say why not clustered"
-"$PYTHON" - <<'PY' || fail "v05auto: not Theorem 6"
+    "v05auto_$P.out.0" || fail "auto did not say why not clustered"
+"$PYTHON" - "v05auto_$P.h5" <<'PY' || fail "v05auto_$P: not Theorem 6"
+import sys
 import h5py
-with h5py.File("v05auto.h5", "r") as f:
+with h5py.File(sys.argv[1], "r") as f:
     a = f["construction"].attrs
     assert a["construction"] in (b"theorem6", "theorem6")
     assert a["width"] == 12 and f["construction/clustered"].attrs["condition_18"] == 0
 PY
-"$PYTHON" "$here/check_network.py" v05auto.h5 v05.h5 > /dev/null ||
-    fail "v05auto: the independent forward pass is not at zero loss"
-build v05cl v05.h5 clustered 1 0
-"$PYTHON" "$here/check_network.py" v05cl.h5 v05.h5 > /dev/null ||
-    fail "v05cl: the independent forward pass is not at zero loss"
+"$PYTHON" "$here/check_network.py" "v05auto_$P.h5" v05.h5 > /dev/null ||
+    fail "v05auto_$P: the independent forward pass is not at zero loss"
+build "v05cl_$P" v05.h5 clustered "$P" 0
+grep -q "^construction: construction.mode = \"clustered\" (a condition of Proposition 3 fails" \
+    "v05cl_$P.out.0" || fail "v05cl_$P: not said that a condition fails"
+"$PYTHON" "$here/check_network.py" "v05cl_$P.h5" v05.h5 > /dev/null ||
+    fail "v05cl_$P: the independent forward pass is not at zero loss"
 
 # further from clustered: the paper's mu_j = 2.5 delta puts the base
 # points beyond the other classes; mode "clustered" moves them along f_j
 # into the gap and says so, still exact
-build v15cl v15.h5 clustered 3 0
-[ "$(grep -c "(mu fitted: .*; the paper's .* does not separate)" v15cl.out.0)" = 4 ] ||
-    fail "v15cl: expected 4 layers with a fitted mu"
-"$PYTHON" "$here/check_network.py" v15cl.h5 v15.h5 > /dev/null ||
-    fail "v15cl: the independent forward pass is not at zero loss"
-"$PYTHON" - <<'PY' || fail "v15cl: base_rule 6 and the fitted mu not recorded"
+build "v15cl_$P" v15.h5 clustered "$P" 0
+[ "$(grep -c "(mu fitted: .*; the paper's .* does not separate)" "v15cl_$P.out.0")" = 4 ] ||
+    fail "v15cl_$P: expected 4 layers with a fitted mu"
+"$PYTHON" "$here/check_network.py" "v15cl_$P.h5" v15.h5 > /dev/null ||
+    fail "v15cl_$P: the independent forward pass is not at zero loss"
+"$PYTHON" - "v15cl_$P.h5" <<'PY' || fail "v15cl_$P: base_rule 6 and the fitted mu not recorded"
+import sys
 import h5py
 import numpy as np
-with h5py.File("v15cl.h5", "r") as f:
+with h5py.File(sys.argv[1], "r") as f:
     c = f["construction"]
     assert (c["base_rule"][:] == 6).all()
     g = c["clustered"]
@@ -203,13 +211,19 @@ PY
 
 # far from clustered (iris: c0 = 3.5): exit 3 everywhere, one line,
 # nothing written
-build iriscl iris.h5 clustered 3 3
+build "iris_$P" iris.h5 clustered "$P" 3
 grep -q "error: clustered: layer 2: no cone with axis f_j separates class 1 .*(18) fails.*(20) fails" \
-    iriscl.err.0 || fail "iriscl: no error naming the layer and the conditions"
-[ "$(grep -c error iriscl.err.0)" = 1 ] || fail "iriscl: not exactly one error line"
-[ ! -e iriscl.h5 ] || fail "iriscl: a result was written"
+    "iris_$P.err.0" || fail "iris_$P: no error naming the layer and the conditions"
+[ "$(grep -c error "iris_$P.err.0")" = 1 ] || fail "iris_$P: not exactly one error line"
+[ ! -e "iris_$P.h5" ] || fail "iris_$P: a result was written"
 
-build thin_net thin.h5 clustered 3 2
+build "thin_$P" thin.h5 clustered "$P" 2
 grep -q "error: thin.h5: 4 classes need at least 3 features for construction.mode = \"clustered\".*dataset 'X' has 2" \
-    thin_net.err.0 || fail "thin: no error naming the dataset"
+    "thin_$P.err.0" || fail "thin_$P: no error naming the dataset"
+}
+
+cases 1
+cases 3
+"$PYTHON" "$here/compare_networks.py" v15cl_1.h5 v15cl_3.h5 --group /network \
+    --group /construction > /dev/null || fail "v15cl differs at 1 and 3 ranks"
 echo "clustered: all cases passed"
