@@ -601,40 +601,37 @@ int td_convert(const td_convert_opts *o, td_convert_stats *st, td_err *err)
     if ((size_t)snprintf(k.tmp, sizeof k.tmp, "%s.tmp.%ld", o->out,
                          (long)getpid()) >= sizeof k.tmp)
         return td_err_set(err, TD_ERR_OUTPUT, "%s: path too long", o->out);
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    H5E_BEGIN_TRY {
 
-    td_progress_begin("convert");
-    td_cv_labels *lab = NULL;
-    if (o->labels && f != TD_FMT_NPZ)
-        lab = td_cv_labels_open(o->labels, err);
-    if (!err->code) {
-        switch (f) {
-        case TD_FMT_CSV: td_cv_csv(o->in, o, &k, err); break;
-        case TD_FMT_SVM: td_cv_svm(o->in, &k, err); break;
-        case TD_FMT_NPY: td_cv_npy(o->in, lab, &k, err); break;
-        case TD_FMT_NPZ: td_cv_npz(o->in, o->labels, &k, err); break;
-        case TD_FMT_IDX: td_cv_idx(o->in, lab, &k, err); break;
-        default: break;
+        td_progress_begin("convert");
+        td_cv_labels *lab = NULL;
+        if (o->labels && f != TD_FMT_NPZ)
+            lab = td_cv_labels_open(o->labels, err);
+        if (!err->code) {
+            switch (f) {
+            case TD_FMT_CSV: td_cv_csv(o->in, o, &k, err); break;
+            case TD_FMT_SVM: td_cv_svm(o->in, &k, err); break;
+            case TD_FMT_NPY: td_cv_npy(o->in, lab, &k, err); break;
+            case TD_FMT_NPZ: td_cv_npz(o->in, o->labels, &k, err); break;
+            case TD_FMT_IDX: td_cv_idx(o->in, lab, &k, err); break;
+            default: break;
+            }
         }
-    }
-    if (!err->code && lab && lab->finish)
-        lab->finish(lab, err);
-    if (lab)
-        lab->close(lab);
-    if (!err->code)
-        sink_finish(&k, o->in, format_name(f), err);
-    st->n = k.nx;
-    st->m = k.m;
-    st->x_f32 = k.f32;
-    st->classes = k.set_full ? -1 : k.nset;
-    st->label_min = k.lmin;
-    st->label_max = k.lmax;
-    sink_free(&k);
-    td_progress_end();
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+        if (!err->code && lab && lab->finish)
+            lab->finish(lab, err);
+        if (lab)
+            lab->close(lab);
+        if (!err->code)
+            sink_finish(&k, o->in, format_name(f), err);
+        st->n = k.nx;
+        st->m = k.m;
+        st->x_f32 = k.f32;
+        st->classes = k.set_full ? -1 : k.nset;
+        st->label_min = k.lmin;
+        st->label_max = k.lmax;
+        sink_free(&k);
+        td_progress_end();
+    } H5E_END_TRY;
     if (!err->code && rename(k.tmp, o->out) != 0)
         td_err_set(err, TD_ERR_OUTPUT, "%s: cannot rename the temporary %s "
                    "to it: %s", o->out, k.tmp, strerror(errno));

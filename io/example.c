@@ -138,15 +138,12 @@ static int write_data(const char *h5, td_err *err)
     } else {
         make_points(X, y);
         /* our message replaces HDF5's stack dump; handler restored after */
-        H5E_auto2_t old_fn = NULL;
-        void *old_data = NULL;
-        H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-        if (write_h5(h5, X, y)) {
-            remove(h5);
-            rc = td_err_set(err, TD_ERR_OUTPUT, "cannot write '%s'", h5);
-        }
-        H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+        H5E_BEGIN_TRY {
+            if (write_h5(h5, X, y)) {
+                remove(h5);
+                rc = td_err_set(err, TD_ERR_OUTPUT, "cannot write '%s'", h5);
+            }
+        } H5E_END_TRY;
     }
     free(X);
     free(y);

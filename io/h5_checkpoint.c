@@ -227,29 +227,26 @@ int td_h5_read_checkpoint(const td_h5ckpt_meta *meta, int64_t row0,
                           int64_t n_local, int *row_layer, int *phase,
                           int *nlayers, td_buf *state, td_err *err)
 {
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    hid_t file = -1;
-    if (fapl >= 0 && H5Pset_fapl_mpio(fapl, meta->comm, MPI_INFO_NULL) >= 0 &&
-        H5Fis_hdf5(meta->path) > 0)
-        file = H5Fopen(meta->path, H5F_ACC_RDONLY, fapl);
-    int64_t head[5] = {0};
-    const char *why = file < 0 ? "not an HDF5 file (truncated or damaged)"
-                               : mismatch(file, meta, head);
-    if (why)
-        td_err_set(err, TD_ERR_INPUT, "%s: cannot resume: %s; remove it to "
-                   "start afresh", meta->path, why);
-    else
-        read_parts(file, meta, row0, n_local, row_layer, state, err);
-    *phase = (int)head[0];
-    *nlayers = (int)head[1];
-    if (file >= 0)
-        H5Fclose(file);
-    if (fapl >= 0)
-        H5Pclose(fapl);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    H5E_BEGIN_TRY {
+        hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+        hid_t file = -1;
+        if (fapl >= 0 && H5Pset_fapl_mpio(fapl, meta->comm, MPI_INFO_NULL) >= 0 &&
+            H5Fis_hdf5(meta->path) > 0)
+            file = H5Fopen(meta->path, H5F_ACC_RDONLY, fapl);
+        int64_t head[5] = {0};
+        const char *why = file < 0 ? "not an HDF5 file (truncated or damaged)"
+                                   : mismatch(file, meta, head);
+        if (why)
+            td_err_set(err, TD_ERR_INPUT, "%s: cannot resume: %s; remove it to "
+                       "start afresh", meta->path, why);
+        else
+            read_parts(file, meta, row0, n_local, row_layer, state, err);
+        *phase = (int)head[0];
+        *nlayers = (int)head[1];
+        if (file >= 0)
+            H5Fclose(file);
+        if (fapl >= 0)
+            H5Pclose(fapl);
+    } H5E_END_TRY;
     return err->code;
 }

@@ -96,16 +96,16 @@ int td_h5par_write(const char *path, MPI_Comm comm, const char *what,
         return td_err_set(err, TD_ERR_INTERNAL, "out of memory (%s)", what);
     }
     snprintf(tmp, len, "%s.tmp", path);
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    errno = 0;
-    hid_t f = td_h5par_create(tmp, comm);
-    int saved = errno, bad = f >= 0 && fill(f, ctx) != 0;
-    if (f >= 0 && H5Fclose(f) < 0)
-        bad = 1;
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    hid_t f = -1;
+    int saved = 0, bad = 0;
+    H5E_BEGIN_TRY {
+        errno = 0;
+        f = td_h5par_create(tmp, comm);
+        saved = errno;
+        bad = f >= 0 && fill(f, ctx) != 0;
+        if (f >= 0 && H5Fclose(f) < 0)
+            bad = 1;
+    } H5E_END_TRY;
     if (f < 0)
         td_err_set(err, TD_ERR_OUTPUT, "cannot create %s '%s': %s", what, tmp,
                    saved ? strerror(saved) : "HDF5 error");

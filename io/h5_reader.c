@@ -501,15 +501,12 @@ int td_h5_check_file(const char *path, td_err *err)
     long long size = 0;
     if (check_path(path, &size, err))
         return err->code;
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t fapl = -1, file = -1;
-    probe_open(path, size, &fapl, &file, err);
-    if (file >= 0) H5Fclose(file);
-    if (fapl >= 0) H5Pclose(fapl);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    H5E_BEGIN_TRY {
+        hid_t fapl = -1, file = -1;
+        probe_open(path, size, &fapl, &file, err);
+        if (file >= 0) H5Fclose(file);
+        if (fapl >= 0) H5Pclose(fapl);
+    } H5E_END_TRY;
     return err->code;
 }
 
@@ -522,16 +519,13 @@ int td_h5_probe_here(const char *path, const char *xname, const char *yname,
         return err->code;
     /* Our one-line messages replace HDF5's stack dump; the caller's
      * handler comes back before we return. */
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t fapl = -1, file = -1;
-    if (!probe_open(path, size, &fapl, &file, err))
-        probe_sets(path, file, xname, yname, info, err);
-    if (file >= 0) H5Fclose(file);
-    if (fapl >= 0) H5Pclose(fapl);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    H5E_BEGIN_TRY {
+        hid_t fapl = -1, file = -1;
+        if (!probe_open(path, size, &fapl, &file, err))
+            probe_sets(path, file, xname, yname, info, err);
+        if (file >= 0) H5Fclose(file);
+        if (fapl >= 0) H5Pclose(fapl);
+    } H5E_END_TRY;
     return err->code;
 }
 
@@ -815,27 +809,24 @@ int td_h5_read_shard(const char *path, const char *xname, const char *yname,
     td_comm_bcast(&pm, sizeof pm);
     if (pm.code)            /* every rank: rank 0's finding, word for word */
         return td_err_set(err, pm.code, "%s", pm.msg);
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (!open_collective(path, comm, rank, &h, err))
-        open_sets(path, xname, yname, &h, &pm.info, err);
-    rc = td_comm_agree(err);     /* before the first collective read */
-    if (rc == TD_OK) {
-        mem_types mt = {pm.info.x_float ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
-                        pm.info.y_uint64 ? H5T_NATIVE_UINT64
-                                         : H5T_NATIVE_INT64};
-        out->n_total = pm.info.n;
-        out->m = pm.info.m;
-        td_partition_rows(out->n_total, block_rows, rank, size, &out->row0,
-                          &out->n_local);
-        rc = read_shard(path, xname, yname, &h, mt, out, err);
-    }
-    if (rc == TD_OK)
-        rc = check_finite(out, path, xname, err);
-    close_ids(&h);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    H5E_BEGIN_TRY {
+        if (!open_collective(path, comm, rank, &h, err))
+            open_sets(path, xname, yname, &h, &pm.info, err);
+        rc = td_comm_agree(err);     /* before the first collective read */
+        if (rc == TD_OK) {
+            mem_types mt = {pm.info.x_float ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE,
+                            pm.info.y_uint64 ? H5T_NATIVE_UINT64
+                                             : H5T_NATIVE_INT64};
+            out->n_total = pm.info.n;
+            out->m = pm.info.m;
+            td_partition_rows(out->n_total, block_rows, rank, size, &out->row0,
+                              &out->n_local);
+            rc = read_shard(path, xname, yname, &h, mt, out, err);
+        }
+        if (rc == TD_OK)
+            rc = check_finite(out, path, xname, err);
+        close_ids(&h);
+    } H5E_END_TRY;
     if (rc) {               /* nothing half-filled goes back to the caller */
         td_shard_data_free(out);
         *out = (td_shard_data){0};
@@ -912,16 +903,13 @@ static int read_matrix_here(const char *path, const char *name,
     dims[0] = dims[1] = 0;
     if (check_path(path, &size, err))
         return err->code;
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t fapl = -1, file = -1;
-    if (!probe_open(path, size, &fapl, &file, err))
-        matrix_sets(path, file, name, want, v, dims, err);
-    if (file >= 0) H5Fclose(file);
-    if (fapl >= 0) H5Pclose(fapl);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    H5E_BEGIN_TRY {
+        hid_t fapl = -1, file = -1;
+        if (!probe_open(path, size, &fapl, &file, err))
+            matrix_sets(path, file, name, want, v, dims, err);
+        if (file >= 0) H5Fclose(file);
+        if (fapl >= 0) H5Pclose(fapl);
+    } H5E_END_TRY;
     if (err->code) {
         free(*v);
         *v = NULL;

@@ -803,12 +803,9 @@ int td_h5_write_model(const char *path, const td_model *mdl,
     h5w w = {.file = -1, .gcpl = -1, .dcpl = -1, .t0 = seconds(), .why = ""};
     /* One-line messages instead of HDF5's stack dump; the caller's handler
      * is restored before returning. */
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    write_file(&w, tmp, mdl, run);
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    H5E_BEGIN_TRY {
+        write_file(&w, tmp, mdl, run);
+    } H5E_END_TRY;
     if (!failed(&w) && rename(tmp, path) != 0)
         snprintf(w.why, sizeof w.why, "renaming the temporary file failed: "
                  "%s", strerror(errno));
