@@ -192,6 +192,40 @@ static int normalize(const td_config *cfg, td_engine *eng, td_model *mdl,
     return TD_OK;
 }
 
+/* What the configured construction needs of the data's shape: classes
+ * and features (local: every rank has the same numbers). */
+static void check_shape(const td_config *cfg, int m, int q, td_err *err)
+{
+    if (!err->code && q < 2)
+        td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' has %d class; at "
+                   "least 2 are needed", cfg->data_path, cfg->y_dataset, q);
+    if (!err->code && cfg->mode == TD_MODE_POLYTOPE && q != 2)
+        td_err_set(err, TD_ERR_INPUT, "%s: construction.mode = \"polytope\" "
+                   "needs binary data, dataset '%s' has %d classes; \"pieces\" "
+                   "builds any number", cfg->data_path, cfg->y_dataset, q);
+    if (!err->code && cfg->mode == TD_MODE_THEOREM6 && m < q - 1)
+        td_err_set(err, TD_ERR_INPUT, "%s: %d classes need at least %d "
+                   "features for construction.mode = \"theorem6\" (M >= Q-1 "
+                   "for the output layer), dataset '%s' has %d; the lifted "
+                   "constructions work at any M", cfg->data_path, q, q - 1,
+                   cfg->x_dataset, m);
+    if (!err->code && cfg->mode == TD_MODE_CLUSTERED && m < q - 1)
+        td_err_set(err, TD_ERR_INPUT, "%s: %d classes need at least %d "
+                   "features for construction.mode = \"clustered\" (the "
+                   "class means must span Q - 1 dimensions), dataset '%s' "
+                   "has %d", cfg->data_path, q, q - 1, cfg->x_dataset,
+                   m);
+    if (!err->code && cfg->mode == TD_MODE_THEOREM6 &&
+        cfg->output_layer != TD_OUT_AFFINE && m < q)
+        td_err_set(err, TD_ERR_INPUT, "%s: construction.output_layer = "
+                   "\"%s\" needs the %d base points linearly independent, "
+                   "so M >= Q = %d features for construction.mode = "
+                   "\"theorem6\", dataset '%s' has %d; \"affine\" needs "
+                   "M >= Q - 1, the lifted constructions any M",
+                   cfg->data_path, td_output_kind_name(cfg->output_layer), q,
+                   q, cfg->x_dataset, m);
+}
+
 static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
                      td_err *err)
 {
@@ -208,34 +242,8 @@ static int load_data(const td_config *cfg, td_engine *eng, td_model *mdl,
     td_shard_data_free(&d);
     if (td_comm_agree(err) == TD_OK)     /* every rank checks, or none */
         check_conflicts(cfg, eng, labels, err);
-    if (!err->code && q < 2)
-        td_err_set(err, TD_ERR_INPUT, "%s: dataset '%s' has %d class; at "
-                   "least 2 are needed", cfg->data_path, cfg->y_dataset, q);
-    if (!err->code && cfg->mode == TD_MODE_POLYTOPE && q != 2)
-        td_err_set(err, TD_ERR_INPUT, "%s: construction.mode = \"polytope\" "
-                   "needs binary data, dataset '%s' has %d classes; \"pieces\" "
-                   "builds any number", cfg->data_path, cfg->y_dataset, q);
-    if (!err->code && cfg->mode == TD_MODE_THEOREM6 && eng->m < q - 1)
-        td_err_set(err, TD_ERR_INPUT, "%s: %d classes need at least %d "
-                   "features for construction.mode = \"theorem6\" (M >= Q-1 "
-                   "for the output layer), dataset '%s' has %d; the lifted "
-                   "constructions work at any M", cfg->data_path, q, q - 1,
-                   cfg->x_dataset, eng->m);
-    if (!err->code && cfg->mode == TD_MODE_CLUSTERED && eng->m < q - 1)
-        td_err_set(err, TD_ERR_INPUT, "%s: %d classes need at least %d "
-                   "features for construction.mode = \"clustered\" (the "
-                   "class means must span Q - 1 dimensions), dataset '%s' "
-                   "has %d", cfg->data_path, q, q - 1, cfg->x_dataset,
-                   eng->m);
-    if (!err->code && cfg->mode == TD_MODE_THEOREM6 &&
-        cfg->output_layer != TD_OUT_AFFINE && eng->m < q)
-        td_err_set(err, TD_ERR_INPUT, "%s: construction.output_layer = "
-                   "\"%s\" needs the %d base points linearly independent, "
-                   "so M >= Q = %d features for construction.mode = "
-                   "\"theorem6\", dataset '%s' has %d; \"affine\" needs "
-                   "M >= Q - 1, the lifted constructions any M",
-                   cfg->data_path, td_output_kind_name(cfg->output_layer), q,
-                   q, cfg->x_dataset, eng->m);
+    if (!err->code)
+        check_shape(cfg, eng->m, q, err);
     if (!err->code && td_model_alloc(mdl, eng->m, q))
         td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
     if (!err->code) {
