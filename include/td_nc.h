@@ -45,8 +45,9 @@ int td_nc_dim(const td_model *mdl);
 /* ref (q x d): where the construction sends class c at the penultimate
  * layer: the first base point of c carried through the later cones, or
  * (no layer collapses c) the class mean carried through all of them; 0
- * without cones (a polytope).  The same bytes on every rank. */
-void td_nc_refs(const td_model *mdl, int d, double *ref);
+ * without cones (a polytope).  The same bytes on every rank; -1 on
+ * allocation failure. */
+int td_nc_refs(const td_model *mdl, int d, double *ref);
 
 /* nc from the reduced sums: counts (q), sq (q: sum |x^(L) - y_c|^2), pen
  * (q x (d + 1): S1_c then S2_c), out (q x q: O1_c), the references and

@@ -387,6 +387,10 @@ static void write_clustered(h5w *w, hid_t parent, const td_model *mdl)
         return;
     int q = c->q, m = c->m;
     int64_t *lab = malloc(sizeof(int64_t) * q);
+    if (!lab) {
+        snprintf(w->why, sizeof w->why, "out of memory (clustered)");
+        return;
+    }
     hid_t g = group(w, parent, "clustered");
     attr_str(w, g, "description", "Proposition 3 (section 4): barycentre "
              "xbar of the class means, mean_distance[j] = |mean_j - xbar|, "
@@ -409,10 +413,9 @@ static void write_clustered(h5w *w, hid_t parent, const td_model *mdl)
     f64(w, g, "delta_class", 1, q, 0, c->delta_class);
     f64(w, g, "theta_star", 1, q, 0, c->theta_star);
     f64(w, g, "mu", 1, q, 0, c->mu);
-    for (int j = 0; lab && j < q; j++)
+    for (int j = 0; j < q; j++)
         lab[j] = mdl->labels[c->theta_arg[j]];
-    if (lab)
-        i64(w, g, "theta_star_ball_label", q, lab);
+    i64(w, g, "theta_star_ball_label", q, lab);
     attr_f64(w, g, "delta", c->delta);
     attr_i64(w, g, "delta_label", mdl->labels[c->delta_arg]);
     attr_f64(w, g, "min_mean_distance", c->r);

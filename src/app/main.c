@@ -661,8 +661,9 @@ static int run(const char *config_path, const run_opts *opts)
     if (td_comm_agree_print(&err))
         goto out;
     t1 = td_comm_wtime();
-    if (build(&eng, &cfg, &mdl, &rs.ck, &err) == TD_OK)
-        td_model_describe_output(&mdl);
+    if (build(&eng, &cfg, &mdl, &rs.ck, &err) == TD_OK &&
+        td_model_describe_output(&mdl))
+        td_err_set(&err, TD_ERR_INTERNAL, "out of memory (output layer rank)");
     if (td_comm_agree_print(&err))
         goto out;
     td_say("construction: %.900s\n", mdl.reason);

@@ -43,31 +43,32 @@ static void ref_of_class(const td_model *mdl, int c, double *v, double *t,
     }
 }
 
-void td_nc_refs(const td_model *mdl, int d, double *ref)
+int td_nc_refs(const td_model *mdl, int d, double *ref)
 {
     const td_network *net = &mdl->net;
     int L = net->num_layers, n = mdl->width, q = mdl->q;
     memset(ref, 0, sizeof(double) * (size_t)q * d);
     if (mdl->construction == TD_CONS_POLYTOPE || mdl->nlayers < 1 || L < 2 ||
         net->kind[L - 2] != TD_LAYER_CONE || d != n || mdl->m > n)
-        return;         /* no cones at the penultimate layer: 0 will do */
+        return 0;       /* no cones at the penultimate layer: 0 will do */
     double *v = malloc(sizeof(double) * 3 * n);
-    for (int c = 0; v && c < q; c++) {
+    if (!v)
+        return -1;
+    for (int c = 0; c < q; c++) {
         ref_of_class(mdl, c, v, v + n, v + 2 * n);
         memcpy(ref + (size_t)c * d, v + 2 * n, sizeof(double) * d);
     }
     free(v);
+    return 0;
 }
 
 /* The simplex-ETF measures of the centred class means C (q x d). */
-static void nc2_geometry(td_nc *nc, int q, int d, const double *C)
+static int nc2_geometry(td_nc *nc, int q, int d, const double *C)
 {
     double *nrm = malloc(sizeof(double) * q), mean = 0, var = 0;
     double gf = 0, dev = 0, dist = 0;
-    if (!nrm) {
-        nc->nc2_norm_spread = nc->nc2_max_cos_dev = nc->nc2_etf_dist = NAN;
-        return;
-    }
+    if (!nrm)
+        return -1;
     for (int j = 0; j < q; j++) {
         nrm[j] = sqrt(td_dot(C + (size_t)j * d, C + (size_t)j * d, d));
         mean += nrm[j] / q;
@@ -92,6 +93,7 @@ static void nc2_geometry(td_nc *nc, int q, int d, const double *C)
     nc->nc2_max_cos_dev = dev;
     nc->nc2_etf_dist = sqrt(dist);
     free(nrm);
+    return 0;
 }
 
 /* |A/|A|_F - B/|B|_F|_F for r x c matrices. */
@@ -145,11 +147,11 @@ int td_nc_finish(td_nc *nc, int q, int d, const double *counts,
     nc->nc1_relative = within / between;
     nc->cn_within = cw;
     nc->cn_between = cb;
-    nc2_geometry(nc, q, d, C);
+    int rc = nc2_geometry(nc, q, d, C);
     nc->nc3_dual_dist = WL ? normalised_dist(WL, C, (size_t)q * d) : NAN;
     free(C);
     free(G);
-    return 0;
+    return rc;
 }
 
 void td_nc_free(td_nc *nc)

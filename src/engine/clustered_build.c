@@ -183,8 +183,8 @@ static void layer_order(const td_config *cfg, const td_model *mdl, int *cls)
 
 /* The output layer on the base points (row j: class j's) and the planned
  * network whose first layer reads x through the input map. */
-static int finish(td_model *mdl, const double *P, const int *cls, int kind,
-                  double tolerance, td_err *err)
+static int clustered_output(td_model *mdl, const double *P, const int *cls,
+                            int kind, double tolerance, td_err *err)
 {
     int q = mdl->q, m = mdl->m;
     double *Pc = malloc(sizeof(double) * q * q);
@@ -245,7 +245,8 @@ int td_clustered_build(td_engine *e, const td_config *cfg, td_model *mdl,
     if (!rc) {
         memcpy(e->layer, z.layer, sizeof(int) * (size_t)e->n_local);
         mdl->sequentially_separable = 1;
-        rc = finish(mdl, P, cls, cfg->output_layer, cfg->tolerance, err);
+        rc = clustered_output(mdl, P, cls, cfg->output_layer, cfg->tolerance,
+                              err);
     }
     td_engine_free(&z);
     free(P);

@@ -303,10 +303,10 @@ static void scratch_merge(const thread_scratch *t, td_model *mdl,
         x->layer_class[i] += t->diag[i];
 }
 
-/* mdl->nc from the reduced sums (no collective: a rank short of memory
- * only loses its own copy, and rank 0's is the one written). */
-static void nc_store(td_model *mdl, int d, const double *sums,
-                     const double *ref)
+/* mdl->nc from the reduced sums; 0 when it is there (local: the caller
+ * agrees, so no rank writes a result without it). */
+static int nc_store(td_model *mdl, int d, const double *sums,
+                    const double *ref)
 {
     int q = mdl->q, L = mdl->net.num_layers;
     const double *pen = sums + 1 + 2 * q;
@@ -327,6 +327,7 @@ static void nc_store(td_model *mdl, int d, const double *sums,
     }
     free(WL);
     free(bL);
+    return ok ? 0 : -1;
 }
 
 void td_verify_say_nc(const td_model *mdl)
@@ -375,7 +376,7 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
     if (!fail)
         cone_map(mdl, diag_of);
     if (!fail && nc)
-        td_nc_refs(mdl, d, ref);
+        fail = td_nc_refs(mdl, d, ref) != 0;
     memset(mdl->n_departed, 0, sizeof(int64_t) * mdl->nlayers);
     if (x && x->confusion)
         memset(x->confusion, 0, sizeof(int64_t) * q * q);
@@ -440,10 +441,14 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
     for (int64_t c = 0; bal && c < q; c++)
         if (sums[1 + q + c] > 0)
             mdl->cost_balanced += sums[1 + c] / sums[1 + q + c];
-    if (nc)
-        nc_store(mdl, d, sums, ref);
+    bad = nc && !td_all_ok(nc_store(mdl, d, sums, ref) == 0);
     free(ref);
     free(sums);
+    if (bad) {
+        free(part);
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (section 6.2 "
+                          "quantities)");
+    }
     td_comm_max(&maxerr, 1);
     td_comm_sum_i64(mdl->n_departed, mdl->nlayers);
     if (x && x->confusion)

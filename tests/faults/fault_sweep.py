@@ -60,7 +60,14 @@ CASES = {
     "theorem6": (["--kind", "clusters", "--q", "4", "--m", "5", "--n", "320",
                   "--seed", "3"],
                  "[parallel]\nblock_rows = 16\nscalapack_threshold = 4\n"
-                 "[checkpoint]\ninterval = 0\n", 0),
+                 "[checkpoint]\ninterval = 0\n[construction]\n"
+                 "mode = \"theorem6\"\n", 0),
+    # auto on clustered data: Proposition 3's conditions, the projection,
+    # the width-Q cones and their input map
+    "clustered": (["--kind", "clusters", "--q", "3", "--m", "4", "--n", "120",
+                   "--seed", "11"],
+                  "[parallel]\nblock_rows = 8\n[construction]\n"
+                  "mode = \"clustered\"\n", 0),
     # auto: the Theorem 6 search fails (final dead end), pieces at M + Q
     "pieces": (["--kind", "overlap3", "--m", "3", "--n", "60", "--seed", "5"],
                "[parallel]\nblock_rows = 4\n", 0),
@@ -82,7 +89,7 @@ CASES = {
                 "[parallel]\nblock_rows = 8\n[construction]\n"
                 "base_point = \"segment\"\n", 0),
 }
-DEFAULT_CASES = "theorem6,pieces,polytope"
+DEFAULT_CASES = "theorem6,pieces,polytope,clustered"
 
 # Stage markers: (stage, regex on the allocating function).  Phases
 # (load, theorem6, pieces, polytope, finish) switch on their own markers.
@@ -111,6 +118,8 @@ STAGES = [
     ("cut", r"td_engine_cut|cut_pass|td_engine_park|td_engine_mark"),
     ("grow", r"td_lift_grow"),
     ("polytope", r"td_polytope_build|facet"),
+    ("clustered", r"td_clustered_\w+|td_engine_class_radius|project_rows|"
+                  r"cone_layer|clustered_output|td_network_set_input"),
     ("dense network", r"td_network_materialize"),
     ("verify", r"^td_verify"),
     ("checkpoint", r"^td_ckpt_\w+|^td_buf_\w+|^td_h5par_\w+|"
@@ -126,6 +135,7 @@ PHASES = [
     ("theorem6", r"^td_search_build$|search_orders"),
     ("pieces", r"^td_pieces_build$|^build_layers$|td_lift_find_pieces"),
     ("polytope", r"td_polytope_build"),
+    ("clustered", r"td_clustered_check|td_clustered_build"),
     ("finish", r"td_network_materialize|^td_verify|^td_h5_write"),
 ]
 
