@@ -3,6 +3,7 @@
 #ifndef TD_CLUSTERED_BUILD_H
 #define TD_CLUSTERED_BUILD_H
 
+#include "td_ckpt.h"
 #include "td_clustered.h"
 #include "td_config.h"
 #include "td_engine.h"
@@ -25,8 +26,10 @@ int td_clustered_check(td_engine *e, td_model *mdl, td_err *err);
  * when the class means are affinely dependent (no width-Q route) or no
  * cone with axis f_j separates its class.
  * Rows must all be active; on return each carries the layer that
- * collapsed it, as in the other constructions. */
+ * collapsed it, as in the other constructions.  A stop signal is honoured
+ * after each layer (TD_ERR_INTERRUPTED; ck may be NULL): nothing is saved
+ * within, a resumed run builds it again. */
 int td_clustered_build(td_engine *e, const td_config *cfg, td_model *mdl,
-                       td_err *err);
+                       td_ckpt *ck, td_err *err);
 
 #endif

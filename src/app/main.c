@@ -472,7 +472,7 @@ static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
  * TD_ERR_INSEPARABLE (conditions fail, or the means are affinely
  * dependent) every row is active again and the reason is left empty. */
 static int try_clustered(td_engine *eng, const td_config *cfg, td_model *mdl,
-                         td_err *err)
+                         td_ckpt *ck, td_err *err)
 {
     const td_clustered *c = mdl->clustered;
     if (!c->holds18 || !c->holds20)
@@ -482,7 +482,7 @@ static int try_clustered(td_engine *eng, const td_config *cfg, td_model *mdl,
              "theta_* = %.3g pi < pi): Corollary 4's network, width %d "
              "after the first layer, the fewest parameters", c->c0,
              c->theta_max / M_PI, mdl->q);
-    if (td_clustered_build(eng, cfg, mdl, err) != TD_ERR_INSEPARABLE)
+    if (td_clustered_build(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
         return err->code;
     td_say("construction: %.400s; trying Theorem 6\n", err->msg);
     mdl->reason[0] = 0;
@@ -607,10 +607,10 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
                  c->holds18 && c->holds20 ? "" : " (a condition of "
                  "Proposition 3 fails; its cones were built and checked "
                  "anyway: the conditions are sufficient, not necessary)");
-        return td_clustered_build(eng, cfg, mdl, err);
+        return td_clustered_build(eng, cfg, mdl, ck, err);
     }
     if (phase == TD_PHASE_NONE &&
-        try_clustered(eng, cfg, mdl, err) != TD_ERR_INSEPARABLE)
+        try_clustered(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
         return err->code;
     int rc = build_beyond(eng, cfg, mdl, ck, phase, err);
     if (rc == TD_OK)

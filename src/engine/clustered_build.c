@@ -13,6 +13,7 @@
 #include "td_progress.h"
 #include "td_search.h"
 #include "td_step.h"
+#include "td_stop.h"
 
 int td_clustered_check(td_engine *e, td_model *mdl, td_err *err)
 {
@@ -170,6 +171,14 @@ static int cone_layer(td_engine *z, const td_config *cfg, int l, int a,
     return rc;
 }
 
+/* After a layer: a stop signal ends the build (nothing saved within; the
+ * test hook TD_FAULT_SIGNAL counts these points too). */
+static int safe_point(td_ckpt *ck, td_err *err)
+{
+    td_stop_fault_point();
+    return td_ckpt_stop_asked(ck, err);
+}
+
 /* The classes in layer order: construction.order, else the labels'. */
 static void layer_order(const td_config *cfg, const td_model *mdl, int *cls)
 {
@@ -214,7 +223,7 @@ static int clustered_output(td_model *mdl, const double *P, const int *cls,
 }
 
 int td_clustered_build(td_engine *e, const td_config *cfg, td_model *mdl,
-                       td_err *err)
+                       td_ckpt *ck, td_err *err)
 {
     td_clustered *c = mdl->clustered;
     int q = e->q, rc = TD_OK;
@@ -241,7 +250,8 @@ int td_clustered_build(td_engine *e, const td_config *cfg, td_model *mdl,
     if (!rc)
         layer_order(cfg, mdl, cls);
     for (int l = 0; !rc && l < q; l++)
-        rc = cone_layer(&z, cfg, l, cls[l], P, cond, mdl, err);
+        if (!(rc = cone_layer(&z, cfg, l, cls[l], P, cond, mdl, err)))
+            rc = safe_point(ck, err);
     if (!rc) {
         memcpy(e->layer, z.layer, sizeof(int) * (size_t)e->n_local);
         mdl->sequentially_separable = 1;

@@ -17,7 +17,9 @@
 #    f_j (base rule 6), still exact;
 #  - far from clustered (scikit-learn's iris): mode "clustered" exits 3
 #    on every rank naming the layer and the conditions, nothing written;
-#  - M < Q - 1 with mode "clustered": exit 2 naming the dataset.
+#  - M < Q - 1 with mode "clustered": exit 2 naming the dataset;
+#  - a stop signal after a layer: exit 6 everywhere, --resume rebuilds
+#    the same bytes.
 #
 #   clustered.sh BIN=... WORK=... [MPIEXEC=mpiexec] [PYTHON=/usr/bin/python3]
 set -euo pipefail
@@ -140,6 +142,16 @@ resid = (mu - xbar) - (mu - xbar) @ proj.T @ proj
 assert np.abs(resid).max() < 1e-10 * dist.max()
 print("clustered: conditions and shapes agree")
 PY
+
+# a stop after layer 2 (SIGTERM on rank 1): exit 6 on every rank, nothing
+# written; --resume at 1 rank builds it again, the same bytes
+config stop cl.h5 clustered
+TD_FAULT_SIGNAL=1:2:15 td_run_ranks stop 3 6 "$BIN" stop.toml
+grep -q "error: stopped by SIGTERM" stop.err.0 || fail "stop: no stop message"
+[ ! -e stop.h5 ] || fail "stop: a result was written"
+td_run_ranks stop_resume 1 0 "$BIN" --resume stop.toml
+"$PYTHON" "$here/compare_networks.py" cl1.h5 stop.h5 --group /network \
+    --group /construction > /dev/null || fail "the resumed build differs"
 
 # Every case below at 1 and 3 ranks (P), outputs NAME_P.h5.
 cases() {
