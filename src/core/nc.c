@@ -48,8 +48,19 @@ int td_nc_refs(const td_model *mdl, int d, double *ref)
     const td_network *net = &mdl->net;
     int L = net->num_layers, n = mdl->width, q = mdl->q;
     memset(ref, 0, sizeof(double) * (size_t)q * d);
+    /* a class no layer collapses starts at its mean, which lives in the
+     * cones' space only when the input does (not in a clustered network,
+     * where every class has its layer) */
+    int uncollapsed = 0;
+    for (int c = 0; c < q; c++) {
+        int has = 0;
+        for (int l = 0; l < mdl->nlayers && !has; l++)
+            has = mdl->layers[l].class_index == c;
+        uncollapsed |= !has;
+    }
     if (mdl->construction == TD_CONS_POLYTOPE || mdl->nlayers < 1 || L < 2 ||
-        net->kind[L - 2] != TD_LAYER_CONE || d != n || mdl->m > n)
+        net->kind[L - 2] != TD_LAYER_CONE || d != n ||
+        (uncollapsed && mdl->m > n))
         return 0;       /* no cones at the penultimate layer: 0 will do */
     double *v = malloc(sizeof(double) * 3 * n);
     if (!v)
