@@ -472,7 +472,7 @@ static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
  * TD_ERR_INSEPARABLE (conditions fail, or the means are affinely
  * dependent) every row is active again and the reason is left empty. */
 static int try_clustered(td_engine *eng, const td_config *cfg, td_model *mdl,
-                         td_ckpt *ck, td_err *err)
+                         td_ckpt *ck, char *why_not, size_t len, td_err *err)
 {
     const td_clustered *c = mdl->clustered;
     if (!c->holds18 || !c->holds20)
@@ -485,15 +485,21 @@ static int try_clustered(td_engine *eng, const td_config *cfg, td_model *mdl,
     if (td_clustered_build(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
         return err->code;
     td_say("construction: %.400s; trying Theorem 6\n", err->msg);
+    /* the failure without the conditions, which the reason recalls */
+    snprintf(why_not, len, "%.*s", (int)strcspn(err->msg, ";"), err->msg);
     mdl->reason[0] = 0;
     td_err_clear(err);
     td_engine_undo_all(eng);
     td_model_clear_layers(mdl);
+    mdl->construction = TD_CONS_THEOREM6;   /* what the search assumes */
+    mdl->lift_height = 0;
+    if (!td_all_ok(td_model_set_width(mdl, eng->m) == 0))
+        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
     return TD_ERR_INSEPARABLE;
 }
 
 /* auto built something else: say why not the clustered network. */
-static void note_not_clustered(td_model *mdl)
+static void note_not_clustered(td_model *mdl, const char *why_not)
 {
     const td_clustered *c = mdl->clustered;
     size_t used = strlen(mdl->reason);
@@ -502,8 +508,8 @@ static void note_not_clustered(td_model *mdl)
         return;
     if (c->holds18 && c->holds20)
         snprintf(mdl->reason + used, sizeof mdl->reason - used, "; "
-                 "Proposition 3's conditions hold but its network could "
-                 "not be built (see the log)");
+                 "Proposition 3's conditions hold but %s", *why_not ? why_not
+                 : "its network could not be built");
     else
         snprintf(mdl->reason + used, sizeof mdl->reason - used, "; not "
                  "clustered (Proposition 3): %s%s%s",
@@ -577,7 +583,7 @@ static int build_beyond(td_engine *eng, const td_config *cfg, td_model *mdl,
 static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
                  td_ckpt *ck, td_err *err)
 {
-    char *why = mdl->reason;
+    char *why = mdl->reason, why_not[400] = "";
     size_t len = sizeof mdl->reason;
     int phase = ck->phase;
     if (phase == TD_PHASE_POLYTOPE || phase == TD_PHASE_PIECES_START) {
@@ -610,11 +616,12 @@ static int build(td_engine *eng, const td_config *cfg, td_model *mdl,
         return td_clustered_build(eng, cfg, mdl, ck, err);
     }
     if (phase == TD_PHASE_NONE &&
-        try_clustered(eng, cfg, mdl, ck, err) != TD_ERR_INSEPARABLE)
+        try_clustered(eng, cfg, mdl, ck, why_not, sizeof why_not, err) !=
+        TD_ERR_INSEPARABLE)
         return err->code;
     int rc = build_beyond(eng, cfg, mdl, ck, phase, err);
     if (rc == TD_OK)
-        note_not_clustered(mdl);
+        note_not_clustered(mdl, why_not);
     return rc;
 }
 

@@ -50,10 +50,9 @@ static int project_rows(const td_engine *e, const td_clustered *c,
     z->cls = malloc(sizeof(int) * (size_t)(e->n_local ? e->n_local : 1));
     z->layer = malloc(sizeof(int) * (size_t)(e->n_local ? e->n_local : 1));
     fail = !z->x0 || !z->cls || !z->layer;
-    if (!fail)
-    #pragma omp parallel
+    #pragma omp parallel if (!fail)
     {
-        double *buf = malloc(sizeof(double) * m);
+        double *buf = fail ? NULL : malloc(sizeof(double) * m);
         if (!buf) {
             #pragma omp atomic write
             fail = 1;

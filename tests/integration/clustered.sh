@@ -17,7 +17,9 @@
 #    f_j (base rule 6), still exact;
 #  - far from clustered (scikit-learn's iris): mode "clustered" exits 3
 #    on every rank naming the layer and the conditions, nothing written;
-#  - M < Q - 1 with mode "clustered": exit 2 naming the dataset;
+#  - M < Q - 1 with mode "clustered": exit 2 naming the dataset; auto on
+#    four clusters at a square's corners (conditions hold, means affinely
+#    dependent) says why not and builds pieces;
 #  - a stop signal after a layer: exit 6 everywhere, --resume rebuilds
 #    the same bytes.
 #
@@ -64,6 +66,13 @@ means = np.array([[3, 0, 0], [0, 4, 0], [0, 0, 5], [-2, -2, -2]], float)
 lab = np.arange(40) % 4
 with h5py.File("points.h5", "w") as f:
     f["X"], f["y"] = means[lab], lab
+# four clusters at the corners of a square: both conditions hold, but the
+# means are affinely dependent (no width-Q route)
+rng = np.random.default_rng(1)
+sq = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], float)
+ls = np.arange(400) % 4
+with h5py.File("square.h5", "w") as f:
+    f["X"], f["y"] = sq[ls] + rng.uniform(-0.3, 0.3, (400, 2)), ls
 with h5py.File("thin.h5", "w") as f:     # M = 2 < Q - 1 = 3
     f["X"], f["y"] = means[lab][:, :2] + 0.01 * np.arange(40)[:, None], lab
 PY
@@ -228,6 +237,14 @@ grep -q "error: clustered: layer 2: no cone with axis f_j separates class 1 .*(1
     "iris_$P.err.0" || fail "iris_$P: no error naming the layer and the conditions"
 [ "$(grep -c error "iris_$P.err.0")" = 1 ] || fail "iris_$P: not exactly one error line"
 [ ! -e "iris_$P.h5" ] || fail "iris_$P: a result was written"
+
+# conditions that hold on means that do not span Q - 1 dimensions: auto
+# says so and builds pieces
+build "square_$P" square.h5 auto "$P" 0
+grep -q "^construction: auto: .*; Proposition 3's conditions hold but clustered: the class means are affinely dependent (their differences span 2 of 3 dimensions)" \
+    "square_$P.out.0" || fail "square_$P: auto did not say why not clustered"
+"$PYTHON" "$here/check_network.py" "square_$P.h5" square.h5 > /dev/null ||
+    fail "square_$P: the independent forward pass is not at zero loss"
 
 build "thin_$P" thin.h5 clustered "$P" 2
 grep -q "error: thin.h5: 4 classes need at least 3 features for construction.mode = \"clustered\".*dataset 'X' has 2" \
