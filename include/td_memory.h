@@ -27,6 +27,9 @@ typedef struct {
     int best_effort;      /* on_inseparable = "best_effort": a widened copy */
     int dense_network;    /* Theorem 6 at width M, verified dense: the whole
                              network on every rank */
+    int clustered;        /* the clustered construction (width Q after a
+                             Q x M first layer): no separators, the rows
+                             projected to R^Q */
 } td_mem_in;
 
 /* Bytes; peak = runtime + shard + best_effort + max(duplicates, search,
@@ -40,6 +43,8 @@ typedef struct {
     double working_sets;  /* this rank's classes' sets, a centred copy per
                              solving thread, candidate lists */
     double lifted;        /* lifted: eigenvectors and cut candidates */
+    double projection;    /* clustered: the rows in R^Q, class and layer
+                             index (8 Q + 8 per row) */
     double network;       /* the dense network (or none) */
     double verify;        /* per-thread buffers of the forward pass */
     double runtime;       /* TD_MEM_RUNTIME */

@@ -65,12 +65,14 @@ static void estimate(const td_config *cfg, const td_engine *e, int64_t nmax,
     td_mem_in in = {nmax, e->n_total, e->m, e->q, e->x0 ? 8 : 4, td_comm_size(),
                     omp_get_max_threads(), cfg->block_rows, cfg->working_set,
                     e->m, cfg->fisher_warm_start,
-                    cfg->on_inseparable == TD_INSEP_BEST_EFFORT, 0};
-    int at_m = cfg->mode == TD_MODE_THEOREM6 ||
-               (cfg->mode == TD_MODE_AUTO && e->m >= e->q - 1);
+                    cfg->on_inseparable == TD_INSEP_BEST_EFFORT, 0, 0};
+    int auto_ = cfg->mode == TD_MODE_AUTO;
+    int at_m = cfg->mode == TD_MODE_THEOREM6 || (auto_ && e->m >= e->q - 1);
     int lifted = cfg->mode != TD_MODE_THEOREM6 &&
                  cfg->mode != TD_MODE_CLUSTERED;
-    td_mem_est a = {0}, b = {0};
+    int clustered = cfg->mode == TD_MODE_CLUSTERED ||
+                    (auto_ && e->m >= e->q - 1);
+    td_mem_est a = {0}, b = {0}, c = {0};
     if (at_m) {
         /* main.c's choose_forward: dense below 1e10 flops per rank */
         double flops = 2.0 * ((double)e->q * e->m * e->m + (double)e->m * e->q)
@@ -84,9 +86,23 @@ static void estimate(const td_config *cfg, const td_engine *e, int64_t nmax,
         in.dense_network = 0;     /* depth unknown: structured, or small */
         td_memory_estimate(&in, &b);
     }
-    int use_b = lifted && (!at_m || b.peak > a.peak);
-    *est = use_b ? b : a;
-    *width = use_b ? e->m + e->q : e->m;
+    if (clustered) {
+        in.width = e->q;
+        in.dense_network = 1;     /* always verified dense */
+        in.clustered = 1;
+        td_memory_estimate(&in, &c);
+    }
+    /* the largest of what the mode may build */
+    *est = a;
+    *width = e->m;
+    if (lifted && b.peak > est->peak) {
+        *est = b;
+        *width = e->m + e->q;
+    }
+    if (clustered && c.peak > est->peak) {
+        *est = c;
+        *width = e->q;
+    }
 }
 
 /* "label: rows" of every class (of the first 10 when there are many,
@@ -162,6 +178,9 @@ int td_ux_dry_run(const td_config *cfg, td_engine *eng, td_model *mdl,
                human(est.best_effort, b1, sizeof b1));
     td_say("    working sets      %-10s at most, with the candidate lists\n",
            human(est.working_sets + est.lifted, b1, sizeof b1));
+    if (est.projection > 0)
+        td_say("    projection        %-10s the rows in R^Q (clustered)\n",
+               human(est.projection, b1, sizeof b1));
     td_say("    statistics        %-10s class sums%s\n",
            human(est.stats + est.scatter, b1, sizeof b1),
            est.scatter > 0 ? " and the Fisher scatter" : "");

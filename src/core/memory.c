@@ -37,13 +37,19 @@ void td_memory_estimate(const td_mem_in *in, td_mem_est *out)
                       + owned * 2 * k * m * 8;          /* their points */
     out->lifted = w > m ? 8 * m * m + 64 * q * m * 8 : 0;
     out->network = in->dense_network ? 8 * q * (w * w + w) : 0;
+    out->projection = 0;
+    if (in->clustered) {     /* no separators: cones from the class means */
+        out->scatter = out->working_sets = out->lifted = 0;
+        out->projection = n * (8 * q + 8);
+        out->network = 8 * q * (m + 1) + 8 * q * (q + 1) * (q + 2);
+    }
     /* per thread: a block's outputs and two activations (2 n wide with a
      * reset layer), its rows widened, fates; a row of scratch */
     double d = dmax(2 * w, q);
     out->verify = t * (8 * b * (q + 2 * d + m) + b + 8 * m);
     out->runtime = TD_MEM_RUNTIME;
     double search = out->stats + out->scatter + out->working_sets +
-                    out->lifted + out->network;
+                    out->lifted + out->projection + out->network;
     out->peak = out->runtime + out->shard + out->best_effort +
                 dmax(out->duplicates, dmax(search, out->verify + out->network));
 }

@@ -52,6 +52,22 @@ static void test_memory_readme(void)
     CU_ASSERT_DOUBLE_EQUAL(f.shard - e.shard, 4.0 * 64 * 500736, 0.5);
 }
 
+/* The clustered construction (BENCHMARKS.md, "Clustered data"): float64,
+ * 1e6 x 64, Q = 10, 2 ranks: 318 MiB measured on the larger rank. */
+static void test_memory_clustered(void)
+{
+    td_mem_in in = readme_case();
+    td_mem_est e;
+    in.n_rows = 500288;
+    in.value_bytes = 8;
+    in.width = 10;
+    in.clustered = 1;
+    td_memory_estimate(&in, &e);
+    CU_ASSERT(e.working_sets == 0 && e.scatter == 0 && e.lifted == 0);
+    CU_ASSERT_DOUBLE_EQUAL(e.projection, 500288.0 * (8 * 10 + 8), 0.5);
+    CU_ASSERT(e.peak > 0.95 * 318 * MIB && e.peak < 1.05 * 318 * MIB);
+}
+
 static void test_memory_terms(void)
 {
     td_mem_in in = readme_case();
@@ -155,6 +171,7 @@ int main(void)
     static const unit_test tests[] = {
         {"memory model: the README's measured case", test_memory_readme},
         {"memory model: the other terms", test_memory_terms},
+        {"memory model: the clustered construction", test_memory_clustered},
         {"progress bar text", test_progress_format},
         {"progress bar drawn and erased", test_progress_bar},
     };
