@@ -468,7 +468,7 @@ static int try_polytope(td_engine *eng, const td_config *cfg, td_model *mdl,
 }
 
 /* auto: Corollary 4's width-Q network when Proposition 3's conditions
- * hold (Q(M + Q^2) parameters against Theorem 6's Q M^2).  On
+ * hold and M >= Q (Q(M + Q^2) parameters against Theorem 6's Q M^2).  On
  * TD_ERR_INSEPARABLE (conditions fail, or the means are affinely
  * dependent) every row is active again and the reason is left empty. */
 static int try_clustered(td_engine *eng, const td_config *cfg, td_model *mdl,
@@ -477,6 +477,15 @@ static int try_clustered(td_engine *eng, const td_config *cfg, td_model *mdl,
     const td_clustered *c = mdl->clustered;
     if (!c->holds18 || !c->holds20)
         return TD_ERR_INSEPARABLE;
+    /* dense weights: Q (M + 1) + Q^2 (Q + 1) against Theorem 6's
+     * Q (M + 1)^2, fewer exactly when M > Q (equal at M = Q, where the
+     * clustered one needs no search); below M = Q - 1 only the lifted
+     * constructions exist, and the build says why */
+    if (eng->m == mdl->q - 1) {
+        snprintf(why_not, len, "with M = %d = Q - 1 Theorem 6's width-M "
+                 "network has fewer parameters", eng->m);
+        return TD_ERR_INSEPARABLE;
+    }
     snprintf(mdl->reason, sizeof mdl->reason, "auto: clustered data "
              "(Proposition 3's conditions hold: c0 = %.3g < 1/4, max "
              "theta_* = %.3g pi < pi): Corollary 4's network, width %d "
@@ -508,7 +517,7 @@ static void note_not_clustered(td_model *mdl, const char *why_not)
         return;
     if (c->holds18 && c->holds20)
         snprintf(mdl->reason + used, sizeof mdl->reason - used, "; "
-                 "Proposition 3's conditions hold but %s", *why_not ? why_not
+                 "Proposition 3's conditions hold, but %s", *why_not ? why_not
                  : "its network could not be built");
     else
         snprintf(mdl->reason + used, sizeof mdl->reason - used, "; not "

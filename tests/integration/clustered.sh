@@ -19,7 +19,8 @@
 #    on every rank naming the layer and the conditions, nothing written;
 #  - M < Q - 1 with mode "clustered": exit 2 naming the dataset; auto on
 #    four clusters at a square's corners (conditions hold, means affinely
-#    dependent) says why not and builds pieces;
+#    dependent) says why not and builds pieces; clustered data with
+#    M = Q - 1: auto builds the smaller Theorem 6 network and says so;
 #  - a stop signal after a layer: exit 6 everywhere, --resume rebuilds
 #    the same bytes.
 #
@@ -51,6 +52,7 @@ build() {
 "$BIN" generate clustered v15.h5 --n 1200 --m 12 --q 4 --seed 6 \
     --violate 1.5 > /dev/null
 "$BIN" convert "$SKLEARN_DATA/iris.csv" iris.h5 > /dev/null
+"$BIN" generate clustered m4.h5 --n 400 --m 4 --q 5 --seed 8 > /dev/null
 "$PYTHON" - <<'PY'
 import h5py
 import numpy as np
@@ -241,10 +243,15 @@ grep -q "error: clustered: layer 2: no cone with axis f_j separates class 1 .*(1
 # conditions that hold on means that do not span Q - 1 dimensions: auto
 # says so and builds pieces
 build "square_$P" square.h5 auto "$P" 0
-grep -q "^construction: auto: .*; Proposition 3's conditions hold but clustered: the class means are affinely dependent (their differences span 2 of 3 dimensions)" \
+grep -q "^construction: auto: .*; Proposition 3's conditions hold, but clustered: the class means are affinely dependent (their differences span 2 of 3 dimensions)" \
     "square_$P.out.0" || fail "square_$P: auto did not say why not clustered"
 "$PYTHON" "$here/check_network.py" "square_$P.h5" square.h5 > /dev/null ||
     fail "square_$P: the independent forward pass is not at zero loss"
+
+# clustered, but M = Q - 1: Theorem 6's network is the smaller, auto says so
+build "m4_$P" m4.h5 auto "$P" 0
+grep -q "^construction: auto: sequentially separable at width M; Proposition 3's conditions hold, but with M = 4 = Q - 1 Theorem 6's width-M network has fewer parameters" \
+    "m4_$P.out.0" || fail "m4_$P: auto did not say why Theorem 6"
 
 build "thin_$P" thin.h5 clustered "$P" 2
 grep -q "error: thin.h5: 4 classes need at least 3 features for construction.mode = \"clustered\".*dataset 'X' has 2" \
