@@ -230,6 +230,9 @@ void td_clustered_describe(const td_clustered *c, const int64_t *labels,
                       c->holds20 ? "holds" : "fails", c->theta_max / M_PI,
                       (long long)labels[j], (long long)labels[c->theta_arg[j]],
                       c->holds20 ? "<" : ">=");
+    if (!c->holds20 && c->theta_star[j] < 2 * M_PI && n >= 0 &&
+        (size_t)n < len)
+        snprintf(buf + n, len - n, " (by %.4f pi)", c->theta_max / M_PI - 1);
 }
 
 void td_clustered_free(td_clustered *c)

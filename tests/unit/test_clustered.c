@@ -2,6 +2,7 @@
  * coordinates (td_clustered.h) on configurations whose answers are known
  * in closed form. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "td_clustered.h"
 #include "unit_cunit.h"
@@ -56,6 +57,9 @@ static void test_triangle_fails(void)
     td_clustered_describe(&c, labels, line, sizeof line);
     CU_ASSERT_PTR_NOT_NULL(strstr(line, "(18) fails"));
     CU_ASSERT_PTR_NOT_NULL(strstr(line, "(20) fails"));
+    char by[64];
+    snprintf(by, sizeof by, "(by %.4f pi)", th / M_PI - 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, by));
     td_clustered_free(&c);
 }
 
