@@ -60,6 +60,12 @@ void td_cone_preact(const td_cone *c, const double *x, double *out,
 int td_cone_classify(const td_cone *c, const double *x, double *margin,
                      double *work);
 
+/* One cone layer as the structured forward pass takes it, in float64
+ * (the verification and the section 6.2 references must agree bit for
+ * bit): a = relu(W (v - p)), then v = W^-1 a + p in place.  t: n doubles
+ * of scratch. */
+void td_cone_step(const td_cone *c, double *v, double *a, double *t);
+
 /* The truncation map tau(x) = p + W^-1 relu(W (x - p)), computed exactly in
  * the two cone cases (kept: out = x, collapsed: out = p) and by the formula
  * otherwise.  Returns the td_cone_classify code.  out may alias x.

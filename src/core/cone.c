@@ -176,6 +176,19 @@ int td_cone_classify(const td_cone *c, const double *x, double *margin,
     return 0;
 }
 
+void td_cone_step(const td_cone *c, double *v, double *a, double *t)
+{
+    int n = c->n;
+    for (int i = 0; i < n; i++)
+        t[i] = v[i] - c->p[i];
+    td_cone_apply_W(c, t, a);
+    for (int i = 0; i < n; i++)
+        a[i] = a[i] > 0 ? a[i] : 0.0;
+    td_cone_apply_Winv(c, a, v);
+    for (int i = 0; i < n; i++)
+        v[i] += c->p[i];
+}
+
 int td_cone_truncate(const td_cone *c, const double *x, double *out,
                      double *work)
 {

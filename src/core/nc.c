@@ -30,17 +30,8 @@ static void ref_of_class(const td_model *mdl, int c, double *v, double *t,
         memset(v, 0, sizeof(double) * n);
         memcpy(v, mdl->means + (size_t)c * mdl->m, sizeof(double) * mdl->m);
     }
-    for (int l = first + 1; l < mdl->nlayers; l++) {
-        const td_cone *cn = &mdl->cones[l];
-        for (int i = 0; i < n; i++)
-            t[i] = v[i] - cn->p[i];
-        td_cone_apply_W(cn, t, a);
-        for (int i = 0; i < n; i++)
-            a[i] = a[i] > 0 ? a[i] : 0.0;
-        td_cone_apply_Winv(cn, a, v);
-        for (int i = 0; i < n; i++)
-            v[i] += cn->p[i];
-    }
+    for (int l = first + 1; l < mdl->nlayers; l++)
+        td_cone_step(&mdl->cones[l], v, a, t);
 }
 
 int td_nc_refs(const td_model *mdl, int d, double *ref)

@@ -140,21 +140,15 @@ static void structured_forward(const td_model *mdl, const double *x,
         const td_cone *cn = &mdl->cones[c];   /* reset: centred at p_c */
         for (int64_t r = 0; r < rows; r++) {
             double *v = V + r * n, *a = A + r * d;
-            for (int i = 0; i < n; i++)
+            if (!reset) {
+                td_cone_step(cn, v, a, t);
+                continue;
+            }
+            for (int i = 0; i < n; i++) {
                 t[i] = v[i] - cn->p[i];
-            if (reset)
-                for (int i = 0; i < n; i++) {
-                    a[i] = t[i] > 0 ? t[i] : 0.0;
-                    a[n + i] = -t[i] > 0 ? -t[i] : 0.0;
-                    v[i] = a[i] - a[n + i] + cn->p[i];
-                }
-            else {
-                td_cone_apply_W(cn, t, a);
-                for (int i = 0; i < n; i++)
-                    a[i] = a[i] > 0 ? a[i] : 0.0;
-                td_cone_apply_Winv(cn, a, v);
-                for (int i = 0; i < n; i++)
-                    v[i] += cn->p[i];
+                a[i] = t[i] > 0 ? t[i] : 0.0;
+                a[n + i] = -t[i] > 0 ? -t[i] : 0.0;
+                v[i] = a[i] - a[n + i] + cn->p[i];
             }
         }
         if (hook)
