@@ -12,7 +12,8 @@ Checks
   * /network attrs: activation == "relu"; num_layers == Q + 1 plus one
     per reset layer (a lifted result, /construction attr `construction`
     "lifted" or "pieces": one cone per row of /construction/order_labels,
-    of width /construction attr `width`, M + Q; "polytope": exactly the
+    of width /construction attr `width`, M + Q; "clustered": Q cones of
+    width Q, the first reading the M inputs; "polytope": exactly the
     kinds "facets" (width /construction attr `width`, the number of
     facets), "indicator" (width 1), "output", and with /construction attr
     output_layer "linear" or "neural_collapse" a second "indicator" of
