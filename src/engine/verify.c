@@ -327,6 +327,10 @@ static int nc_store(td_model *mdl, int d, const double *sums,
 void td_verify_say_nc(const td_model *mdl)
 {
     const td_nc *n = mdl->nc;
+    if (!n && mdl->net.num_layers > 1)
+        td_say("neural collapse: not computed (its per-block sums would "
+               "pass 64 MB; a larger parallel.block_rows makes fewer "
+               "blocks)\n");
     if (!n)
         return;
     td_say("neural collapse (layer %d, width %d): NC1 within %.3e (relative "
@@ -347,14 +351,14 @@ int td_verify_ex(td_engine *e, td_model *mdl, td_verify_extra *x,
 {
     int64_t br = e->block_rows, q = mdl->q;
     int L = mdl->net.num_layers, nl = mdl->nlayers > 0 ? mdl->nlayers : 1;
-    /* per block: the cost, and (up to 64 MB of partials) each class's
-     * squared errors and rows for the class-balanced cost */
+    /* per block: the cost, and (up to 64 MB of partials at the global
+     * block count: the same answer, and the same reduction length, on
+     * every rank at any rank count) each class's squared errors and rows
+     * for the class-balanced cost, and the NC sums when asked */
     int64_t nb = e->nblocks > 0 ? e->nblocks : 1;
-    int bal = (double)nb * (1 + 2 * q) * 8 <= 64e6;
-    /* the NC sums too, when asked and when they fit in 64 MB at the
-     * global block count (the same answer at any rank count) */
-    int d = td_nc_dim(mdl);
     double nbg = ceil((double)e->n_total / br);
+    int bal = nbg * (1 + 2 * q) * 8 <= 64e6;
+    int d = td_nc_dim(mdl);
     int nc = x && x->nc && d > 0 &&
              nbg * (1 + 2 * q + td_nc_stride((int)q, d)) * 8 <= 64e6;
     int64_t stride = bal ? 1 + 2 * q + (nc ? td_nc_stride((int)q, d) : 0) : 1;
