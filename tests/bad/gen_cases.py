@@ -439,7 +439,9 @@ for key, table, v, words in [
         ("mode", "construction", "magic", '"auto", "theorem6"'),
         ("base_point", "construction", "middle", '"conditioned" or "segment"'),
         ("on_inseparable", "construction", "ignore", '"fail" or "best_effort"'),
-        ("forward", "verify", "sparse", '"auto", "dense" or "structured"')]:
+        ("forward", "verify", "sparse", '"auto", "dense" or "structured"'),
+        ("output_layer", "construction", "softmax",
+         '"affine", "linear" or "neural_collapse"')]:
     extra_case(f"choice_{key}", f'[{table}]\n{key} = "{v}"\n',
                [f"'{table}.{key}' must be {words}", f'got "{v}"'])
 

@@ -269,6 +269,9 @@ static void test_other_ranges(void)
     EXPECT_ERR(BASE "[construction]\nmode = \"deep\"\n", ":6: ",
                "'construction.mode' must be \"auto\", \"theorem6\", "
                "\"lifted\", \"pieces\", \"polytope\" or \"clustered\", got \"deep\"");
+    EXPECT_ERR(BASE "[construction]\noutput_layer = \"softmax\"\n", ":6: ",
+               "'construction.output_layer' must be \"affine\", \"linear\" "
+               "or \"neural_collapse\", got \"softmax\"");
     EXPECT_ERR(BASE "[construction]\nmode = 3\n", ":6: ",
                "'construction.mode' must be a string");
     EXPECT_ERR(BASE "[construction]\ngrow_rounds = -1\n", ":6: ",
