@@ -24,15 +24,14 @@
 #include <hdf5.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "td_comm.h"
 #include "td_h5.h"
+#include "td_h5child.h"
 #include "td_shard.h"
 
 /* Open MPI 4.1's OMPIO copies a file name with a suffix into 256-byte
@@ -529,82 +528,33 @@ int td_h5_probe_here(const char *path, const char *xname, const char *yname,
     return err->code;
 }
 
-/* What a probe found: sent up a pipe from the child, and broadcast. */
+/* The probe's work in the child: what it found, as bytes. */
 typedef struct {
-    int code;
-    char msg[TD_ERR_MSG_LEN];
-    td_h5_info info;
-} probe_msg;
+    const char *path, *xname, *yname;
+} probe_job;
 
-/* Both ends of the pipe move whole probe_msg records. */
-static int move_all(int fd, void *buf, size_t len, int out)
+static int probe_work(void *ctx, td_buf *out, td_err *err)
 {
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    const probe_job *j = ctx;
+    td_h5_info info;
+    int rc = td_h5_probe_here(j->path, j->xname, j->yname, &info, err);
+    td_buf_put(out, &info, sizeof info);
+    return rc;
 }
 
-/* HDF5 1.10 crashes on some corrupt files (SIGSEGV in its metadata cache,
- * found by scripts/fuzz), which took the MPI job down with rank 0 and left
- * the other ranks killed.  So the probe runs in a child process that
- * touches nothing of MPI and leaves with _exit; a child that dies says
- * the file is corrupt.  Without fork or pipe it runs here. */
+/* In a child process (td_h5child.h): a file whose metadata crashes HDF5
+ * is reported as corrupt instead of killing rank 0 and the job. */
 int td_h5_probe(const char *path, const char *xname, const char *yname,
                 td_h5_info *info, td_err *err)
 {
-    int fds[2];
+    probe_job j = {path, xname, yname};
+    td_buf out = {0};
     *info = (td_h5_info){0};
-    if (pipe(fds) != 0)
-        return td_h5_probe_here(path, xname, yname, info, err);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return td_h5_probe_here(path, xname, yname, info, err);
-    }
-    if (pid == 0) {
-        probe_msg m;
-        td_err e;
-        memset(&m, 0, sizeof m);
-        td_err_clear(&e);
-        close(fds[0]);
-        /* a crash ends the child quietly, not with the MPI library's
-         * backtrace on stderr: the parent reports it */
-        const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-        for (size_t k = 0; k < sizeof fatal / sizeof fatal[0]; k++)
-            signal(fatal[k], SIG_DFL);
-        m.code = td_h5_probe_here(path, xname, yname, &m.info, &e);
-        memcpy(m.msg, e.msg, sizeof m.msg);
-        _exit(move_all(fds[1], &m, sizeof m, 1) ? 1 : 0);
-    }
-    close(fds[1]);
-    probe_msg m;
-    int got = move_all(fds[0], &m, sizeof m, 0) == 0;
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (got) {
-        *info = m.info;
-        m.msg[sizeof m.msg - 1] = '\0';
-        return m.code ? td_err_set(err, m.code, "%s", m.msg) : TD_OK;
-    }
-    if (WIFSIGNALED(status))
-        return td_err_set(err, TD_ERR_INPUT, "%s: corrupt HDF5 file: the "
-                          "HDF5 library crashed reading its metadata (%s)",
-                          path, strsignal(WTERMSIG(status)));
-    return td_err_set(err, TD_ERR_INPUT, "%s: corrupt HDF5 file: reading its "
-                      "metadata failed (exit status %d)", path,
-                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    int rc = td_h5_in_child(path, "its metadata", probe_work, &j, &out, err);
+    if (rc == TD_OK)
+        td_buf_get(&out, info, sizeof *info);
+    td_buf_free(&out);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------
@@ -786,6 +736,13 @@ static int read_shard(const char *path, const char *xname, const char *yname,
     return TD_OK;
 }
 
+/* What rank 0's probe found, broadcast. */
+typedef struct {
+    int code;
+    char msg[TD_ERR_MSG_LEN];
+    td_h5_info info;
+} probe_msg;
+
 int td_h5_read_shard(const char *path, const char *xname, const char *yname,
                      MPI_Comm comm, int block_rows, td_shard_data *out,
                      td_err *err)
@@ -917,66 +874,23 @@ static int read_matrix_here(const char *path, const char *name,
     return err->code;
 }
 
-/* The child's answer: this header, then the values when code is 0 and
- * the shape was the one asked for. */
+/* The matrix read's work in the child: the shape, then the values. */
 typedef struct {
-    int code;
-    char msg[TD_ERR_MSG_LEN];
-    int64_t dims[2];
-    int has_values;
-} matrix_msg;
+    const char *path, *name;
+    const int64_t *want;
+} matrix_job;
 
-static void matrix_child(int fd, const char *path, const char *name,
-                         const int64_t *want)
+static int matrix_work(void *ctx, td_buf *out, td_err *err)
 {
-    matrix_msg m;
-    td_err e;
+    const matrix_job *j = ctx;
     double *v = NULL;
-    memset(&m, 0, sizeof m);
-    td_err_clear(&e);
-    const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-    for (size_t k = 0; k < sizeof fatal / sizeof fatal[0]; k++)
-        signal(fatal[k], SIG_DFL);
-    signal(SIGPIPE, SIG_IGN);       /* a parent gone: write fails, exit 1 */
-    m.code = read_matrix_here(path, name, want, &v, m.dims, &e);
-    memcpy(m.msg, e.msg, sizeof m.msg);
-    m.has_values = v != NULL;
-    int bad = move_all(fd, &m, sizeof m, 1) ||
-              (v && move_all(fd, v, sizeof(double) *
-                             (size_t)(m.dims[0] * m.dims[1]), 1));
-    _exit(bad ? 1 : 0);
-}
-
-/* The parent's side: the header, then the values. */
-static int matrix_parent(int fd, pid_t pid, const char *path, double **v,
-                         int64_t *dims, td_err *err)
-{
-    matrix_msg m;
-    int got = move_all(fd, &m, sizeof m, 0) == 0;
-    if (got && m.code == 0 && m.has_values) {
-        size_t n = (size_t)(m.dims[0] * m.dims[1]);
-        *v = malloc(sizeof(double) * n);
-        got = *v && move_all(fd, *v, sizeof(double) * n, 0) == 0;
-    }
-    close(fd);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (got) {
-        dims[0] = m.dims[0];
-        dims[1] = m.dims[1];
-        m.msg[sizeof m.msg - 1] = '\0';
-        return m.code ? td_err_set(err, m.code, "%s", m.msg) : TD_OK;
-    }
-    free(*v);
-    *v = NULL;
-    if (WIFSIGNALED(status))
-        return td_err_set(err, TD_ERR_INPUT, "%s: corrupt HDF5 file: the "
-                          "HDF5 library crashed reading it (%s)", path,
-                          strsignal(WTERMSIG(status)));
-    return td_err_set(err, TD_ERR_INTERNAL, "%s: reading a dataset failed "
-                      "(out of memory, or the reader's exit status %d)",
-                      path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    int64_t dims[2] = {0, 0};
+    int rc = read_matrix_here(j->path, j->name, j->want, &v, dims, err);
+    td_buf_put(out, dims, sizeof dims);
+    if (v)
+        td_buf_put(out, v, sizeof(double) * (size_t)(dims[0] * dims[1]));
+    free(v);
+    return rc;
 }
 
 /* Like the probe, in a child process: a file that crashes HDF5 is
@@ -985,22 +899,21 @@ int td_h5_read_matrix(const char *path, const char *name, int64_t rows,
                       int64_t cols, double **v, int64_t *dims, td_err *err)
 {
     const int64_t want[2] = {rows, cols};
-    int fds[2];
+    matrix_job j = {path, name, want};
+    td_buf out = {0};
     *v = NULL;
     dims[0] = dims[1] = 0;
-    if (pipe(fds) != 0)
-        return read_matrix_here(path, name, want, v, dims, err);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return read_matrix_here(path, name, want, v, dims, err);
+    int rc = td_h5_in_child(path, "it", matrix_work, &j, &out, err);
+    if (out.len >= sizeof(int64_t) * 2)
+        td_buf_get(&out, dims, sizeof(int64_t) * 2);
+    size_t n = (size_t)(dims[0] * dims[1]);
+    if (rc == TD_OK && out.len - out.pos == sizeof(double) * n && n > 0) {
+        *v = malloc(sizeof(double) * n);
+        if (*v)
+            td_buf_get(&out, *v, sizeof(double) * n);
+        else
+            rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (%s)", name);
     }
-    if (pid == 0) {
-        close(fds[0]);
-        matrix_child(fds[1], path, name, want);
-    }
-    close(fds[1]);
-    return matrix_parent(fds[0], pid, path, v, dims, err);
+    td_buf_free(&out);
+    return rc;
 }
