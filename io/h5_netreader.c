@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "td_h5.h"
+#include "td_h5child.h"
 #include "td_h5net.h"
 
 typedef struct {
@@ -237,4 +238,22 @@ int td_h5_read_network(const char *path, td_model *mdl, td_err *err)
     if (r.file >= 0)
         H5Fclose(r.file);
     return err->code;
+}
+
+static int read_and_drop(void *ctx, td_buf *out, td_err *err)
+{
+    td_model mdl;
+    (void)out;
+    int rc = td_h5_read_network(ctx, &mdl, err);
+    td_model_free(&mdl);
+    return rc;
+}
+
+int td_h5_check_network(const char *path, td_err *err)
+{
+    td_buf out = {0};
+    int rc = td_h5_in_child(path, "it", read_and_drop, (void *)path, &out,
+                            err);
+    td_buf_free(&out);
+    return rc;
 }

@@ -58,6 +58,12 @@ static int map_labels(td_engine *e, const int64_t *dlab, const td_model *mdl,
 static int load(const char *net_path, const char *data, td_model *mdl,
                 td_engine *e, td_err *err)
 {
+    /* rank 0 reads it first in a child process: a corrupt file that
+     * crashes HDF5 is then an error on every rank, not a dead job */
+    if (td_comm_rank() == 0)
+        td_h5_check_network(net_path, err);
+    if (td_comm_agree(err))
+        return err->code;
     td_h5_read_network(net_path, mdl, err);
     if (td_comm_agree(err))
         return err->code;

@@ -244,6 +244,14 @@ eval_case("eval_network_is_data", ["net.h5: not a trunc-dist result"],
           lambda d: good_file(os.path.join(d, "net.h5")))
 eval_case("eval_network_text", ["net.h5: not an HDF5 file"],
           lambda d: open(os.path.join(d, "net.h5"), "w").write("weights\n"))
+# a file whose metadata crashes HDF5 1.10 (a fuzz finding): rank 0 reads
+# the network first in a child process, so every rank exits 2 saying so
+eval_case("eval_network_hdf5_crash",
+          ["net.h5: corrupt HDF5 file: the HDF5 library crashed reading it"],
+          lambda d: shutil.copyfile(
+              os.path.join(HERE, "fuzz", "findings", "h5probe",
+                           "hdf5_segv_accum_read.h5"),
+              os.path.join(d, "net.h5")))
 
 # ---- data: the input contract --------------------------------------------
 
