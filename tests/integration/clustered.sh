@@ -9,7 +9,8 @@
 #    eval on 3 ranks agrees; the paper's linear output layer and section
 #    6.2's neural-collapse layer also at zero loss (nc_check.py);
 #  - the same clusters in 200 dimensions with 188 constant (zero)
-#    features, and classes of identical points (delta = 0): built;
+#    features, times 1e200, in float32, and classes of identical points
+#    (delta = 0): built;
 #  - separable but not clustered (generate --violate 0.5): auto builds
 #    Theorem 6 and says which condition fails; mode "clustered" still
 #    builds (its cones separate) and says the conditions fail;
@@ -63,6 +64,12 @@ wide = np.zeros((x.shape[0], 200))
 wide[:, 50:62] = x
 with h5py.File("wide.h5", "w") as f:
     f["X"], f["y"] = wide, y
+# the same clusters at 1e200 (built at an exact power-of-two scale) and
+# stored as float32
+with h5py.File("huge.h5", "w") as f:
+    f["X"], f["y"] = x * 1e200, y
+with h5py.File("f32.h5", "w") as f:
+    f["X"], f["y"] = x.astype(np.float32), y
 # every class one repeated point: delta = 0
 means = np.array([[3, 0, 0], [0, 4, 0], [0, 0, 5], [-2, -2, -2]], float)
 lab = np.arange(40) % 4
@@ -182,8 +189,9 @@ done
 td_run_ranks "eval_$P" "$P" 0 "$BIN" eval cl3.h5 cl.h5
 grep -q "accuracy 100.0000% (1200 / 1200)" "eval_$P.out.0" || fail "eval on $P ranks"
 
-# degenerate inputs: constant features, classes of identical points
-for d in wide points; do
+# degenerate inputs: constant features, classes of identical points;
+# extreme magnitudes and float32 storage
+for d in wide points huge f32; do
     build "${d}_$P" "$d.h5" clustered "$P" 0
     "$PYTHON" "$here/check_network.py" "${d}_$P.h5" "$d.h5" > /dev/null ||
         fail "${d}_$P: the independent forward pass is not at zero loss"
