@@ -220,6 +220,16 @@ def limits(*pts, square=True):
     return (mid[0] - half[0], mid[0] + half[0]), (mid[1] - half[1], mid[1] + half[1])
 
 
+def frame(ax, view, lim):
+    """A panel's limits, equal axes and the view's axis names."""
+    ax.set_xlim(*lim[0])
+    ax.set_ylim(*lim[1])
+    ax.set_aspect("equal")
+    ax.set_xlabel(view.what[0], fontsize=8)
+    ax.set_ylabel(view.what[1], fontsize=8)
+    ax.tick_params(labelsize=7)
+
+
 def dot_size(n):
     return float(np.clip(2500.0 / max(n, 1), 3.0, 16.0))
 
@@ -376,12 +386,7 @@ def plot_cones(a, f, c, X, y, subset, s, axes, G, verbose):
         th = f", theta {np.degrees(theta[l]):.1f} deg" if theta is not None else ""
         ax.set_title(f"layer {l + 1}: class {order[l]}, {coll} rows to p{th}"
                      + (f", {mixed} in neither" if mixed else ""), fontsize=9)
-        ax.set_xlim(*lim[0])
-        ax.set_ylim(*lim[1])
-        ax.set_aspect("equal")
-        ax.set_xlabel(view.what[0], fontsize=8)
-        ax.set_ylabel(view.what[1], fontsize=8)
-        ax.tick_params(labelsize=7)
+        frame(ax, view, lim)
 
     # agreement with /construction (the same rows as the build only)
     ck, cc_, cm = (c[n][...] for n in ("n_kept", "n_collapsed", "n_mixed"))
@@ -470,12 +475,7 @@ def plot_polytope(a, f, c, X, y, subset, s, axes, G, verbose):
     ax.set_title(f"the polytope ({k} facets): indicator > 0 around class {inner}",
                  fontsize=9)
     for ax, view, lim in zip(axes[:K + 1], views, lims):
-        ax.set_xlim(*lim[0])
-        ax.set_ylim(*lim[1])
-        ax.set_aspect("equal")
-        ax.set_xlabel(view.what[0], fontsize=8)
-        ax.set_ylabel(view.what[1], fontsize=8)
-        ax.tick_params(labelsize=7)
+        frame(ax, view, lim)
     if verbose:
         for i in range(k):
             print(f"{ME}: facet {i + 1}: {got[i]} outer rows first; "
