@@ -46,13 +46,7 @@ grep -q "pieces construction" "$WORK/build.out" || fail "expected a pieces netwo
 run() {
     local name=$1 expect=$2
     shift 2
-    "${mpiexec_cmd[@]}" --oversubscribe -n 3 sh -c \
-        'out=$1; shift; "$0" eval "$@" > "$out.out.$OMPI_COMM_WORLD_RANK" 2> "$out.err.$OMPI_COMM_WORLD_RANK"; echo $? > "$out.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
-        "$BIN" "$WORK/$name" "$@" || true
-    for r in 0 1 2; do
-        [ "$(cat "$WORK/$name.rc.$r")" = "$expect" ] ||
-            fail "$name: rank $r exit $(cat "$WORK/$name.rc.$r"), expected $expect"
-    done
+    td_run_ranks "$name" 3 "$expect" "$BIN" eval "$@"
 }
 
 run self 0 "$WORK/net.h5" "$WORK/train.h5"

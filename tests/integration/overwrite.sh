@@ -22,13 +22,7 @@ printf '[data]\npath = "train.h5"\n[output]\npath = "net.h5"\noverwrite = true\n
 run() {
     local name=$1 expect=$2
     shift 2
-    "${mpiexec_cmd[@]}" --oversubscribe -n 2 sh -c \
-        '"$0" "$@" > "'"$WORK/$name"'.out.$OMPI_COMM_WORLD_RANK" 2> "'"$WORK/$name"'.err.$OMPI_COMM_WORLD_RANK"; echo $? > "'"$WORK/$name"'.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
-        "$BIN" "$@" || true
-    for r in 0 1; do
-        [ "$(cat "$WORK/$name.rc.$r")" = "$expect" ] ||
-            fail "$name: rank $r exit $(cat "$WORK/$name.rc.$r"), expected $expect"
-    done
+    td_run_ranks "$name" 2 "$expect" "$BIN" "$@"
 }
 
 run first 0 "$WORK/a.toml"

@@ -20,15 +20,9 @@ fail() { echo "report_levels: FAIL: $*" >&2; exit 1; }
 
 # run NAME EXPECT ARGS...: 2 ranks; NAME.out / NAME.err are rank 0's
 run() {
-    local name=$1 expect=$2 r
+    local name=$1 expect=$2
     shift 2
-    "${mpiexec_cmd[@]}" --oversubscribe -n 2 sh -c \
-        '"$0" "$@" > "'"$WORK/$name"'.out.$OMPI_COMM_WORLD_RANK" 2> "'"$WORK/$name"'.err.$OMPI_COMM_WORLD_RANK"; echo $? > "'"$WORK/$name"'.rc.$OMPI_COMM_WORLD_RANK"; exit 0' \
-        "$BIN" "$@" || true
-    for r in 0 1; do
-        [ "$(cat "$WORK/$name.rc.$r")" = "$expect" ] ||
-            fail "$name: rank $r exit $(cat "$WORK/$name.rc.$r"), expected $expect: $(cat "$WORK/$name.err.0")"
-    done
+    td_run_ranks "$name" 2 "$expect" "$BIN" "$@"
     [ ! -s "$WORK/$name.out.1" ] || fail "$name: rank 1 printed"
     mv "$WORK/$name.out.0" "$WORK/$name.out"
     mv "$WORK/$name.err.0" "$WORK/$name.err"
