@@ -500,10 +500,6 @@ static int try_clustered(td_engine *eng, const td_config *cfg, td_model *mdl,
     td_err_clear(err);
     td_engine_undo_all(eng);
     td_model_clear_layers(mdl);
-    mdl->construction = TD_CONS_THEOREM6;   /* what the search assumes */
-    mdl->lift_height = 0;
-    if (!td_all_ok(td_model_set_width(mdl, eng->m) == 0))
-        return td_err_set(err, TD_ERR_INTERNAL, "out of memory (model)");
     return TD_ERR_INSEPARABLE;
 }
 

@@ -545,7 +545,12 @@ int td_search_build(td_engine *e, const td_config *cfg, td_model *mdl,
                     calloc((size_t)q, sizeof(int)), NULL,
                     malloc(sizeof(double) * (size_t)q * m),
                     calloc((size_t)q, sizeof(int)), 0};
-    if (!td_all_ok(s.counts && s.means && s.P && s.done && s.last_h && s.has_last)) {
+    /* width M, whatever an earlier attempt of auto left in the model */
+    mdl->construction = TD_CONS_THEOREM6;
+    mdl->lift_height = 0;
+    if (!td_all_ok(s.counts && s.means && s.P && s.done && s.last_h &&
+                   s.has_last && (mdl->width == m ||
+                                  td_model_set_width(mdl, m) == 0))) {
         rc = td_err_set(err, TD_ERR_INTERNAL, "out of memory (search)");
         goto done;
     }
