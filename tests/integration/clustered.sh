@@ -41,6 +41,12 @@ config() {  # config NAME DATA MODE [LINE]: NAME.toml writing NAME.h5
         "$2" "$1" "$3" "${4:-}" > "$1.toml"
 }
 
+# zero_loss RESULT DATA: the independent NumPy forward pass reaches zero loss
+zero_loss() {
+    "$PYTHON" "$here/check_network.py" "$1" "$2" > /dev/null ||
+        fail "$1: the independent forward pass is not at zero loss"
+}
+
 # build NAME DATA MODE NP EXPECT: run it, every rank's exit code EXPECT
 build() {
     config "$1" "$2" "$3"
@@ -95,8 +101,7 @@ done
 "$PYTHON" "$here/compare_networks.py" cl1.h5 cl3.h5 --group /construction \
     --all-attrs > /dev/null || fail "/construction differs at 1 and 3 ranks"
 for r in cl1 cl3 auto3; do
-    "$PYTHON" "$here/check_network.py" "$r.h5" cl.h5 > /dev/null ||
-        fail "$r: the independent forward pass is not at zero loss"
+    zero_loss "$r.h5" cl.h5
 done
 grep -q "^clustered (Proposition 3): .*(18) holds.*(20) holds" auto3.out.0 ||
     fail "auto did not report the conditions"
@@ -180,8 +185,7 @@ local P=$1 kind d
 for kind in linear neural_collapse; do
     config "nc_${kind}_$P" cl.h5 clustered "output_layer = \"$kind\""
     td_run_ranks "nc_${kind}_$P" "$P" 0 "$BIN" "nc_${kind}_$P.toml"
-    "$PYTHON" "$here/check_network.py" "nc_${kind}_$P.h5" cl.h5 > /dev/null ||
-        fail "nc_${kind}_$P: the independent forward pass is not at zero loss"
+    zero_loss "nc_${kind}_$P.h5" cl.h5
     "$PYTHON" "$here/nc_check.py" "nc_${kind}_$P.h5" cl.h5 --kind "$kind" > /dev/null ||
         fail "nc_${kind}_$P: the output layer or the NC numbers disagree"
 done
@@ -193,8 +197,7 @@ grep -q "accuracy 100.0000% (1200 / 1200)" "eval_$P.out.0" || fail "eval on $P r
 # extreme magnitudes and float32 storage
 for d in wide points huge f32; do
     build "${d}_$P" "$d.h5" clustered "$P" 0
-    "$PYTHON" "$here/check_network.py" "${d}_$P.h5" "$d.h5" > /dev/null ||
-        fail "${d}_$P: the independent forward pass is not at zero loss"
+    zero_loss "${d}_$P.h5" "$d.h5"
 done
 
 # separable, not clustered: auto says why and builds Theorem 6; mode
@@ -212,13 +215,11 @@ with h5py.File(sys.argv[1], "r") as f:
     assert a["construction"] in (b"theorem6", "theorem6")
     assert a["width"] == 12 and f["construction/clustered"].attrs["condition_18"] == 0
 PY
-"$PYTHON" "$here/check_network.py" "v05auto_$P.h5" v05.h5 > /dev/null ||
-    fail "v05auto_$P: the independent forward pass is not at zero loss"
+zero_loss "v05auto_$P.h5" v05.h5
 build "v05cl_$P" v05.h5 clustered "$P" 0
 grep -q "^construction: construction.mode = \"clustered\" (a condition of Proposition 3 fails" \
     "v05cl_$P.out.0" || fail "v05cl_$P: not said that a condition fails"
-"$PYTHON" "$here/check_network.py" "v05cl_$P.h5" v05.h5 > /dev/null ||
-    fail "v05cl_$P: the independent forward pass is not at zero loss"
+zero_loss "v05cl_$P.h5" v05.h5
 
 # further from clustered: the paper's mu_j = 2.5 delta puts the base
 # points beyond the other classes; mode "clustered" moves them along f_j
@@ -226,8 +227,7 @@ grep -q "^construction: construction.mode = \"clustered\" (a condition of Propos
 build "v15cl_$P" v15.h5 clustered "$P" 0
 [ "$(grep -c "(mu fitted: .*; the paper's .* does not separate)" "v15cl_$P.out.0")" = 4 ] ||
     fail "v15cl_$P: expected 4 layers with a fitted mu"
-"$PYTHON" "$here/check_network.py" "v15cl_$P.h5" v15.h5 > /dev/null ||
-    fail "v15cl_$P: the independent forward pass is not at zero loss"
+zero_loss "v15cl_$P.h5" v15.h5
 "$PYTHON" - "v15cl_$P.h5" <<'PY' || fail "v15cl_$P: base_rule 6 and the fitted mu not recorded"
 import sys
 import h5py
@@ -253,8 +253,7 @@ grep -q "error: clustered: layer 2: no cone with axis f_j separates class 1 .*(1
 build "square_$P" square.h5 auto "$P" 0
 grep -q "^construction: auto: .*; Proposition 3's conditions hold, but clustered: the class means are affinely dependent (their differences span 2 of 3 dimensions)" \
     "square_$P.out.0" || fail "square_$P: auto did not say why not clustered"
-"$PYTHON" "$here/check_network.py" "square_$P.h5" square.h5 > /dev/null ||
-    fail "square_$P: the independent forward pass is not at zero loss"
+zero_loss "square_$P.h5" square.h5
 
 # clustered, but M = Q - 1: Theorem 6's network is the smaller, auto says so
 build "m4_$P" m4.h5 auto "$P" 0
